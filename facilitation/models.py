@@ -1,0 +1,180 @@
+"""A live session of a lesson: its join code, its phase clock (stored as timestamps), and who is here."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from lessons.models import Lesson, Phase
+
+# No 0/O, 1/I/L: codes are read off a projector and typed on phones.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 6
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalize_code(raw: str) -> str:
+    """Codes are forgiving to type: case, spaces and dashes do not matter."""
+    return "".join(ch for ch in (raw or "").upper() if ch.isalnum())[:20]
+
+
+class LiveSessionQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(ended_at__isnull=True)
+
+    def for_facilitator(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(models.Q(owner=user) | models.Q(cofacilitators=user)).distinct()
+
+
+class LiveSession(models.Model):
+    code = models.CharField(max_length=CODE_LENGTH, db_index=True)
+    lesson = models.ForeignKey(Lesson, on_delete=models.PROTECT, related_name="sessions")
+    title = models.CharField(max_length=200, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="owned_sessions")
+    cofacilitators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="cofacilitated_sessions", blank=True
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    current_index = models.PositiveIntegerField(default=0, help_text="Index of the current phase (0-based).")
+    anonymous_wall = models.BooleanField(default=True)
+
+    objects = LiveSessionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.display_title} [{self.code}]"
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.lesson.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+    def get_absolute_url(self) -> str:
+        return reverse("facilitation:dashboard", args=[self.code])
+
+    def is_facilitator(self, user) -> bool:
+        if not user.is_authenticated:
+            return False
+        return self.owner_id == user.pk or self.cofacilitators.filter(pk=user.pk).exists()
+
+    # Channels group names: one per audience of a push.
+    @property
+    def group_all(self) -> str:
+        return f"session-{self.pk}"
+
+    @property
+    def group_facilitators(self) -> str:
+        return f"session-{self.pk}-facilitators"
+
+    def group_level(self, level: str) -> str:
+        return f"session-{self.pk}-level-{level}"
+
+
+class SessionPhase(models.Model):
+    """The session's copy of one lesson phase, with its time budget (planned plus extensions and rebalancing)."""
+
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="phases")
+    phase = models.ForeignKey(Phase, on_delete=models.PROTECT, related_name="+")
+    order = models.PositiveIntegerField()
+    planned_seconds = models.PositiveIntegerField()
+    budget_seconds = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["order"]
+        constraints = [models.UniqueConstraint(fields=["session", "order"], name="unique_session_phase_order")]
+
+    def __str__(self) -> str:
+        return self.phase.name
+
+
+class PhaseSegment(models.Model):
+    """One stretch of time a phase was current; going back to a phase opens a new segment."""
+
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="segments")
+    session_phase = models.ForeignKey(SessionPhase, on_delete=models.CASCADE, related_name="segments")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+
+
+class Pause(models.Model):
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="pauses")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["started_at", "id"]
+
+
+class AdjustmentReason(models.TextChoices):
+    EXTEND = "extend", "Extended"
+    REBALANCE = "rebalance", "Rebalanced"
+
+
+class BudgetAdjustment(models.Model):
+    """A change to a phase's budget, kept so the report can show what was extended or rebalanced."""
+
+    session_phase = models.ForeignKey(SessionPhase, on_delete=models.CASCADE, related_name="adjustments")
+    seconds = models.IntegerField()
+    reason = models.CharField(max_length=20, choices=AdjustmentReason.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+
+class Role(models.TextChoices):
+    DATA = "data", "Data"
+    ML = "ml", "Machine learning"
+    FINANCE = "finance", "Finance"
+    OPERATIONS = "operations", "Operations"
+    MANAGEMENT = "management", "Management"
+    OTHER = "other", "Other"
+
+
+class Participant(models.Model):
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="participants")
+    name = models.CharField(max_length=60)
+    name_number = models.PositiveIntegerField(
+        default=1, help_text="1 for the first person with this name in the session, 2 for the second ..."
+    )
+    experience = models.CharField(max_length=40, help_text="Key of one of the lesson's audiences.")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    joined_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    connections = models.IntegerField(default=0, help_text="Open websockets; > 0 means connected.")
+
+    class Meta:
+        ordering = ["joined_at", "id"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """Two people called Sam stay tell-apart-able for the facilitator: 'Sam' and 'Sam (2)'."""
+        return self.name if self.name_number == 1 else f"{self.name} ({self.name_number})"
+
+    @property
+    def is_connected(self) -> bool:
+        return self.connections > 0
+
+    @property
+    def group_name(self) -> str:
+        return f"participant-{self.pk}"

@@ -1,0 +1,63 @@
+// Phasewise's small client: countdowns rendered from server timestamps, and a resync of live regions
+// whenever the websocket (re)connects. Everything else is htmx.
+(function () {
+  "use strict";
+  function pad(n) { return String(n).padStart(2, "0"); }
+  function fmt(seconds) {
+    var s = Math.abs(Math.round(seconds));
+    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+    return (h ? h + ":" + pad(m) : m) + ":" + pad(r);
+  }
+  // Each [data-countdown] carries the server's "now" and either a deadline (running) or a frozen remainder
+  // (paused). The offset between server and browser clocks is measured once per render, so a wrong laptop
+  // clock does not move the countdown.
+  function tick() {
+    document.querySelectorAll("[data-countdown]").forEach(function (el) {
+      if (!el.dataset.offset) {
+        el.dataset.offset = String(Number(el.dataset.serverNow) * 1000 - Date.now());
+      }
+      var remaining;
+      if (el.dataset.running === "true") {
+        remaining = Number(el.dataset.deadline) - (Date.now() + Number(el.dataset.offset)) / 1000;
+      } else {
+        remaining = Number(el.dataset.remaining);
+      }
+      var warnAt = Number(el.dataset.warnAt || 120);
+      var state = remaining < 0 ? "over" : remaining <= warnAt ? "soon" : "ok";
+      var value = el.querySelector(".countdown-value");
+      var label = el.querySelector(".countdown-state");
+      if (value) value.textContent = (remaining < 0 ? "+" : "") + fmt(remaining);
+      if (label) {
+        var paused = el.dataset.running !== "true" && el.dataset.started === "true";
+        label.textContent = el.dataset.ended === "true" ? "Session ended"
+          : el.dataset.started !== "true" ? "Not started"
+          : paused ? "Paused"
+          : state === "over" ? "Over time by " + fmt(remaining)
+          : state === "soon" ? "Ending soon" : "On time";
+      }
+      el.dataset.state = state;
+    });
+  }
+  setInterval(tick, 1000);
+  document.addEventListener("DOMContentLoaded", tick);
+  document.addEventListener("htmx:afterSettle", tick);
+  document.addEventListener("htmx:oobAfterSwap", tick);
+
+  // On every websocket (re)connect after the first, ask each live region to refetch itself: a channel layer
+  // delivers at most once, so what was pushed while the socket was down would otherwise be missed.
+  var opened = 0;
+  document.addEventListener("htmx:wsOpen", function () {
+    opened += 1;
+    document.body.classList.remove("ws-offline");
+    if (opened > 1) {
+      document.querySelectorAll("[data-resync]").forEach(function (el) { htmx.trigger(el, "resync"); });
+    }
+  });
+  document.addEventListener("htmx:wsClose", function () { document.body.classList.add("ws-offline"); });
+
+  // Copy-to-clipboard buttons and confirm prompts without inline script (CSP).
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest("[data-confirm]");
+    if (target && !window.confirm(target.dataset.confirm)) { event.preventDefault(); event.stopPropagation(); }
+  }, true);
+})();

@@ -1,0 +1,139 @@
+"""Shared fixtures: Debian's Chromium for Playwright, a real daphne server on the test database, and the
+REQUIRE_BROWSER / REQUIRE_SERVICES switches that turn skips into failures in CI."""
+
+import os
+import shutil
+import socket
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+
+
+def _want(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes"}
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_collection_modifyitems(config, items):
+    have_browser = Path(CHROMIUM).exists() or shutil.which("chromium") is not None
+    for item in items:
+        if "browser" in item.keywords and not have_browser and not _want("REQUIRE_BROWSER"):
+            item.add_marker(pytest.mark.skip(reason=f"Chromium not found at {CHROMIUM} (set REQUIRE_BROWSER=1 to fail)"))
+
+
+def require_service(host: str, port: int, what: str) -> None:
+    """Skip (or, with REQUIRE_SERVICES=1, fail) a test whose service does not answer."""
+    if _port_open(host, port):
+        return
+    message = f"{what} is not reachable at {host}:{port}"
+    if _want("REQUIRE_SERVICES"):
+        pytest.fail(message + " and REQUIRE_SERVICES=1")
+    pytest.skip(message + " (set REQUIRE_SERVICES=1 to fail instead)")
+
+
+# --- Playwright on Debian's Chromium -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture
+def screenshot(request):
+    """Save a full-page screenshot under artifacts/ for a person to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        path = ARTIFACTS / f"{request.node.name}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+# --- A real daphne server on the test database ----------------------------------------------------------------
+
+
+def _make_application():
+    from channels.routing import get_default_application
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    return ASGIStaticFilesHandler(get_default_application())
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    def __init__(self, process, host: str, port: int):
+        self.process = process
+        self.host = host
+        self.port = port
+        self.url = f"http://{host}:{port}"
+        self.ws_url = f"ws://{host}:{port}"
+
+    def __str__(self) -> str:
+        return self.url
+
+
+@pytest.fixture(scope="session")
+def daphne_server(django_db_setup, django_db_blocker):
+    """One daphne process (Channels, in-memory layer) serving the test database for the whole run.
+
+    Tests that use it must also use `transactional_db`, so that what they write is committed and visible to
+    the server process. The in-memory channel layer lives inside the server process, which is where every
+    broadcast starts (views run there), so websocket pushes work as in production."""
+    from daphne.testing import DaphneProcess
+    from django.db import connections
+
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            if connection.vendor == "sqlite" and connection.is_in_memory_db():
+                pytest.fail("daphne_server needs a file-backed test database")
+        connections.close_all()
+    host = "127.0.0.1"
+    process = DaphneProcess(host, partial(_make_application), port=_free_port())
+    process.start()
+    while not process.ready.wait(timeout=1):
+        if not process.is_alive():
+            raise RuntimeError("daphne test server did not start")
+    server = LiveServer(process, host, process.port.value)
+    yield server
+    process.terminate()
+    process.join(timeout=10)
+
+
+@pytest.fixture
+def live(daphne_server, transactional_db, settings):
+    """The running daphne server, with this test's data committed where the server can read it."""
+    settings.ALLOWED_HOSTS = ["*"]
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    return daphne_server
