@@ -80,6 +80,10 @@ class LiveSession(models.Model):
     def group_facilitators(self) -> str:
         return f"session-{self.pk}-facilitators"
 
+    @property
+    def group_projector(self) -> str:
+        return f"session-{self.pk}-projector"
+
     def group_level(self, level: str) -> str:
         return f"session-{self.pk}-level-{level}"
 

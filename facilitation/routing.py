@@ -1,3 +1,7 @@
 from django.urls import path
 
-websocket_urlpatterns: list = []
+from facilitation.consumers import SessionConsumer
+
+websocket_urlpatterns = [
+    path("ws/s/<str:code>/", SessionConsumer.as_asgi()),
+]

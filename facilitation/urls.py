@@ -5,9 +5,14 @@ from facilitation import views
 app_name = "facilitation"
 urlpatterns = [
     path("join/", views.join, name="join"),
-    path("join/<str:code>/", views.join, name="join_code"),
+    path("join/<str:code>/", views.join_session, name="join_code"),
     path("s/<str:code>/", views.learner_page, name="learner"),
+    path("s/<str:code>/live/", views.learner_live, name="learner_live"),
     path("facilitate/", views.sessions, name="sessions"),
     path("facilitate/<str:code>/", views.dashboard, name="dashboard"),
+    path("facilitate/<str:code>/live/", views.dashboard_live, name="dashboard_live"),
+    path("facilitate/<str:code>/control/<slug:action>/", views.clock_control, name="control"),
     path("facilitate/<str:code>/projector/", views.projector, name="projector"),
+    path("facilitate/<str:code>/projector/live/", views.projector_live, name="projector_live"),
+    path("facilitate/<str:code>/qr.svg", views.qr_code, name="qr"),
 ]

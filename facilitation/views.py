@@ -1,21 +1,293 @@
-from django.http import HttpRequest, HttpResponse
+"""Facilitator and learner screens. Every lookup goes through `_session_for_facilitator` or
+`_participant_for`, so no view can forget the access check."""
+
+from __future__ import annotations
+
+import io
+import socket
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
+
+from facilitation import broadcast, control, fragments
+from facilitation.forms import CreateSessionForm, JoinCodeForm, JoinForm
+from facilitation.models import LiveSession, Participant, normalize_code
+from facilitation.sessions import (
+    add_participant,
+    create_session,
+    find_open_session,
+    participant_for,
+    remember_participant,
+    sessions_of,
+)
+from lessons.models import Audience
+
+# --- Lookups with their access checks -------------------------------------------------------------------------
 
 
-def join(request: HttpRequest, code: str = "") -> HttpResponse:
-    return HttpResponse("join")
+def _session_for_facilitator(request: HttpRequest, code: str) -> LiveSession:
+    """The session with this code that the signed-in user facilitates; 404 for anyone else."""
+    session = sessions_of(request.user).filter(code=normalize_code(code)).order_by("-created_at").first()
+    if session is None:
+        raise Http404("No session with that code is yours.")
+    return session
 
 
-def learner_page(request: HttpRequest, code: str) -> HttpResponse:
-    return HttpResponse("learner")
+def _participant_for(request: HttpRequest, code: str) -> tuple[LiveSession, Participant | None]:
+    session = LiveSession.objects.select_related("lesson").filter(code=normalize_code(code))
+    session = session.order_by("-created_at").first()
+    if session is None:
+        raise Http404("No session with that code.")
+    return session, participant_for(request.session, session)
 
 
+# --- Facilitator --------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def sessions(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("sessions")
+    form = CreateSessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        session = create_session(
+            lesson=form.cleaned_data["lesson"], owner=request.user, title=form.cleaned_data["title"]
+        )
+        messages.success(request, f"Session created. Learners join with code {session.code}.")
+        return redirect(session)
+    ctx = {"form": form, "sessions": sessions_of(request.user).prefetch_related("participants")}
+    return TemplateResponse(request, "facilitation/sessions.html", ctx)
 
 
-def dashboard(request: HttpRequest, code: str) -> HttpResponse:
-    return HttpResponse("dashboard")
+def public_base_url(request: HttpRequest) -> str:
+    """Where learners' phones reach this server. A QR code for 'localhost' is useless on a phone, so when the
+    facilitator opened the dashboard on localhost we show the machine's own address instead."""
+    if settings.PUBLIC_URL:
+        return settings.PUBLIC_URL.rstrip("/")
+    host = request.get_host()
+    hostname, _, port = host.partition(":")
+    if hostname in {"localhost", "127.0.0.1", "[::1]"}:
+        try:
+            address = socket.gethostbyname(socket.gethostname())
+        except OSError:
+            address = hostname
+        if not address.startswith("127."):
+            host = f"{address}:{port}" if port else address
+    return f"{request.scheme}://{host}"
 
 
-def projector(request: HttpRequest, code: str) -> HttpResponse:
-    return HttpResponse("projector")
+def _join_url(request: HttpRequest, session: LiveSession) -> str:
+    return public_base_url(request) + reverse("facilitation:join_code", args=[session.code])
+
+
+def _qr_svg(url: str) -> str:
+    """The join QR code as inline SVG, made on this machine (no QR service on a workshop LAN)."""
+    svg = segno.make(url, error="m").svg_inline(scale=6, dark="#111", light="#fff", border=2, omitsize=True)
+    return mark_safe(svg.replace("<svg ", '<svg role="img" aria-label="QR code to join" ', 1))
+
+
+def _qr_document(url: str) -> bytes:
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=6, border=2, dark="#111", light="#fff")
+    return buffer.getvalue()
+
+
+def _dashboard_context(request: HttpRequest, session: LiveSession) -> dict:
+    return {
+        **fragments.clock_context(session),
+        **fragments.people_context(session),
+        "join_url": _join_url(request, session),
+    }
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest, code: str) -> TemplateResponse:
+    session = _session_for_facilitator(request, code)
+    return TemplateResponse(request, fragments.DASHBOARD, _dashboard_context(request, session))
+
+
+@login_required
+@require_GET
+def dashboard_live(request: HttpRequest, code: str) -> HttpResponse:
+    """All live regions of the dashboard, for a resync after the socket (re)connects."""
+    session = _session_for_facilitator(request, code)
+    context = _dashboard_context(request, session)
+    regions = fragments.DASHBOARD_CLOCK_REGIONS + fragments.DASHBOARD_PEOPLE_REGIONS
+    return HttpResponse(fragments.render_regions(fragments.DASHBOARD, regions, context, oob=True))
+
+
+@login_required
+@require_GET
+def projector(request: HttpRequest, code: str) -> TemplateResponse:
+    session = _session_for_facilitator(request, code)
+    join_url = _join_url(request, session)
+    ctx = {
+        **fragments.clock_context(session),
+        **fragments.people_context(session),
+        "join_url": join_url,
+        "qr_svg": _qr_svg(join_url),
+    }
+    return TemplateResponse(request, fragments.PROJECTOR, ctx)
+
+
+@login_required
+@require_GET
+def projector_live(request: HttpRequest, code: str) -> HttpResponse:
+    session = _session_for_facilitator(request, code)
+    context = {**fragments.clock_context(session), **fragments.people_context(session)}
+    regions = fragments.PROJECTOR_CLOCK_REGIONS + fragments.PROJECTOR_PEOPLE_REGIONS
+    return HttpResponse(fragments.render_regions(fragments.PROJECTOR, regions, context, oob=True))
+
+
+@login_required
+@require_GET
+def qr_code(request: HttpRequest, code: str) -> HttpResponse:
+    session = _session_for_facilitator(request, code)
+    return HttpResponse(_qr_document(_join_url(request, session)), content_type="image/svg+xml")
+
+
+def _run_control(session: LiveSession, action: str, request: HttpRequest) -> LiveSession:
+    if action == "start":
+        return control.start(session)
+    if action == "pause":
+        return control.pause(session)
+    if action == "resume":
+        return control.resume(session)
+    if action == "next":
+        return control.next_phase(session)
+    if action == "previous":
+        return control.previous_phase(session)
+    if action == "end":
+        return control.end(session)
+    if action == "rebalance":
+        return control.rebalance(session)
+    if action == "extend":
+        try:
+            minutes = int(request.POST.get("minutes", ""))
+        except ValueError:
+            raise control.ControlError("Choose how many minutes to add.") from None
+        return control.extend(session, minutes)
+    if action == "goto":
+        try:
+            index = int(request.POST.get("index", ""))
+        except ValueError:
+            raise control.ControlError("Choose a phase to jump to.") from None
+        return control.go_to(session, index)
+    raise Http404("Unknown control.")
+
+
+@login_required
+@require_POST
+def clock_control(request: HttpRequest, code: str, action: str) -> HttpResponse:
+    """Run a clock control. The htmx response carries the updated regions for this tab; every other screen
+    gets them over its websocket."""
+    session = _session_for_facilitator(request, code)
+    error = ""
+    try:
+        session = _run_control(session, action, request)
+    except control.ControlError as exc:
+        error = str(exc)
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect(session)
+    context = {**fragments.clock_context(session), "control_error": error}
+    html = fragments.render_regions(fragments.DASHBOARD, fragments.DASHBOARD_CLOCK_REGIONS, context, oob=True)
+    return HttpResponse(html, status=200)
+
+
+# --- Learners -----------------------------------------------------------------------------------------------
+
+
+def _rate_limited(request: HttpRequest) -> bool:
+    return getattr(request, "limited", False)
+
+
+def _too_many(request: HttpRequest, template: str, context: dict) -> TemplateResponse:
+    context["form_error"] = "Too many join attempts from this device. Please wait a minute and try again."
+    return TemplateResponse(request, template, context, status=429)
+
+
+@ratelimit(key="ip", rate=lambda group, request: settings.JOIN_RATE, method=ratelimit.ALL, block=False)
+@require_GET
+def join(request: HttpRequest) -> HttpResponse:
+    """Step one: the code. Typed codes are looked up here (rate-limited); QR codes go straight to step two."""
+    form = JoinCodeForm(request.GET or None)
+    context = {"form": form}
+    if not request.GET:
+        return TemplateResponse(request, "facilitation/join_code.html", context)
+    if _rate_limited(request):
+        return _too_many(request, "facilitation/join_code.html", context)
+    if form.is_valid():
+        if find_open_session(form.cleaned_data["code"]) is not None:
+            return redirect("facilitation:join_code", code=form.cleaned_data["code"])
+        form.add_error("code", "No open session has this code. Check it with your facilitator.")
+    return TemplateResponse(request, "facilitation/join_code.html", context, status=400 if form.errors else 200)
+
+
+@ratelimit(key="ip", rate=lambda group, request: settings.JOIN_RATE, method=ratelimit.ALL, block=False)
+@require_http_methods(["GET", "POST"])
+def join_session(request: HttpRequest, code: str) -> HttpResponse:
+    code = normalize_code(code)
+    if _rate_limited(request):
+        return _too_many(request, "facilitation/join_code.html", {"form": JoinCodeForm(initial={"code": code})})
+    session = find_open_session(code)
+    if session is None:
+        form = JoinCodeForm(data={"code": code})
+        form.is_valid()
+        form.add_error(None, "No open session has this code: it may have ended. Check it with your facilitator.")
+        return TemplateResponse(request, "facilitation/join_code.html", {"form": form}, status=404)
+    existing = participant_for(request.session, session)
+    if existing is not None and request.method == "GET":
+        return redirect("facilitation:learner", code=session.code)
+    form = JoinForm(request.POST or None, session=session)
+    if request.method == "POST" and form.is_valid():
+        participant = add_participant(
+            session=session,
+            name=form.cleaned_data["name"],
+            experience=form.cleaned_data["experience"],
+            role=form.cleaned_data["role"],
+        )
+        remember_participant(request, participant)
+        broadcast.people_changed(session.pk)
+        return redirect("facilitation:learner", code=session.code)
+    status = 400 if form.errors else 200
+    return TemplateResponse(request, "facilitation/join.html", {"form": form, "session": session}, status=status)
+
+
+def _audience_of(session: LiveSession, participant: Participant) -> Audience | None:
+    return session.lesson.audiences.filter(key=participant.experience).first()
+
+
+@require_GET
+def learner_page(request: HttpRequest, code: str) -> HttpResponse:
+    session, participant = _participant_for(request, code)
+    if participant is None:
+        if session.is_open:
+            return redirect("facilitation:join_code", code=session.code)
+        raise Http404("This session has ended.")
+    context = {
+        **fragments.learner_context(session, _audience_of(session, participant)),
+        "participant": participant,
+    }
+    return TemplateResponse(request, fragments.LEARNER, context)
+
+
+@require_GET
+def learner_live(request: HttpRequest, code: str) -> HttpResponse:
+    session, participant = _participant_for(request, code)
+    if participant is None:
+        raise Http404("You have not joined this session.")
+    context = fragments.learner_context(session, _audience_of(session, participant))
+    return HttpResponse(fragments.render_regions(fragments.LEARNER, fragments.LEARNER_REGIONS, context, oob=True))
+
+

@@ -1,0 +1,85 @@
+"""The session's websocket: it checks who is connecting, subscribes the socket to its groups, and forwards
+HTML fragments. It carries no state: every page refetches its live regions when its socket (re)opens."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db.models import F
+from django.utils import timezone
+
+from facilitation import broadcast
+from facilitation.models import LiveSession, Participant, normalize_code
+from facilitation.sessions import participant_id_for
+
+MAX_INCOMING_BYTES = 4096
+
+
+@database_sync_to_async
+def _identify(code: str, user, django_session, view: str):
+    """Return (session, participant, groups) for an allowed socket, or None."""
+    session = LiveSession.objects.select_related("lesson").filter(code=code).order_by("-created_at").first()
+    if session is None:
+        return None
+    if view in {"dashboard", "projector"}:
+        if not session.is_facilitator(user):
+            return None
+        group = session.group_projector if view == "projector" else session.group_facilitators
+        return session, None, [group]
+    pid = participant_id_for(django_session, code)
+    participant = Participant.objects.filter(pk=pid, session=session).first() if pid else None
+    if participant is None:
+        return None
+    groups = [session.group_all, session.group_level(participant.experience), participant.group_name]
+    return session, participant, groups
+
+
+@database_sync_to_async
+def _count_connection(participant_id: int, delta: int) -> None:
+    Participant.objects.filter(pk=participant_id).update(
+        connections=F("connections") + delta, last_seen_at=timezone.now()
+    )
+    if delta < 0:
+        Participant.objects.filter(pk=participant_id, connections__lt=0).update(connections=0)
+    session_id = Participant.objects.values_list("session_id", flat=True).get(pk=participant_id)
+    broadcast.people_changed(session_id)
+
+
+class SessionConsumer(AsyncWebsocketConsumer):
+    groups_joined: list[str]
+    participant_id: int | None = None
+
+    async def connect(self):
+        self.groups_joined = []
+        code = normalize_code(self.scope["url_route"]["kwargs"]["code"])
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        view = query.get("view", ["learner"])[0]
+        found = await _identify(code, self.scope.get("user"), self.scope.get("session"), view)
+        if found is None:
+            await self.close(code=4403)
+            return
+        _, participant, groups = found
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined = groups
+        await self.accept()
+        if participant is not None:
+            self.participant_id = participant.pk
+            await _count_connection(participant.pk, +1)
+
+    async def disconnect(self, close_code):
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        if self.participant_id is not None:
+            await _count_connection(self.participant_id, -1)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        """Learners act through HTTP (validated forms); the socket only listens. Oversized input closes it."""
+        size = len(text_data or "") + len(bytes_data or b"")
+        if size > MAX_INCOMING_BYTES:
+            await self.close(code=1009)
+
+    async def html_fragment(self, event):
+        await self.send(text_data=event["html"])
