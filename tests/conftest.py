@@ -111,9 +111,12 @@ def daphne_server(django_db_setup, django_db_blocker):
     the server process. The in-memory channel layer lives inside the server process, which is where every
     broadcast starts (views run there), so websocket pushes work as in production."""
     from daphne.testing import DaphneProcess
+    from django.conf import settings
     from django.db import connections
 
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    # Browser tests join many learners from 127.0.0.1; the rate limit has tests of its own.
+    settings.JOIN_RATE = "10000/m"
     with django_db_blocker.unblock():
         for connection in connections.all():
             if connection.vendor == "sqlite" and connection.is_in_memory_db():
