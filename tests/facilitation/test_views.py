@@ -1,0 +1,254 @@
+import pytest
+from django.urls import reverse
+
+from facilitation.models import LiveSession, Participant
+from facilitation.sessions import SESSION_KEY
+from tests.factories import make_lesson, make_participant, make_session, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lesson():
+    return make_lesson()
+
+
+@pytest.fixture
+def owner():
+    return make_user(username="owner")
+
+
+@pytest.fixture
+def session(lesson, owner):
+    return make_session(lesson=lesson, owner=owner)
+
+
+def join(client, code, **overrides):
+    data = {"name": "Ada", "experience": "novice", "role": "data", "acknowledge": "on", **overrides}
+    return client.post(reverse("facilitation:join_code", args=[code]), data)
+
+
+# --- Facilitator: creating and owning sessions -----------------------------------------------------------------
+
+
+def test_it_creates_a_session_with_a_code_and_the_lesson_phases(client, lesson, owner):
+    client.force_login(owner)
+    response = client.post(reverse("facilitation:sessions"), {"lesson": lesson.pk, "title": "Cohort 3"})
+    session = LiveSession.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/facilitate/{session.code}/"
+    assert len(session.code) == 6 and not set(session.code) & set("01OIL")
+    assert list(session.phases.values_list("planned_seconds", flat=True)) == [1800, 2700, 2700, 2700, 900]
+    assert session.display_title == "Cohort 3"
+
+
+def test_it_rejects_a_session_without_a_lesson(client, owner):
+    client.force_login(owner)
+    response = client.post(reverse("facilitation:sessions"), {"lesson": "999", "title": ""})
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert not LiveSession.objects.exists()
+
+
+def test_it_lists_only_my_sessions(client, session, owner, lesson):
+    other = make_session(lesson=lesson, owner=make_user(username="other"))
+    client.force_login(owner)
+    body = client.get(reverse("facilitation:sessions")).content.decode()
+    assert session.code in body
+    assert other.code not in body
+
+
+def test_it_sends_anonymous_facilitators_to_sign_in(client, session):
+    response = client.get(reverse("facilitation:dashboard", args=[session.code]))
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("name", ["dashboard", "projector", "dashboard_live", "projector_live", "qr"])
+def test_it_shows_facilitator_pages_to_owner_and_cofacilitator_only(client, session, owner, name):
+    url = reverse(f"facilitation:{name}", args=[session.code])
+    client.force_login(owner)
+    assert client.get(url).status_code == 200
+    teammate = make_user(username="teammate")
+    session.cofacilitators.add(teammate)
+    client.force_login(teammate)
+    assert client.get(url).status_code == 200
+    client.force_login(make_user(username="outsider"))
+    response = client.get(url)
+    assert response.status_code == 404
+    assert session.code not in response.content.decode()
+
+
+def test_it_refuses_clock_controls_to_another_facilitator(client, session):
+    client.force_login(make_user(username="outsider"))
+    response = client.post(reverse("facilitation:control", args=[session.code, "start"]))
+    assert response.status_code == 404
+    session.refresh_from_db()
+    assert session.started_at is None
+
+
+def test_it_runs_controls_and_returns_the_updated_regions(client, session, owner):
+    client.force_login(owner)
+    url = reverse("facilitation:control", args=[session.code, "start"])
+    response = client.post(url, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="clock"' in body and 'hx-swap-oob="true"' in body
+    assert "Pause" in body
+    session.refresh_from_db()
+    assert session.started_at is not None
+
+
+def test_it_explains_an_invalid_control(client, session, owner):
+    client.force_login(owner)
+    url = reverse("facilitation:control", args=[session.code, "next"])
+    body = client.post(url, headers={"HX-Request": "true"}).content.decode()
+    assert "Start the session first." in body
+
+
+def test_it_rejects_bad_extension_minutes(client, session, owner):
+    client.force_login(owner)
+    client.post(reverse("facilitation:control", args=[session.code, "start"]), headers={"HX-Request": "true"})
+    url = reverse("facilitation:control", args=[session.code, "extend"])
+    body = client.post(url, {"minutes": "abc"}, headers={"HX-Request": "true"}).content.decode()
+    assert "Choose how many minutes to add." in body
+    assert session.phases.get(order=0).budget_seconds == 1800
+
+
+def test_it_renders_the_dashboard_with_a_fixed_number_of_queries(client, session, owner, django_assert_max_num_queries):
+    client.force_login(owner)
+    url = reverse("facilitation:dashboard", args=[session.code])
+    for i in range(3):
+        make_participant(session=session, name=f"P{i}")
+    with django_assert_max_num_queries(30) as small:
+        client.get(url)
+    for i in range(40):
+        make_participant(session=session, name=f"Q{i}")
+    with django_assert_max_num_queries(30) as large:
+        body = client.get(url).content.decode()
+    assert len(large.captured_queries) == len(small.captured_queries)
+    assert "43 joined" in body
+
+
+# --- Learners: joining -----------------------------------------------------------------------------------------
+
+
+def test_it_joins_with_a_code_and_binds_the_participant_to_the_browser(client, session):
+    before = client.session.session_key
+    response = join(client, session.code, name="  Grace   Hopper ")
+    assert response.status_code == 302 and response["Location"] == f"/s/{session.code}/"
+    participant = Participant.objects.get()
+    assert participant.name == "Grace Hopper"
+    assert client.session[SESSION_KEY] == {session.code: participant.pk}
+    assert client.session.session_key != before
+    page = client.get(f"/s/{session.code}/").content.decode()
+    assert "Grace Hopper" in page
+
+
+def test_it_accepts_lowercase_codes_with_spaces(client, session):
+    response = client.get(reverse("facilitation:join"), {"code": f" {session.code.lower()[:3]} {session.code[3:]} "})
+    assert response.status_code == 302 and response["Location"] == f"/join/{session.code}/"
+
+
+def test_it_explains_a_wrong_or_malformed_code(client, session):
+    response = client.get(reverse("facilitation:join"), {"code": "ZZZZZZ"})
+    assert response.status_code == 400
+    assert "No open session has this code" in response.content.decode()
+    response = client.get(reverse("facilitation:join"), {"code": "AB"})
+    assert "A join code has 6 letters and digits" in response.content.decode()
+
+
+def test_it_refuses_to_join_an_ended_session(client, session):
+    from facilitation import control
+
+    control.end(session)
+    response = client.get(reverse("facilitation:join_code", args=[session.code]))
+    assert response.status_code == 404
+    assert "it may have ended" in response.content.decode()
+
+
+def test_it_explains_each_missing_join_field(client, session):
+    response = client.post(reverse("facilitation:join_code", args=[session.code]), {"name": ""})
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "This field is required." in body
+    assert "Please confirm you will keep what others share confidential." in body
+    assert not Participant.objects.exists()
+
+
+def test_it_refuses_an_unknown_experience_level_and_control_characters(client, session):
+    response = join(client, session.code, experience="wizard")
+    assert "Select a valid choice" in response.content.decode()
+    response = join(client, session.code, name="Bad\x07name")
+    assert "control characters" in response.content.decode()
+    assert not Participant.objects.exists()
+
+
+def test_it_escapes_names(client, session, owner):
+    join(client, session.code, name="<script>alert(1)</script>")
+    owner_client = type(client)()
+    owner_client.force_login(owner)
+    body = owner_client.get(reverse("facilitation:dashboard", args=[session.code])).content.decode()
+    assert "<script>alert(1)</script>" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_it_tells_apart_two_people_with_the_same_name(client, session, owner):
+    make_participant(session=session, name="Sam")
+    make_participant(session=session, name="sam")
+    assert [p.display_name for p in session.participants.all()] == ["Sam", "sam (2)"]
+
+
+def test_it_rate_limits_join_attempts(client, session, settings):
+    settings.JOIN_RATE = "3/m"
+    from django.core.cache import cache
+
+    cache.clear()
+    statuses = [client.get(reverse("facilitation:join"), {"code": "ZZZZZZ"}).status_code for _ in range(5)]
+    assert statuses[:3] == [400, 400, 400]
+    assert statuses[3:] == [429, 429]
+    assert "Too many join attempts" in client.get(reverse("facilitation:join"), {"code": "X"}).content.decode()
+    cache.clear()
+
+
+def test_it_sends_a_learner_who_has_not_joined_to_the_join_form(client, session):
+    response = client.get(reverse("facilitation:learner", args=[session.code]))
+    assert response.status_code == 302 and response["Location"] == f"/join/{session.code}/"
+    assert client.get(reverse("facilitation:learner_live", args=[session.code])).status_code == 404
+
+
+def test_it_keeps_a_learner_out_of_another_session(client, session, lesson):
+    other = make_session(lesson=lesson, owner=make_user(username="other"))
+    join(client, session.code)
+    assert client.get(reverse("facilitation:learner", args=[session.code])).status_code == 200
+    response = client.get(reverse("facilitation:learner", args=[other.code]))
+    assert response.status_code == 302 and response["Location"] == f"/join/{other.code}/"
+    assert client.get(reverse("facilitation:learner_live", args=[other.code])).status_code == 404
+    assert client.get(reverse("facilitation:dashboard", args=[session.code])).status_code == 302
+
+
+def test_it_shows_the_learner_the_hint_for_their_level(client, session):
+    from facilitation import control
+
+    control.start(session)
+    join(client, session.code, experience="experienced")
+    body = client.get(reverse("facilitation:learner", args=[session.code])).content.decode()
+    assert "Encourage deeper analysis and peer mentoring" in body
+    assert "Provide additional background reading" not in body
+    assert "Engage: learner activities." in body
+
+
+def test_it_renders_the_learner_page_with_a_fixed_number_of_queries(client, session, django_assert_max_num_queries):
+    join(client, session.code)
+    url = reverse("facilitation:learner", args=[session.code])
+    with django_assert_max_num_queries(30) as small:
+        client.get(url)
+    for i in range(30):
+        make_participant(session=session, name=f"Q{i}")
+    with django_assert_max_num_queries(30) as large:
+        client.get(url)
+    assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_healthz_reports_database_and_channel_layer(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": True, "channel_layer": True}
