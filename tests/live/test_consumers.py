@@ -1,0 +1,334 @@
+"""The session websocket: who may connect, what each screen receives when the clock moves, presence counting,
+and oversized input.
+
+pytest-asyncio is not installed, so every test is a sync function that runs one scenario coroutine with
+`async_to_sync`: the communicators, the consumer and the in-memory channel layer then share one event loop.
+Data is made before the scenario starts; ORM calls inside it go through `database_sync_to_async`."""
+
+import re
+from importlib import import_module
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from facilitation import control
+from facilitation.consumers import MAX_INCOMING_BYTES
+from facilitation.models import LiveSession, Participant
+from facilitation.sessions import SESSION_KEY
+from tests.factories import make_lesson, make_participant, make_session, make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN = b"http://testserver"
+REFUSED_BY_CONSUMER = 4403
+
+
+def learner_cookie(*participants: Participant) -> str:
+    """A Django session as the join view leaves it: {session code: participant id}."""
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = {p.session.code: p.pk for p in participants}
+    store.create()
+    return store.session_key
+
+
+def facilitator_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def socket(
+    app, code: str, *, cookie: str | None = None, view: str | None = None, origin: bytes | None = ORIGIN
+):
+    headers = []
+    if origin is not None:
+        headers.append((b"origin", origin))
+    if cookie is not None:
+        headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
+    return WebsocketCommunicator(app, f"/ws/s/{code}/" + (f"?view={view}" if view else ""), headers=headers)
+
+
+def attempt(communicator) -> tuple[bool, int | None]:
+    """Connect, note the answer, always disconnect."""
+
+    async def scenario():
+        try:
+            return await communicator.connect()
+        finally:
+            await communicator.disconnect()
+
+    return async_to_sync(scenario)()
+
+
+async def frame_with(communicator, needle: str, *, limit: int = 10) -> str:
+    """The first pushed frame containing `needle`; other pushes (such as the people list) may come first."""
+    skipped = []
+    for _ in range(limit):
+        frame = await communicator.receive_from(timeout=3)
+        if needle in frame:
+            return frame
+        skipped.append(frame[:80])
+    raise AssertionError(f"no frame with {needle!r}; got {skipped}")
+
+
+def heading(fragment: str, element_id: str) -> str:
+    match = re.search(rf'id="{element_id}"[^>]*>([^<]*)<', fragment)
+    assert match, f"no #{element_id} in {fragment[:200]}"
+    return match.group(1).strip()
+
+
+@database_sync_to_async
+def connections_of(participant: Participant) -> int:
+    return Participant.objects.get(pk=participant.pk).connections
+
+
+@pytest.fixture
+def owner():
+    return make_user(username="owner")
+
+
+@pytest.fixture
+def session(owner):
+    return make_session(lesson=make_lesson(), owner=owner)
+
+
+# --- Who may connect ----------------------------------------------------------------------------------------
+
+
+def test_it_accepts_a_learner_of_the_session(asgi_app, session):
+    ada = make_participant(session=session, name="Ada")
+    assert attempt(socket(asgi_app, session.code, cookie=learner_cookie(ada))) == (True, None)
+
+
+def test_it_accepts_a_learner_who_types_the_code_in_lower_case(asgi_app, session):
+    ada = make_participant(session=session, name="Ada")
+    connected, _ = attempt(socket(asgi_app, session.code.lower(), cookie=learner_cookie(ada)))
+    assert connected
+
+
+def test_it_refuses_a_learner_of_another_session(asgi_app, session, owner):
+    other = make_session(lesson=session.lesson, owner=owner)
+    ada = make_participant(session=session, name="Ada")
+    assert attempt(socket(asgi_app, other.code, cookie=learner_cookie(ada))) == (False, REFUSED_BY_CONSUMER)
+
+
+def test_it_refuses_an_anonymous_visitor(asgi_app, session):
+    make_participant(session=session, name="Ada")
+    assert attempt(socket(asgi_app, session.code)) == (False, REFUSED_BY_CONSUMER)
+
+
+def test_it_refuses_an_unknown_code(asgi_app, session):
+    ada = make_participant(session=session, name="Ada")
+    assert attempt(socket(asgi_app, "ZZZZZZ", cookie=learner_cookie(ada))) == (False, REFUSED_BY_CONSUMER)
+
+
+@pytest.mark.parametrize("view", ["dashboard", "projector"])
+def test_it_accepts_the_owner_on_the_facilitator_views(asgi_app, session, owner, view):
+    connected, _ = attempt(socket(asgi_app, session.code, cookie=facilitator_cookie(owner), view=view))
+    assert connected
+
+
+def test_it_accepts_a_cofacilitator_on_the_dashboard(asgi_app, session):
+    teammate = make_user(username="teammate")
+    session.cofacilitators.add(teammate)
+    connected, _ = attempt(
+        socket(asgi_app, session.code, cookie=facilitator_cookie(teammate), view="dashboard")
+    )
+    assert connected
+
+
+@pytest.mark.parametrize("view", ["dashboard", "projector"])
+def test_it_refuses_another_facilitator_on_the_facilitator_views(asgi_app, session, view):
+    outsider = make_user(username="outsider")
+    result = attempt(socket(asgi_app, session.code, cookie=facilitator_cookie(outsider), view=view))
+    assert result == (False, REFUSED_BY_CONSUMER)
+
+
+@pytest.mark.parametrize("view", ["dashboard", "projector"])
+def test_it_refuses_a_learner_asking_for_a_facilitator_view(asgi_app, session, view):
+    ada = make_participant(session=session, name="Ada")
+    result = attempt(socket(asgi_app, session.code, cookie=learner_cookie(ada), view=view))
+    assert result == (False, REFUSED_BY_CONSUMER)
+
+
+@pytest.mark.parametrize(
+    ("origin", "accepted"),
+    [
+        (b"http://testserver", True),
+        (b"http://localhost:8000", True),
+        (b"http://evil.example", False),
+        (None, False),
+    ],
+)
+def test_it_accepts_only_the_sites_own_origins(asgi_app, session, origin, accepted):
+    """The same valid learner cookie each time: only the Origin header differs."""
+    ada = make_participant(session=session, name="Ada")
+    connected, _ = attempt(socket(asgi_app, session.code, cookie=learner_cookie(ada), origin=origin))
+    assert connected is accepted
+
+
+# --- What the clock pushes ----------------------------------------------------------------------------------
+
+
+def test_it_pushes_a_phase_change_to_every_learner_level_and_to_the_facilitator_screens(
+    asgi_app, session, owner
+):
+    novice = make_participant(session=session, name="Ada", experience="novice")
+    expert = make_participant(session=session, name="Grace", experience="experienced")
+    facilitator = facilitator_cookie(owner)
+    dashboard = socket(asgi_app, session.code, cookie=facilitator, view="dashboard")
+    projector = socket(asgi_app, session.code, cookie=facilitator, view="projector")
+    ada = socket(asgi_app, session.code, cookie=learner_cookie(novice))
+    grace = socket(asgi_app, session.code, cookie=learner_cookie(expert))
+    everyone = [dashboard, projector, ada, grace]
+
+    async def scenario():
+        try:
+            for communicator in everyone:
+                connected, _ = await communicator.connect()
+                assert connected
+
+            started = await database_sync_to_async(control.start)(session)
+            for learner in (ada, grace):
+                fragment = await frame_with(learner, 'id="learner-phase"')
+                assert heading(fragment, "learner-phase-title") == "Engage"
+            assert heading(await frame_with(dashboard, 'id="clock"'), "clock-title") == "Engage"
+
+            await database_sync_to_async(control.next_phase)(started)
+            ada_fragment = await frame_with(ada, 'id="learner-phase"')
+            grace_fragment = await frame_with(grace, 'id="learner-phase"')
+            assert heading(ada_fragment, "learner-phase-title") == "Explore"
+            assert heading(grace_fragment, "learner-phase-title") == "Explore"
+            # Each level gets its own hint, and only its own.
+            assert "additional background reading" in ada_fragment
+            assert "deeper analysis" not in ada_fragment
+            assert "deeper analysis" in grace_fragment
+            assert "additional background reading" not in grace_fragment
+            assert 'id="clock"' not in ada_fragment + grace_fragment
+            for learner in (ada, grace):
+                assert await learner.receive_nothing(timeout=0.3), "a learner got more than its own fragment"
+
+            clock = await frame_with(dashboard, 'id="clock"')
+            assert heading(clock, "clock-title") == "Explore"
+            assert "Next: Explain →" in clock
+            assert 'id="timeline"' in clock
+            assert 'id="learner-phase"' not in clock
+
+            projected = [await frame_with(projector, 'id="projector-clock"') for _ in range(2)]
+            assert [re.search(r'class="phase-name">(\w+)<', f).group(1) for f in projected] == [
+                "Engage",
+                "Explore",
+            ]
+            assert 'id="learner-phase"' not in projected[1] and 'id="clock"' not in projected[1]
+        finally:
+            for communicator in everyone:
+                await communicator.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_it_tells_learners_when_the_session_ends(asgi_app, session):
+    ada = make_participant(session=session, name="Ada")
+    learner = socket(asgi_app, session.code, cookie=learner_cookie(ada))
+
+    async def scenario():
+        try:
+            assert (await learner.connect())[0]
+            started = await database_sync_to_async(control.start)(session)
+            await frame_with(learner, "Engage")
+            await database_sync_to_async(control.end)(started)
+            fragment = await frame_with(learner, 'id="learner-phase"')
+            assert heading(fragment, "learner-phase-title") == "Thank you for taking part"
+        finally:
+            await learner.disconnect()
+
+    async_to_sync(scenario)()
+
+
+# --- Presence -----------------------------------------------------------------------------------------------
+
+
+def test_it_counts_connections_and_shows_the_facilitator_who_is_online(asgi_app, session, owner):
+    ada = make_participant(session=session, name="Ada")
+    cookie = learner_cookie(ada)
+    dashboard = socket(asgi_app, session.code, cookie=facilitator_cookie(owner), view="dashboard")
+    phone = socket(asgi_app, session.code, cookie=cookie)
+    laptop = socket(asgi_app, session.code, cookie=cookie)
+
+    async def scenario():
+        try:
+            assert (await dashboard.connect())[0]
+            assert await connections_of(ada) == 0
+
+            assert (await phone.connect())[0]
+            people = await frame_with(dashboard, 'id="participants"')
+            assert "1 online · 1 joined" in people
+            assert re.search(
+                r'<li class="online">\s*<span class="dot"[^>]*></span>\s*<span class="person-name">Ada<',
+                people,
+            )
+            assert await connections_of(ada) == 1
+
+            assert (await laptop.connect())[0]
+            await frame_with(dashboard, 'id="participants"')
+            assert await connections_of(ada) == 2
+
+            await laptop.disconnect()
+            people = await frame_with(dashboard, 'id="participants"')
+            assert "1 online" in people
+            assert await connections_of(ada) == 1
+
+            await phone.disconnect()
+            people = await frame_with(dashboard, 'id="participants"')
+            assert "0 online · 1 joined" in people
+            assert '<li class="offline">' in people
+            assert await connections_of(ada) == 0
+        finally:
+            for communicator in (phone, laptop, dashboard):
+                await communicator.disconnect()
+
+    async_to_sync(scenario)()
+
+
+# --- Input --------------------------------------------------------------------------------------------------
+
+
+def test_it_closes_the_socket_on_an_oversized_message(asgi_app, session):
+    ada = make_participant(session=session, name="Ada")
+    learner = socket(asgi_app, session.code, cookie=learner_cookie(ada))
+
+    async def scenario():
+        try:
+            assert (await learner.connect())[0]
+            await learner.send_to(text_data="x" * MAX_INCOMING_BYTES)
+            assert await learner.receive_nothing(timeout=0.3), (
+                "a message at the limit must not close the socket"
+            )
+            await learner.send_to(text_data="x" * (MAX_INCOMING_BYTES + 1))
+            assert await learner.receive_output(timeout=2) == {"type": "websocket.close", "code": 1009}
+        finally:
+            await learner.disconnect()
+        assert await connections_of(ada) == 0
+
+    async_to_sync(scenario)()
+
+
+def test_it_keeps_the_session_unchanged_whatever_a_learner_sends(asgi_app, session):
+    """Learners act through HTTP; text on the socket must not move the clock."""
+    ada = make_participant(session=session, name="Ada")
+    learner = socket(asgi_app, session.code, cookie=learner_cookie(ada))
+
+    async def scenario():
+        try:
+            assert (await learner.connect())[0]
+            await learner.send_to(text_data='{"action": "start"}')
+            assert await learner.receive_nothing(timeout=0.3)
+        finally:
+            await learner.disconnect()
+
+    async_to_sync(scenario)()
+    assert LiveSession.objects.get(pk=session.pk).started_at is None
