@@ -108,7 +108,7 @@ def make_session(*, lesson: Lesson | None = None, owner=None, started: bool = Fa
     if started:
         from facilitation import control
 
-        control.start(session)
+        session = control.start(session)
     return session
 
 
