@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import Truncator
 
 from lessons.models import (
     ActionPlanField,
@@ -41,8 +42,17 @@ def _textareas(rows: int, cols: int = 60) -> dict:
     return {models.TextField: {"widget": forms.Textarea(attrs={"rows": rows, "cols": cols})}}
 
 
+WIDE_INPUTS = {models.CharField: {"widget": forms.TextInput(attrs={"size": 80})}}
+
+
 def _order_first(fields: list[str]) -> list[str]:
     return ["order", *fields]
+
+
+@admin.display(description="lesson", ordering="lesson__title")
+def lesson_name(obj) -> str:
+    """Lesson titles run to a hundred characters; a changelist column would push the rest off-screen."""
+    return format_html('<span title="{}">{}</span>', obj.lesson.title, Truncator(obj.lesson.title).chars(40))
 
 
 # --- Lesson plans -------------------------------------------------------------------------------------------
@@ -104,9 +114,9 @@ class LessonAdmin(admin.ModelAdmin):
     readonly_fields = ["public_page", "planned_minutes", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "duration_minutes", "planned_minutes", "target_audience"]}),
-        ("Published", {"fields": ["public_page", "created_at", "updated_at"]}),
+        ("Public page and history", {"fields": ["public_page", "created_at", "updated_at"]}),
     ]
-    formfield_overrides = _textareas(2, 80)
+    formfield_overrides = {**_textareas(2, 80), **WIDE_INPUTS}
     inlines = [ObjectiveInline, PhaseInline, LessonItemInline, AssessmentInline, AudienceInline]
 
     def get_queryset(self, request):
@@ -152,7 +162,7 @@ class SameLessonChoicesMixin:
 
 @admin.register(OpsDomain)
 class OpsDomainAdmin(admin.ModelAdmin):
-    list_display = ["name", "lesson", "order", "description"]
+    list_display = ["name", lesson_name, "order", "description"]
     list_display_links = ["name"]
     list_editable = ["order"]
     list_filter = ["lesson"]
@@ -164,13 +174,13 @@ class OpsDomainAdmin(admin.ModelAdmin):
 class WorksheetItemInline(admin.TabularInline):
     model = WorksheetItem
     fields = _order_first(["prompt", "example", "deeper_prompt"])
-    formfield_overrides = _textareas(3, 40)
+    formfield_overrides = _textareas(4, 32)
     extra = 0
 
 
 @admin.register(ObstacleCategory)
 class ObstacleCategoryAdmin(SameLessonChoicesMixin, admin.ModelAdmin):
-    list_display = ["name", "lesson", "order", "slug", "worksheet_item_count"]
+    list_display = ["name", "order", "slug", "worksheet_item_count", lesson_name]
     list_display_links = ["name"]
     list_editable = ["order"]
     list_filter = ["lesson", "domains"]
@@ -181,7 +191,7 @@ class ObstacleCategoryAdmin(SameLessonChoicesMixin, admin.ModelAdmin):
     fields = ["lesson", "order", "name", "slug", "explanation", "domains"]
     filter_horizontal = ["domains"]
     same_lesson_fields = {"domains": "domains"}
-    formfield_overrides = _textareas(4, 80)
+    formfield_overrides = {**_textareas(4, 80), **WIDE_INPUTS}
     inlines = [WorksheetItemInline]
 
     def get_queryset(self, request):
@@ -201,7 +211,7 @@ class DiscussionQuestionInline(admin.TabularInline):
 
 @admin.register(CaseStudy)
 class CaseStudyAdmin(SameLessonChoicesMixin, admin.ModelAdmin):
-    list_display = ["title", "organization", "complexity", "published", "lesson", "order", "preview_link"]
+    list_display = ["title", "preview_link", "complexity", "published", "order", "organization", lesson_name]
     list_display_links = ["title"]
     list_editable = ["order", "published"]
     list_filter = ["complexity", "categories", "published", "lesson"]
@@ -222,7 +232,7 @@ class CaseStudyAdmin(SameLessonChoicesMixin, admin.ModelAdmin):
     ]
     filter_horizontal = ["categories"]
     same_lesson_fields = {"categories": "categories"}
-    formfield_overrides = _textareas(18, 100)
+    formfield_overrides = {**_textareas(18, 100), **WIDE_INPUTS}
     inlines = [DiscussionQuestionInline]
 
     def get_urls(self):
@@ -258,7 +268,7 @@ class CaseStudyAdmin(SameLessonChoicesMixin, admin.ModelAdmin):
 
 @admin.register(ActionPlanField)
 class ActionPlanFieldAdmin(admin.ModelAdmin):
-    list_display = ["label", "key", "lesson", "order", "required", "max_length"]
+    list_display = ["label", "key", "order", "required", "max_length", lesson_name]
     list_display_links = ["label"]
     list_editable = ["order", "required", "max_length"]
     list_filter = ["lesson", "required"]
@@ -281,7 +291,7 @@ class ActionPlanFieldAdmin(admin.ModelAdmin):
 
 @admin.register(RubricCriterion)
 class RubricCriterionAdmin(admin.ModelAdmin):
-    list_display = ["name", "lesson", "order", "scale_max", "scale_labels"]
+    list_display = ["name", "order", "scale_max", "scale_labels", lesson_name]
     list_display_links = ["name"]
     list_editable = ["order"]
     list_filter = ["lesson"]
