@@ -66,6 +66,8 @@ def test_it_holds_the_whole_guide(client, lesson):
     assert "Novice AI professionals" in text
     assert "First extension item" in text and "First virtual adaptation item" in text
     assert "First resource item" in text
+    assert "Appendix: workshop materials" in text
+    assert "Organizational silos" in text and "A advanced case" in text
     assert f"Page 1 of {pages}" in text
 
 

@@ -95,7 +95,7 @@ def test_it_shows_every_section_of_the_lesson(client):
             "technology",
         ]:
             assert f"{name}: {field}." in html
-    assert "Learners: Brainstorm wall" in html
+    assert "Learner tool: Brainstorm wall" in html
     assert "Observation of group discussions" in html and "Assesses analysis in context" in html
     assert "Novice AI professionals" in html and "Encourage deeper analysis and peer mentoring" in html
     for kind in ItemKind.values:
