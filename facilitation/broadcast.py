@@ -50,5 +50,7 @@ def people_changed(session_id: int) -> None:
     """Someone joined, connected or left: update the facilitators' list and the projector's count."""
     session = LiveSession.objects.select_related("lesson").get(pk=session_id)
     context = fragments.people_context(session)
-    send(session.group_facilitators, _render(fragments.DASHBOARD, fragments.DASHBOARD_PEOPLE_REGIONS, context))
+    send(
+        session.group_facilitators, _render(fragments.DASHBOARD, fragments.DASHBOARD_PEOPLE_REGIONS, context)
+    )
     send(session.group_projector, _render(fragments.PROJECTOR, fragments.PROJECTOR_PEOPLE_REGIONS, context))

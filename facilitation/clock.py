@@ -149,7 +149,7 @@ def clock_state(data: ClockData, now: datetime) -> ClockState:
     )
 
 
-# --- Rebalancing ---------------------------------------------------------------------------------------------
+# --- Rebalancing --------------------------------------------------------------------------------------------
 
 MIN_PHASE_SECONDS = 5 * 60
 SHRINK_FLOOR = 0.5  # an absorbing phase keeps at least half of its planned time

@@ -14,7 +14,9 @@ def _no_control_characters(value: str) -> None:
 class CreateSessionForm(forms.Form):
     lesson = forms.ModelChoiceField(queryset=Lesson.objects.all(), empty_label=None)
     title = forms.CharField(
-        max_length=200, required=False, help_text="Optional, e.g. 'Cohort 3, Berlin'. Defaults to the lesson title."
+        max_length=200,
+        required=False,
+        help_text="Optional, e.g. 'Cohort 3, Berlin'. Defaults to the lesson title.",
     )
 
 
@@ -22,7 +24,9 @@ class JoinCodeForm(forms.Form):
     code = forms.CharField(
         max_length=20,
         label="Join code",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "inputmode": "text"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "inputmode": "text"}
+        ),
     )
 
     def clean_code(self) -> str:

@@ -116,6 +116,4 @@ def learner_context(session: LiveSession, audience: Audience | None, now=None) -
 
 
 def render_regions(template: str, regions: tuple[str, ...], context: dict, *, oob: bool = False) -> str:
-    return "".join(
-        render_to_string(f"{template}#{region}", {**context, "oob": oob}) for region in regions
-    )
+    return "".join(render_to_string(f"{template}#{region}", {**context, "oob": oob}) for region in regions)

@@ -37,7 +37,9 @@ class LiveSession(models.Model):
     code = models.CharField(max_length=CODE_LENGTH, db_index=True)
     lesson = models.ForeignKey(Lesson, on_delete=models.PROTECT, related_name="sessions")
     title = models.CharField(max_length=200, blank=True)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="owned_sessions")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="owned_sessions"
+    )
     cofacilitators = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="cofacilitated_sessions", blank=True
     )
@@ -55,6 +57,9 @@ class LiveSession(models.Model):
     def __str__(self) -> str:
         return f"{self.display_title} [{self.code}]"
 
+    def get_absolute_url(self) -> str:
+        return reverse("facilitation:dashboard", args=[self.code])
+
     @property
     def display_title(self) -> str:
         return self.title or self.lesson.title
@@ -62,9 +67,6 @@ class LiveSession(models.Model):
     @property
     def is_open(self) -> bool:
         return self.ended_at is None
-
-    def get_absolute_url(self) -> str:
-        return reverse("facilitation:dashboard", args=[self.code])
 
     def is_facilitator(self, user) -> bool:
         if not user.is_authenticated:
@@ -99,7 +101,9 @@ class SessionPhase(models.Model):
 
     class Meta:
         ordering = ["order"]
-        constraints = [models.UniqueConstraint(fields=["session", "order"], name="unique_session_phase_order")]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "order"], name="unique_session_phase_order")
+        ]
 
     def __str__(self) -> str:
         return self.phase.name
@@ -116,6 +120,9 @@ class PhaseSegment(models.Model):
     class Meta:
         ordering = ["started_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.session_phase} from {self.started_at:%H:%M:%S}"
+
 
 class Pause(models.Model):
     session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="pauses")
@@ -124,6 +131,9 @@ class Pause(models.Model):
 
     class Meta:
         ordering = ["started_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Pause from {self.started_at:%H:%M:%S}"
 
 
 class AdjustmentReason(models.TextChoices):
@@ -141,6 +151,9 @@ class BudgetAdjustment(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} {self.session_phase} by {self.seconds} s"
 
 
 class Role(models.TextChoices):

@@ -84,7 +84,9 @@ def clock_data(session: LiveSession) -> ClockData:
         (index_of[sp_id], Interval(start, end))
         for sp_id, start, end in session.segments.values_list("session_phase_id", "started_at", "ended_at")
     )
-    pauses = tuple(Interval(start, end) for start, end in session.pauses.values_list("started_at", "ended_at"))
+    pauses = tuple(
+        Interval(start, end) for start, end in session.pauses.values_list("started_at", "ended_at")
+    )
     return ClockData(
         planned=tuple(p for _, p, _ in phases),
         budgets=tuple(b for _, _, b in phases),

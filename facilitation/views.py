@@ -31,7 +31,7 @@ from facilitation.sessions import (
 )
 from lessons.models import Audience
 
-# --- Lookups with their access checks -------------------------------------------------------------------------
+# --- Lookups with their access checks -----------------------------------------------------------------------
 
 
 def _session_for_facilitator(request: HttpRequest, code: str) -> LiveSession:
@@ -231,7 +231,9 @@ def join(request: HttpRequest) -> HttpResponse:
         if find_open_session(form.cleaned_data["code"]) is not None:
             return redirect("facilitation:join_code", code=form.cleaned_data["code"])
         form.add_error("code", "No open session has this code. Check it with your facilitator.")
-    return TemplateResponse(request, "facilitation/join_code.html", context, status=400 if form.errors else 200)
+    return TemplateResponse(
+        request, "facilitation/join_code.html", context, status=400 if form.errors else 200
+    )
 
 
 @ratelimit(key="ip", rate=lambda group, request: settings.JOIN_RATE, method=ratelimit.ALL, block=False)
@@ -239,12 +241,16 @@ def join(request: HttpRequest) -> HttpResponse:
 def join_session(request: HttpRequest, code: str) -> HttpResponse:
     code = normalize_code(code)
     if _rate_limited(request):
-        return _too_many(request, "facilitation/join_code.html", {"form": JoinCodeForm(initial={"code": code})})
+        return _too_many(
+            request, "facilitation/join_code.html", {"form": JoinCodeForm(initial={"code": code})}
+        )
     session = find_open_session(code)
     if session is None:
         form = JoinCodeForm(data={"code": code})
         form.is_valid()
-        form.add_error(None, "No open session has this code: it may have ended. Check it with your facilitator.")
+        form.add_error(
+            None, "No open session has this code: it may have ended. Check it with your facilitator."
+        )
         return TemplateResponse(request, "facilitation/join_code.html", {"form": form}, status=404)
     existing = participant_for(request.session, session)
     if existing is not None and request.method == "GET":
@@ -261,7 +267,9 @@ def join_session(request: HttpRequest, code: str) -> HttpResponse:
         broadcast.people_changed(session.pk)
         return redirect("facilitation:learner", code=session.code)
     status = 400 if form.errors else 200
-    return TemplateResponse(request, "facilitation/join.html", {"form": form, "session": session}, status=status)
+    return TemplateResponse(
+        request, "facilitation/join.html", {"form": form, "session": session}, status=status
+    )
 
 
 def _audience_of(session: LiveSession, participant: Participant) -> Audience | None:
@@ -288,6 +296,6 @@ def learner_live(request: HttpRequest, code: str) -> HttpResponse:
     if participant is None:
         raise Http404("You have not joined this session.")
     context = fragments.learner_context(session, _audience_of(session, participant))
-    return HttpResponse(fragments.render_regions(fragments.LEARNER, fragments.LEARNER_REGIONS, context, oob=True))
-
-
+    return HttpResponse(
+        fragments.render_regions(fragments.LEARNER, fragments.LEARNER_REGIONS, context, oob=True)
+    )

@@ -146,7 +146,9 @@ class Audience(models.Model):
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="audiences")
     order = models.PositiveIntegerField(default=0)
     key = models.SlugField(max_length=40, help_text="Short key, e.g. 'novice' or 'experienced'.")
-    name = models.CharField(max_length=200, help_text="As the lesson names it, e.g. 'Novice AI professionals'.")
+    name = models.CharField(
+        max_length=200, help_text="As the lesson names it, e.g. 'Novice AI professionals'."
+    )
     strategy = models.TextField(help_text="How the lesson supports this audience.")
 
     class Meta:
@@ -284,7 +286,9 @@ class RubricCriterion(models.Model):
     description = models.TextField()
     scale_max = models.PositiveSmallIntegerField(default=4)
     scale_labels = models.CharField(
-        max_length=300, blank=True, help_text="Comma-separated labels from 1 up, e.g. 'Beginning, Developing, ...'"
+        max_length=300,
+        blank=True,
+        help_text="Comma-separated labels from 1 up, e.g. 'Beginning, Developing, ...'",
     )
 
     class Meta:

@@ -29,7 +29,9 @@ def pytest_collection_modifyitems(config, items):
     have_browser = Path(CHROMIUM).exists() or shutil.which("chromium") is not None
     for item in items:
         if "browser" in item.keywords and not have_browser and not _want("REQUIRE_BROWSER"):
-            item.add_marker(pytest.mark.skip(reason=f"Chromium not found at {CHROMIUM} (set REQUIRE_BROWSER=1 to fail)"))
+            item.add_marker(
+                pytest.mark.skip(reason=f"Chromium not found at {CHROMIUM} (set REQUIRE_BROWSER=1 to fail)")
+            )
 
 
 def require_service(host: str, port: int, what: str) -> None:
@@ -42,7 +44,7 @@ def require_service(host: str, port: int, what: str) -> None:
     pytest.skip(message + " (set REQUIRE_SERVICES=1 to fail instead)")
 
 
-# --- Playwright on Debian's Chromium -------------------------------------------------------------------------
+# --- Playwright on Debian's Chromium ------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +77,7 @@ def screenshot(request):
     return take
 
 
-# --- A real daphne server on the test database ----------------------------------------------------------------
+# --- A real daphne server on the test database --------------------------------------------------------------
 
 
 def _make_application():

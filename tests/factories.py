@@ -35,8 +35,14 @@ def make_user(*, username: str = "facilitator", password: str = "pw-for-tests-on
     return user
 
 
-def make_lesson(*, title: str = "Integration Maze", slug: str = "integration-maze", phases=None,
-                duration_minutes: int | None = None, materials: bool = True) -> Lesson:
+def make_lesson(
+    *,
+    title: str = "Integration Maze",
+    slug: str = "integration-maze",
+    phases=None,
+    duration_minutes: int | None = None,
+    materials: bool = True,
+) -> Lesson:
     phases = phases or FIVE_E
     lesson = Lesson.objects.create(
         title=title,
@@ -57,42 +63,82 @@ def make_lesson(*, title: str = "Integration Maze", slug: str = "integration-maz
             technology_integration=f"{name}: technology.",
             tool=tool,
         )
-    LearningObjective.objects.create(lesson=lesson, order=0, text="Analyze common obstacles", bloom_level="analyzing")
-    LearningObjective.objects.create(lesson=lesson, order=1, text="Design an action plan", bloom_level="creating")
+    LearningObjective.objects.create(
+        lesson=lesson, order=0, text="Analyze common obstacles", bloom_level="analyzing"
+    )
+    LearningObjective.objects.create(
+        lesson=lesson, order=1, text="Design an action plan", bloom_level="creating"
+    )
     AssessmentMethod.objects.create(
-        lesson=lesson, order=0, kind="formative", description="Observation of group discussions",
+        lesson=lesson,
+        order=0,
+        kind="formative",
+        description="Observation of group discussions",
         alignment="Assesses analysis in context",
     )
     AssessmentMethod.objects.create(
-        lesson=lesson, order=1, kind="summative", description="Evaluation of individual action plans",
+        lesson=lesson,
+        order=1,
+        kind="summative",
+        description="Evaluation of individual action plans",
         alignment="Assesses creating strategies",
     )
-    Audience.objects.create(lesson=lesson, order=0, key="novice", name="Novice AI professionals",
-                            strategy="Provide additional background reading and structured templates")
-    Audience.objects.create(lesson=lesson, order=1, key="experienced", name="Experienced AI leaders",
-                            strategy="Encourage deeper analysis and peer mentoring")
+    Audience.objects.create(
+        lesson=lesson,
+        order=0,
+        key="novice",
+        name="Novice AI professionals",
+        strategy="Provide additional background reading and structured templates",
+    )
+    Audience.objects.create(
+        lesson=lesson,
+        order=1,
+        key="experienced",
+        name="Experienced AI leaders",
+        strategy="Encourage deeper analysis and peer mentoring",
+    )
     for kind in ItemKind.values:
-        LessonItem.objects.create(lesson=lesson, kind=kind, order=0, text=f"First {kind.replace('_', ' ')} item")
+        LessonItem.objects.create(
+            lesson=lesson, kind=kind, order=0, text=f"First {kind.replace('_', ' ')} item"
+        )
     if materials:
         _make_materials(lesson)
     return lesson
 
 
 def _make_materials(lesson: Lesson) -> None:
-    domains = [OpsDomain.objects.create(lesson=lesson, order=i, name=name)
-               for i, name in enumerate(["DataOps", "MLOps", "FinOps"])]
-    silos = ObstacleCategory.objects.create(lesson=lesson, order=0, slug="silos", name="Organizational silos",
-                                            explanation="Teams optimise locally.")
+    domains = [
+        OpsDomain.objects.create(lesson=lesson, order=i, name=name)
+        for i, name in enumerate(["DataOps", "MLOps", "FinOps"])
+    ]
+    silos = ObstacleCategory.objects.create(
+        lesson=lesson,
+        order=0,
+        slug="silos",
+        name="Organizational silos",
+        explanation="Teams optimise locally.",
+    )
     silos.domains.set(domains)
-    cost = ObstacleCategory.objects.create(lesson=lesson, order=1, slug="cost-visibility", name="Cost visibility",
-                                           explanation="Nobody sees what a model costs.")
+    cost = ObstacleCategory.objects.create(
+        lesson=lesson,
+        order=1,
+        slug="cost-visibility",
+        name="Cost visibility",
+        explanation="Nobody sees what a model costs.",
+    )
     cost.domains.set(domains[1:])
     WorksheetItem.objects.create(category=silos, order=0, prompt="Data and ML teams share a backlog.")
     WorksheetItem.objects.create(category=cost, order=0, prompt="Model costs are reported per team.")
     for order, complexity in enumerate(["introductory", "intermediate", "advanced"]):
-        case = CaseStudy.objects.create(lesson=lesson, order=order, slug=f"case-{complexity}",
-                                        title=f"A {complexity} case", scenario="Scenario text.",
-                                        complexity=complexity, published=True)
+        case = CaseStudy.objects.create(
+            lesson=lesson,
+            order=order,
+            slug=f"case-{complexity}",
+            title=f"A {complexity} case",
+            scenario="Scenario text.",
+            complexity=complexity,
+            published=True,
+        )
         case.categories.set([silos])
     ActionPlanField.objects.create(lesson=lesson, order=0, key="obstacle", label="Obstacle addressed")
     ActionPlanField.objects.create(lesson=lesson, order=1, key="goal", label="Goal")

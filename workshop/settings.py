@@ -110,7 +110,8 @@ else:
             # One file per test run, so parallel runs on one machine do not share it.
             "TEST": {
                 "NAME": os.environ.get(
-                    "SQLITE_TEST_PATH", str(Path(tempfile.gettempdir()) / f"phasewise-test-{os.getpid()}.sqlite3")
+                    "SQLITE_TEST_PATH",
+                    str(Path(tempfile.gettempdir()) / f"phasewise-test-{os.getpid()}.sqlite3"),
                 )
             },
         }

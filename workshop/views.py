@@ -44,4 +44,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """Says whether the database and the channel layer answer, for a load balancer or a worried facilitator."""
     checks = {"database": _database_ok(), "channel_layer": _channel_layer_ok()}
     healthy = all(checks.values())
-    return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
+    )

@@ -28,7 +28,7 @@ def join(client, code, **overrides):
     return client.post(reverse("facilitation:join_code", args=[code]), data)
 
 
-# --- Facilitator: creating and owning sessions -----------------------------------------------------------------
+# --- Facilitator: creating and owning sessions --------------------------------------------------------------
 
 
 def test_it_creates_a_session_with_a_code_and_the_lesson_phases(client, lesson, owner):
@@ -113,7 +113,9 @@ def test_it_rejects_bad_extension_minutes(client, session, owner):
     assert session.phases.get(order=0).budget_seconds == 1800
 
 
-def test_it_renders_the_dashboard_with_a_fixed_number_of_queries(client, session, owner, django_assert_max_num_queries):
+def test_it_renders_the_dashboard_with_a_fixed_number_of_queries(
+    client, session, owner, django_assert_max_num_queries
+):
     client.force_login(owner)
     url = reverse("facilitation:dashboard", args=[session.code])
     for i in range(3):
@@ -128,7 +130,7 @@ def test_it_renders_the_dashboard_with_a_fixed_number_of_queries(client, session
     assert "43 joined" in body
 
 
-# --- Learners: joining -----------------------------------------------------------------------------------------
+# --- Learners: joining --------------------------------------------------------------------------------------
 
 
 def test_it_joins_with_a_code_and_binds_the_participant_to_the_browser(client, session):
@@ -144,7 +146,9 @@ def test_it_joins_with_a_code_and_binds_the_participant_to_the_browser(client, s
 
 
 def test_it_accepts_lowercase_codes_with_spaces(client, session):
-    response = client.get(reverse("facilitation:join"), {"code": f" {session.code.lower()[:3]} {session.code[3:]} "})
+    response = client.get(
+        reverse("facilitation:join"), {"code": f" {session.code.lower()[:3]} {session.code[3:]} "}
+    )
     assert response.status_code == 302 and response["Location"] == f"/join/{session.code}/"
 
 
@@ -205,7 +209,9 @@ def test_it_rate_limits_join_attempts(client, session, settings):
     statuses = [client.get(reverse("facilitation:join"), {"code": "ZZZZZZ"}).status_code for _ in range(5)]
     assert statuses[:3] == [400, 400, 400]
     assert statuses[3:] == [429, 429]
-    assert "Too many join attempts" in client.get(reverse("facilitation:join"), {"code": "X"}).content.decode()
+    assert (
+        "Too many join attempts" in client.get(reverse("facilitation:join"), {"code": "X"}).content.decode()
+    )
     cache.clear()
 
 
@@ -236,7 +242,9 @@ def test_it_shows_the_learner_the_hint_for_their_level(client, session):
     assert "Engage: learner activities." in body
 
 
-def test_it_renders_the_learner_page_with_a_fixed_number_of_queries(client, session, django_assert_max_num_queries):
+def test_it_renders_the_learner_page_with_a_fixed_number_of_queries(
+    client, session, django_assert_max_num_queries
+):
     join(client, session.code)
     url = reverse("facilitation:learner", args=[session.code])
     with django_assert_max_num_queries(30) as small:

@@ -75,7 +75,9 @@ def test_it_delivers_a_group_message_between_two_redis_channel_layers():
         receiver = RedisChannelLayer(hosts=[REDIS_URL], prefix=prefix)
         channel = await receiver.new_channel()
         await receiver.group_add("session-1", channel)
-        await sender.group_send("session-1", {"type": "html.fragment", "html": '<div id="clock">Explore</div>'})
+        await sender.group_send(
+            "session-1", {"type": "html.fragment", "html": '<div id="clock">Explore</div>'}
+        )
         message = await receiver.receive(channel)
         await receiver.group_discard("session-1", channel)
         await sender.flush()
