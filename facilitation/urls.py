@@ -1,6 +1,6 @@
 from django.urls import path
 
-from facilitation import views
+from facilitation import polls_urls, views, wall_urls
 
 app_name = "facilitation"
 urlpatterns = [
@@ -15,4 +15,6 @@ urlpatterns = [
     path("facilitate/<str:code>/projector/", views.projector, name="projector"),
     path("facilitate/<str:code>/projector/live/", views.projector_live, name="projector_live"),
     path("facilitate/<str:code>/qr.svg", views.qr_code, name="qr"),
+    *wall_urls.urlpatterns,
+    *polls_urls.urlpatterns,
 ]

@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from facilitation import broadcast, control, fragments
+from facilitation import broadcast, control, fragments, tools
 from facilitation.forms import CreateSessionForm, JoinCodeForm, JoinForm
 from facilitation.models import LiveSession, Participant, normalize_code
 from facilitation.sessions import (
@@ -104,6 +104,7 @@ def _dashboard_context(request: HttpRequest, session: LiveSession) -> dict:
     return {
         **fragments.clock_context(session),
         **fragments.people_context(session),
+        **tools.panel_context(session, "dashboard"),
         "join_url": _join_url(request, session),
     }
 
@@ -133,6 +134,7 @@ def projector(request: HttpRequest, code: str) -> TemplateResponse:
     ctx = {
         **fragments.clock_context(session),
         **fragments.people_context(session),
+        **tools.panel_context(session, "projector"),
         "join_url": join_url,
         "qr_svg": _qr_svg(join_url),
     }
@@ -285,6 +287,7 @@ def learner_page(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404("This session has ended.")
     context = {
         **fragments.learner_context(session, _audience_of(session, participant)),
+        **tools.learner_context(session, participant),
         "participant": participant,
     }
     return TemplateResponse(request, fragments.LEARNER, context)

@@ -55,7 +55,20 @@
   });
   document.addEventListener("htmx:wsClose", function () { document.body.classList.add("ws-offline"); });
 
-  // Copy-to-clipboard buttons and confirm prompts without inline script (CSP).
+  // When a pushed region shows another phase, tell the tool regions (they refetch on "phasewise:phase").
+  var lastPhase = null;
+  function checkPhase() {
+    var el = document.querySelector("[data-phase-index]");
+    if (!el) return;
+    var now = el.dataset.phaseIndex + "/" + el.dataset.phaseState;
+    if (lastPhase !== null && lastPhase !== now) htmx.trigger(document.body, "phasewise:phase");
+    lastPhase = now;
+  }
+  document.addEventListener("DOMContentLoaded", checkPhase);
+  document.addEventListener("htmx:oobAfterSwap", checkPhase);
+  document.addEventListener("htmx:afterSettle", checkPhase);
+
+  // Confirm prompts and confirm prompts without inline script (CSP).
   document.addEventListener("click", function (event) {
     var target = event.target.closest("[data-confirm]");
     if (target && !window.confirm(target.dataset.confirm)) { event.preventDefault(); event.stopPropagation(); }

@@ -1,0 +1,19 @@
+"""Live-session models, one module per concept: the session and its clock, the wall, polls."""
+
+from facilitation.models.polls import *  # noqa: F403
+from facilitation.models.session import (  # noqa: F401
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    AdjustmentReason,
+    BudgetAdjustment,
+    LiveSession,
+    LiveSessionQuerySet,
+    Participant,
+    Pause,
+    PhaseSegment,
+    Role,
+    SessionPhase,
+    new_code,
+    normalize_code,
+)
+from facilitation.models.wall import *  # noqa: F403

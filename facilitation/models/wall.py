@@ -1,0 +1,3 @@
+"""wall models (issue: live brainstorm wall and real-time polls)."""
+
+__all__: list[str] = []
