@@ -32,6 +32,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(
                 pytest.mark.skip(reason=f"Chromium not found at {CHROMIUM} (set REQUIRE_BROWSER=1 to fail)")
             )
+    # Browser tests run last: Playwright's sync API leaves its event loop marked as running in the main
+    # thread, which would make every later `async_to_sync` call (broadcasts, health checks) refuse to run.
+    items.sort(key=lambda item: "browser" in item.keywords)
 
 
 def require_service(host: str, port: int, what: str) -> None:
