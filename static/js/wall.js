@@ -1,0 +1,92 @@
+// The brainstorm wall's small client: a learner's own vote buttons, the note form after posting, refusal
+// messages shown in place, and drag and drop of notes onto clusters for the facilitator. Everything else is htmx.
+(function () {
+  "use strict";
+  if (window.phasewiseWall) return; // included once per page, but be safe
+  window.phasewiseWall = true;
+
+  // The pushed board is the same for every learner; their own votes live in #wall-my-votes (data-my-votes).
+  // Mark the buttons of the notes they voted on and count the votes they have left on the notes shown.
+  function applyMyVotes() {
+    var mine = document.getElementById("wall-my-votes");
+    var board = document.getElementById("learner-wall-board");
+    if (!mine || !board) return;
+    var ids = (mine.dataset.myVotes || "").split(" ").filter(Boolean);
+    var used = 0;
+    var buttons = board.querySelectorAll("[data-vote-button]");
+    buttons.forEach(function (button) {
+      var voted = ids.indexOf(button.dataset.noteId) !== -1;
+      if (voted) used += 1;
+      button.setAttribute("aria-pressed", voted ? "true" : "false");
+      button.value = voted ? "remove" : "add";
+      var label = button.querySelector(".vote-label");
+      if (label) label.textContent = voted ? "Voted ✓" : "Vote";
+    });
+    var perPerson = Number(board.dataset.votesPerPerson || 0);
+    var left = Math.max(0, perPerson - used);
+    board.querySelectorAll("[data-votes-left]").forEach(function (el) {
+      el.textContent = left + " of " + perPerson + " vote" + (perPerson === 1 ? "" : "s") + " left";
+    });
+    buttons.forEach(function (button) {
+      button.classList.toggle("spent", left === 0 && button.value === "add");
+    });
+  }
+  ["DOMContentLoaded", "htmx:afterSettle", "htmx:oobAfterSwap", "htmx:wsAfterMessage"].forEach(function (name) {
+    document.addEventListener(name, applyMyVotes);
+  });
+
+  // Refusals (bad input, too fast, voting closed) come back as 4xx with a message to show where the person
+  // acted; htmx does not swap error responses unless told to.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    var elt = event.detail.elt;
+    if ((status === 400 || status === 409 || status === 429) && elt && elt.closest && elt.closest("[data-wall]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // A posted note: empty the form for the next idea. A refused one keeps its text (nothing else clears it).
+  document.addEventListener("wall-posted", function () {
+    var form = document.querySelector("[data-wall-compose]");
+    if (!form) return;
+    form.reset();
+    var text = form.querySelector("textarea");
+    if (text) text.focus();
+  });
+
+  // Drag and drop for the facilitator: drop a note on a cluster (or on "Not clustered"). The keyboard way is
+  // each note's "Move to cluster" menu; both post to the same URL.
+  var dragged = null;
+  function zoneOf(target) { return target && target.closest ? target.closest("[data-drop-cluster]") : null; }
+  document.addEventListener("dragstart", function (event) {
+    var note = event.target.closest && event.target.closest("[data-move-url]");
+    if (!note) return;
+    dragged = note;
+    note.classList.add("dragging");
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", note.dataset.noteId);
+  });
+  document.addEventListener("dragend", function () {
+    if (dragged) dragged.classList.remove("dragging");
+    dragged = null;
+    document.querySelectorAll(".drop-over").forEach(function (el) { el.classList.remove("drop-over"); });
+  });
+  document.addEventListener("dragover", function (event) {
+    var zone = zoneOf(event.target);
+    if (!dragged || !zone) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    document.querySelectorAll(".drop-over").forEach(function (el) { if (el !== zone) el.classList.remove("drop-over"); });
+    zone.classList.add("drop-over");
+  });
+  document.addEventListener("drop", function (event) {
+    var zone = zoneOf(event.target);
+    if (!dragged || !zone) return;
+    event.preventDefault();
+    zone.classList.remove("drop-over");
+    htmx.ajax("POST", dragged.dataset.moveUrl, {
+      source: dragged, swap: "none", values: { cluster: zone.dataset.dropCluster || "" }
+    });
+  });
+})();
