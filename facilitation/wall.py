@@ -261,7 +261,7 @@ def vote(participant: Participant, note_id: int, *, add: bool) -> None:
 
 @transaction.atomic
 def set_open(session: LiveSession, opened: bool) -> None:
-    WallState.objects.filter(pk=WallState.for_session(session).pk).update(opened=opened)
+    WallState.update_for(session, opened=opened)
     _after_commit(session.pk, settings=True, visibility=True)
 
 
@@ -276,26 +276,25 @@ def set_anonymous(session: LiveSession, anonymous: bool) -> None:
 def open_voting(session: LiveSession, votes_per_person: int) -> None:
     if not 1 <= votes_per_person <= MAX_VOTES_PER_PERSON:
         raise WallError(f"Give each person between 1 and {MAX_VOTES_PER_PERSON} votes.")
-    state = WallState.for_session(session)
-    WallState.objects.filter(pk=state.pk).update(voting_open=True, votes_per_person=votes_per_person)
+    WallState.update_for(session, voting_open=True, votes_per_person=votes_per_person)
     _after_commit(session.pk, settings=True)
 
 
 @transaction.atomic
 def close_voting(session: LiveSession) -> None:
-    WallState.objects.filter(pk=WallState.for_session(session).pk).update(voting_open=False)
+    WallState.update_for(session, voting_open=False)
     _after_commit(session.pk, settings=True)
 
 
 @transaction.atomic
 def set_sort(session: LiveSession, by_votes: bool) -> None:
-    WallState.objects.filter(pk=WallState.for_session(session).pk).update(sort_by_votes=by_votes)
+    WallState.update_for(session, sort_by_votes=by_votes)
     _after_commit(session.pk, settings=True)
 
 
 @transaction.atomic
 def set_prompt(session: LiveSession, prompt: str) -> None:
-    WallState.objects.filter(pk=WallState.for_session(session).pk).update(prompt=prompt)
+    WallState.update_for(session, prompt=prompt)
     _after_commit(session.pk, settings=True)
 
 

@@ -38,8 +38,20 @@ def _learner(request: HttpRequest, code: str) -> tuple[LiveSession, Participant]
     return session, participant
 
 
-def _my_votes(request: HttpRequest, session: LiveSession, participant: Participant, message: str = "") -> str:
-    context = {"session": session, "wall_my_votes": wall.my_votes(participant), "wall_message": message}
+def _my_votes(
+    request: HttpRequest,
+    session: LiveSession,
+    participant: Participant,
+    message: str = "",
+    *,
+    oob: bool = False,
+) -> str:
+    context = {
+        "session": session,
+        "wall_my_votes": wall.my_votes(participant),
+        "wall_message": message,
+        "oob": oob,
+    }
     return render_to_string(f"{wall.REGIONS}#wall_my_votes", context, request=request)
 
 
@@ -48,7 +60,7 @@ def learner_wall(request: HttpRequest, code: str) -> HttpResponse:
     """The learner's wall and own votes, for a resync or a phase change."""
     session, participant = _learner(request, code)
     context = {"session": session, "wall": wall.board(session, for_facilitators=False)}
-    html = _regions(wall.LEARNER_SECTION, context) + _my_votes(request, session, participant)
+    html = _regions(wall.LEARNER_SECTION, context) + _my_votes(request, session, participant, oob=True)
     return HttpResponse(html)
 
 

@@ -34,8 +34,12 @@ class WallState(models.Model):
 
     @classmethod
     def for_session(cls, session: LiveSession) -> "WallState":
-        state, _ = cls.objects.get_or_create(session=session)
-        return state
+        """The stored settings, or the defaults (unsaved) when nobody changed any: reading never writes."""
+        return cls.objects.filter(session=session).first() or cls(session=session)
+
+    @classmethod
+    def update_for(cls, session: LiveSession, **values) -> None:
+        cls.objects.update_or_create(session=session, defaults=values)
 
 
 class Cluster(models.Model):
