@@ -1,8 +1,9 @@
-"""Authoring prepared polls in Django admin; session polls are read-only records of what a room answered."""
+"""Authoring prepared polls in Django admin. Session polls and their answers are live data: the dashboard
+runs them and the CSV export reports them, so they are not edited here."""
 
 from django.contrib import admin
 
-from facilitation.models import Poll, PollAnswer, PreparedPoll
+from facilitation.models import PreparedPoll
 
 
 @admin.register(PreparedPoll)
@@ -16,23 +17,3 @@ class PreparedPollAdmin(admin.ModelAdmin):
         ("Choice and quiz polls", {"fields": ["options_text", "correct_option"]}),
         ("Rating scale", {"fields": ["scale_min", "scale_max", "scale_min_label", "scale_max_label"]}),
     ]
-
-
-class PollAnswerInline(admin.TabularInline):
-    model = PollAnswer
-    extra = 0
-    can_delete = False
-    fields = ["participant", "choices", "rating", "text", "updated_at"]
-    readonly_fields = fields
-
-
-@admin.register(Poll)
-class PollAdmin(admin.ModelAdmin):
-    list_display = ["question", "session", "number", "kind", "status", "revealed"]
-    list_filter = ["kind", "status"]
-    search_fields = ["question", "session__code"]
-    readonly_fields = ["session", "source", "number", "created_at", "opened_at", "closed_at"]
-    inlines = [PollAnswerInline]
-
-    def has_add_permission(self, request):
-        return False

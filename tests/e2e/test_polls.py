@@ -1,0 +1,170 @@
+"""Polls in real browsers: the facilitator opens a poll from the dashboard, learners on their own devices
+answer, results are revealed on the projector and learner pages, the poll closes; and a live word cloud.
+
+Everything after the data setup goes through the UI: pushes start in the server process, where views run."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from facilitation.models import PollAnswer, PreparedPoll
+from tests.factories import make_lesson, make_session, make_user
+
+pytestmark = pytest.mark.browser
+
+PUSH = 5000  # ms
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True}
+SAVED = "Answer saved — you can change it until the poll closes."
+
+
+def sign_in(person, live, user) -> Page:
+    page = person(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{live.url}/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", user.raw_password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{live.url}/facilitate/")
+    return page
+
+
+def join(person, live, code: str, *, name: str, experience: str, **options) -> Page:
+    page = person(**options)
+    page.goto(f"{live.url}/join/{code}/")
+    page.fill("#id_name", name)
+    page.check(f"input[name=experience][value={experience}]")
+    page.select_option("#id_role", "data")
+    page.check("#id_acknowledge")
+    page.get_by_role("button", name="Join the session").click()
+    expect(page).to_have_url(f"{live.url}/s/{code}/")
+    expect(page.locator(".learner-header .who")).to_have_text(name)
+    page.evaluate("window.__sameDocument = true")
+    return page
+
+
+def same_document(page: Page) -> bool:
+    return page.evaluate("window.__sameDocument === true")
+
+
+@pytest.fixture
+def room(live, person):
+    """A session with a prepared poll, started from its dashboard; the projector; two learners."""
+    lesson = make_lesson()
+    PreparedPoll.objects.create(
+        lesson=lesson,
+        phase=lesson.phases.get(name="Engage"),
+        kind="single",
+        question="Which obstacle hurts your organization most?",
+        options_text="Organizational silos\nCost visibility\nTooling fragmentation",
+    )
+    facilitator = make_user()
+    session = make_session(lesson=lesson, owner=facilitator)
+    dashboard = sign_in(person, live, facilitator)
+    dashboard.goto(f"{live.url}/facilitate/{session.code}/")
+    dashboard.get_by_role("button", name="Start session").click()
+    expect(dashboard.locator("#clock-title")).to_have_text("Engage")
+    projector = person(
+        storage_state=dashboard.context.storage_state(), viewport={"width": 1600, "height": 900}
+    )
+    projector.goto(f"{live.url}/facilitate/{session.code}/projector/")
+    ada = join(person, live, session.code, name="Ada", experience="novice", **PHONE)
+    grace = join(person, live, session.code, name="Grace", experience="experienced")
+    expect(dashboard.locator("#participants .count")).to_have_text("2 online · 2 joined", timeout=PUSH)
+    return session, dashboard, projector, ada, grace
+
+
+def test_it_runs_a_poll_from_open_to_reveal_to_close(room, screenshot):
+    session, dashboard, projector, ada, grace = room
+    question = "Which obstacle hurts your organization most?"
+
+    # The facilitator opens the prepared poll: it appears on every learner page and on the projector.
+    prepared = dashboard.locator(".poll-prepared li", has_text=question)
+    expect(prepared.get_by_text("this phase")).to_be_visible()
+    prepared.get_by_role("button", name="Open now").click()
+    card = dashboard.locator(".poll-card", has_text=question)
+    expect(card.locator(".poll-status")).to_have_text("Open")
+    for learner in (ada, grace):
+        expect(learner.locator(".poll-learner h2")).to_have_text(question, timeout=PUSH)
+    expect(projector.locator(".projector-poll h2")).to_have_text(question, timeout=PUSH)
+    expect(projector.locator(".projector-options li")).to_have_count(3)
+    screenshot(ada, "phone-poll-open")
+
+    # Both answer; Ada changes her mind. Results stay hidden from learners and the projector.
+    ada.get_by_label("Organizational silos").check()
+    ada.get_by_role("button", name="Send answer").click()
+    expect(ada.locator(".poll-saved")).to_have_text(f"✓ {SAVED}")
+    grace.get_by_label("Cost visibility").check()
+    grace.get_by_role("button", name="Send answer").click()
+    expect(grace.locator(".poll-saved")).to_be_visible()
+    ada.get_by_label("Tooling fragmentation").check()
+    ada.get_by_role("button", name="Change my answer").click()
+    expect(ada.locator(".poll-saved")).to_be_visible()
+    expect(card.locator(".poll-total")).to_contain_text("2 answers", timeout=PUSH)
+    expect(card.locator(".poll-bar", has_text="Tooling fragmentation")).to_contain_text("1 · 50%")
+    expect(card.locator(".poll-bar", has_text="Organizational silos")).to_contain_text("0 · 0%")
+    expect(projector.locator(".projector-poll-count")).to_contain_text("2 answers so far", timeout=PUSH)
+    expect(ada.locator(".poll-bars")).to_have_count(0)
+    assert PollAnswer.objects.count() == 2
+    screenshot(ada, "phone-answer-saved")
+    screenshot(dashboard, "dashboard-poll-answers")
+
+    # Reveal: the projector and both learners see the bars; Ada's own choice survives the push.
+    card.get_by_role("button", name="Reveal results").click()
+    bars = projector.locator(".projector-poll .poll-bar")
+    expect(bars.filter(has_text="Cost visibility")).to_contain_text("1 · 50%", timeout=PUSH)
+    for learner in (ada, grace):
+        expect(learner.locator(".poll-bar", has_text="Tooling fragmentation")).to_contain_text(
+            "1 · 50%", timeout=PUSH
+        )
+        assert same_document(learner)
+    expect(ada.get_by_label("Tooling fragmentation")).to_be_checked()
+    expect(ada.locator(".poll-saved")).to_be_visible()
+    screenshot(projector, "projector-results")
+    screenshot(ada, "phone-results")
+
+    # Close: learners are told, and a late answer is refused.
+    card.get_by_role("button", name="Close poll").click()
+    expect(card.locator(".poll-status")).to_have_text("Closed")
+    for learner in (ada, grace):
+        expect(learner.locator(".poll-closed")).to_contain_text("This poll is closed.", timeout=PUSH)
+        expect(learner.locator(".poll-learner input")).to_have_count(0)
+    expect(projector.locator(".projector-poll .eyebrow")).to_contain_text("closed", timeout=PUSH)
+    ada.reload()
+    expect(ada.locator(".poll-closed")).to_contain_text("Your answer: Tooling fragmentation")
+    screenshot(dashboard, "dashboard-poll-closed")
+
+
+def test_it_grows_a_live_word_cloud(room, screenshot):
+    session, dashboard, projector, ada, grace = room
+
+    # An ad hoc poll written on the dashboard, with results shown live.
+    form = dashboard.locator("#poll-form")
+    form.get_by_label("Type").select_option("words")
+    expect(form.locator(".for-options")).to_be_hidden()
+    form.get_by_label("Question").fill("One word for your biggest integration blocker <script>")
+    form.get_by_label("Show results live").check()
+    form.get_by_role("button", name="Open now").click()
+    expect(form.get_by_label("Question")).to_have_value("")
+    for learner in (ada, grace):
+        expect(learner.locator(".poll-learner h2")).to_contain_text("<script>", timeout=PUSH)
+
+    for learner, word in ((ada, "Silos"), (grace, "silos!")):
+        learner.get_by_label("A word or two").fill(word)
+        learner.get_by_role("button", name="Send answer").click()
+        expect(learner.locator(".poll-saved")).to_be_visible()
+    ada.get_by_label("A word or two").fill("Budget")
+    ada.get_by_role("button", name="Change my answer").click()
+    grace.get_by_label("A word or two").fill("Budget")
+    grace.get_by_role("button", name="Change my answer").click()
+
+    cloud = projector.locator(".projector-poll .word-cloud li")
+    expect(cloud).to_have_count(1, timeout=PUSH)
+    expect(cloud.first).to_have_text("Budget 2")
+    expect(ada.locator(".word-cloud li").first).to_have_text("Budget 2", timeout=PUSH)
+    expect(grace.get_by_label("A word or two")).to_have_value("Budget")
+
+    # A third answer in the form, another word: the cloud sizes words by frequency.
+    grace.get_by_label("A word or two").fill("Ownership")
+    grace.get_by_role("button", name="Change my answer").click()
+    expect(cloud).to_have_count(2, timeout=PUSH)
+    screenshot(projector, "projector-word-cloud")
+    screenshot(ada, "phone-word-cloud")
+    screenshot(dashboard, "dashboard-word-cloud")
