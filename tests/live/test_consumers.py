@@ -332,3 +332,21 @@ def test_it_keeps_the_session_unchanged_whatever_a_learner_sends(asgi_app, sessi
 
     async_to_sync(scenario)()
     assert LiveSession.objects.get(pk=session.pk).started_at is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=Participant.DoesNotExist,
+    reason="BUG: facilitation/consumers.py _count_connection() reads the participant's session with .get() "
+    "after the row may be gone (session deleted while learners are connected)",
+)
+def test_it_closes_quietly_when_the_participant_was_removed_while_connected(asgi_app, session):
+    ada = make_participant(session=session, name="Ada")
+    learner = socket(asgi_app, session.code, cookie=learner_cookie(ada))
+
+    async def scenario():
+        assert (await learner.connect())[0]
+        await database_sync_to_async(LiveSession.objects.filter(pk=session.pk).delete)()
+        await learner.disconnect()
+
+    async_to_sync(scenario)()

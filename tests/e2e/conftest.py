@@ -1,0 +1,43 @@
+"""Browser tests: the daphne server with database access, and one browser context per person."""
+
+import time
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def _daphne_with_database(request, django_db_blocker):
+    """Start the shared `daphne_server` with database access unblocked.
+
+    DaphneProcess forks, and the child keeps pytest-django's block as it was at `process.start()`. The root
+    fixture starts the process outside its `unblock()`, while the block is on (session fixtures come before
+    `transactional_db`), so every view in the server would fail with "Database access not allowed"."""
+    with django_db_blocker.unblock():
+        return request.getfixturevalue("daphne_server")
+
+
+@pytest.fixture
+def live(_daphne_with_database, live):
+    return live
+
+
+@pytest.fixture
+def person(browser, live):
+    """A new person: a page in a browser context of its own (own cookies, own foreground tab, so Chromium does
+    not throttle it as a background tab). Contexts are closed before the test database is flushed, and we give
+    the server a moment to count the closed sockets, so its disconnect handlers find their rows."""
+    from facilitation.models import Participant
+
+    contexts = []
+
+    def new(**options):
+        context = browser.new_context(**options)
+        contexts.append(context)
+        return context.new_page()
+
+    yield new
+    for context in contexts:
+        context.close()
+    deadline = time.monotonic() + 3
+    while Participant.objects.filter(connections__gt=0).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
