@@ -39,20 +39,29 @@
   // acted; htmx does not swap error responses unless told to.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
-    var elt = event.detail.elt;
+    var config = event.detail.requestConfig;
+    var elt = config && config.elt ? config.elt : event.detail.elt; // the element that made the request
     if ((status === 400 || status === 409 || status === 429) && elt && elt.closest && elt.closest("[data-wall]")) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
   });
 
-  // A posted note: empty the form for the next idea. A refused one keeps its text (nothing else clears it).
+  // A posted note: empty the form for the next idea, unless the person already typed another one meanwhile.
+  // A refused note keeps its text (nothing else clears it).
+  document.addEventListener("htmx:configRequest", function (event) {
+    var form = event.detail.elt;
+    if (form && form.matches && form.matches("[data-wall-compose]")) {
+      form.dataset.sentText = form.querySelector("textarea").value;
+    }
+  });
   document.addEventListener("wall-posted", function () {
     var form = document.querySelector("[data-wall-compose]");
     if (!form) return;
-    form.reset();
     var text = form.querySelector("textarea");
-    if (text) text.focus();
+    if (text.value !== form.dataset.sentText) return;
+    form.reset();
+    text.focus();
   });
 
   // Drag and drop for the facilitator: drop a note on a cluster (or on "Not clustered"). The keyboard way is
