@@ -37,19 +37,23 @@ def _identify(code: str, user, django_session, view: str):
 
 
 @database_sync_to_async
-def _count_connection(participant_id: int, delta: int) -> None:
-    Participant.objects.filter(pk=participant_id).update(
+def _count_connection(participant_id: int, session_id: int, delta: int) -> None:
+    """Count open sockets per participant; the data may have been deleted meanwhile (retention), then skip."""
+    updated = Participant.objects.filter(pk=participant_id).update(
         connections=F("connections") + delta, last_seen_at=timezone.now()
     )
+    if not updated:
+        return
     if delta < 0:
         Participant.objects.filter(pk=participant_id, connections__lt=0).update(connections=0)
-    session_id = Participant.objects.values_list("session_id", flat=True).get(pk=participant_id)
-    broadcast.people_changed(session_id)
+    if LiveSession.objects.filter(pk=session_id).exists():
+        broadcast.people_changed(session_id)
 
 
 class SessionConsumer(AsyncWebsocketConsumer):
     groups_joined: list[str]
     participant_id: int | None = None
+    session_id: int | None = None
 
     async def connect(self):
         self.groups_joined = []
@@ -60,20 +64,21 @@ class SessionConsumer(AsyncWebsocketConsumer):
         if found is None:
             await self.close(code=4403)
             return
-        _, participant, groups = found
+        session, participant, groups = found
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined = groups
         await self.accept()
         if participant is not None:
             self.participant_id = participant.pk
-            await _count_connection(participant.pk, +1)
+            self.session_id = session.pk
+            await _count_connection(participant.pk, session.pk, +1)
 
     async def disconnect(self, close_code):
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
         if self.participant_id is not None:
-            await _count_connection(self.participant_id, -1)
+            await _count_connection(self.participant_id, self.session_id, -1)
 
     async def receive(self, text_data=None, bytes_data=None):
         """Learners act through HTTP (validated forms); the socket only listens. Oversized input closes it."""

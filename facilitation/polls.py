@@ -451,7 +451,7 @@ def read_polls_file(path: Path | str) -> dict:
 
 
 def load_prepared_polls(data: dict) -> tuple[Lesson, int]:
-    """Load prepared polls for a lesson from a document like fixtures/demo/integration-maze-polls.json:
+    """Load prepared polls for a lesson from a document like fixtures/polls/integration-maze.json:
 
         {"lesson_title": "..." (or "lesson_slug"),
          "polls": [{"question", "kind", "phase": phase name or null, "options": [text] or

@@ -21,7 +21,7 @@ SHOW_AUTHORS_KEY = "wall_show_authors"
 
 
 def _note_rate(group: str, request: HttpRequest) -> str:
-    return getattr(settings, "WALL_NOTE_RATE", "5/30s")
+    return settings.WALL_NOTE_RATE
 
 
 def _regions(names: tuple[str, ...], context: dict, *, oob: bool = True) -> str:

@@ -122,17 +122,18 @@ def daphne_server(django_db_setup, django_db_blocker):
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     # Browser tests join many learners from 127.0.0.1; the rate limit has tests of its own.
     settings.JOIN_RATE = "10000/m"
+    # The server process is forked with pytest-django's database block as it is at start(): unblock first.
     with django_db_blocker.unblock():
         for connection in connections.all():
             if connection.vendor == "sqlite" and connection.is_in_memory_db():
                 pytest.fail("daphne_server needs a file-backed test database")
         connections.close_all()
-    host = "127.0.0.1"
-    process = DaphneProcess(host, partial(_make_application), port=_free_port())
-    process.start()
-    while not process.ready.wait(timeout=1):
-        if not process.is_alive():
-            raise RuntimeError("daphne test server did not start")
+        host = "127.0.0.1"
+        process = DaphneProcess(host, partial(_make_application), port=_free_port())
+        process.start()
+        while not process.ready.wait(timeout=1):
+            if not process.is_alive():
+                raise RuntimeError("daphne test server did not start")
     server = LiveServer(process, host, process.port.value)
     yield server
     process.terminate()

@@ -1,6 +1,7 @@
 """ASGI entry point: HTTP through Django, websockets through Channels with session auth and origin checks."""
 
 import os
+from urllib.parse import urlparse
 
 from django.core.asgi import get_asgi_application
 
@@ -9,13 +10,43 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from channels.security.websocket import WebsocketDenier  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.utils.http import is_same_domain  # noqa: E402
 
 from facilitation.routing import websocket_urlpatterns  # noqa: E402
+
+
+def origin_allowed(headers: dict[bytes, bytes]) -> bool:
+    """A websocket may open only from a page of this server: its Origin must name the Host it connects to,
+    or a host in ALLOWED_HOSTS. Channels' AllowedHostsOriginValidator accepts every origin when
+    ALLOWED_HOSTS is '*' (our default, since a workshop LAN's address is not known in advance); comparing
+    with the Host header keeps other sites' pages out anyway."""
+    origin = headers.get(b"origin", b"").decode("latin-1")
+    if not origin or origin == "null":
+        return False
+    parsed = urlparse(origin)
+    if not parsed.hostname:
+        return False
+    if parsed.netloc == headers.get(b"host", b"").decode("latin-1"):
+        return True
+    patterns = [host for host in settings.ALLOWED_HOSTS if host != "*"]
+    return any(is_same_domain(parsed.hostname, pattern) for pattern in patterns)
+
+
+class SameOriginWebsockets:
+    def __init__(self, application):
+        self.application = application
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket" and not origin_allowed(dict(scope.get("headers", []))):
+            return await WebsocketDenier()(scope, receive, send)
+        return await self.application(scope, receive, send)
+
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": SameOriginWebsockets(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -175,6 +175,7 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 # Phasewise's own knobs.
 PUBLIC_URL = os.environ.get("PUBLIC_URL", "")  # base URL printed in QR codes; default: the request's host
 JOIN_RATE = os.environ.get("JOIN_RATE", "20/m")  # join attempts per client IP
+WALL_NOTE_RATE = os.environ.get("WALL_NOTE_RATE", "5/30s")  # notes one learner may post
 FACILITATOR_USERNAME = os.environ.get("FACILITATOR_USERNAME", "facilitator")
 FACILITATOR_PASSWORD = os.environ.get("FACILITATOR_PASSWORD", "")
 

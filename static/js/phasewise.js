@@ -43,15 +43,12 @@
   document.addEventListener("htmx:afterSettle", tick);
   document.addEventListener("htmx:oobAfterSwap", tick);
 
-  // On every websocket (re)connect after the first, ask each live region to refetch itself: a channel layer
-  // delivers at most once, so what was pushed while the socket was down would otherwise be missed.
-  var opened = 0;
+  // On every websocket (re)connect, ask each live region to refetch itself: a channel layer delivers at
+  // most once, so what was pushed before the socket subscribed (between the page render and the first
+  // connect, or while it was down) would otherwise be missed.
   document.addEventListener("htmx:wsOpen", function () {
-    opened += 1;
     document.body.classList.remove("ws-offline");
-    if (opened > 1) {
-      document.querySelectorAll("[data-resync]").forEach(function (el) { htmx.trigger(el, "resync"); });
-    }
+    document.querySelectorAll("[data-resync]").forEach(function (el) { htmx.trigger(el, "resync"); });
   });
   document.addEventListener("htmx:wsClose", function () { document.body.classList.add("ws-offline"); });
 

@@ -1,24 +1,8 @@
-"""Browser tests: the daphne server with database access, and one browser context per person."""
+"""Browser tests: one browser context per person."""
 
 import time
 
 import pytest
-
-
-@pytest.fixture(scope="session")
-def _daphne_with_database(request, django_db_blocker):
-    """Start the shared `daphne_server` with database access unblocked.
-
-    DaphneProcess forks, and the child keeps pytest-django's block as it was at `process.start()`. The root
-    fixture starts the process outside its `unblock()`, while the block is on (session fixtures come before
-    `transactional_db`), so every view in the server would fail with "Database access not allowed"."""
-    with django_db_blocker.unblock():
-        return request.getfixturevalue("daphne_server")
-
-
-@pytest.fixture
-def live(_daphne_with_database, live):
-    return live
 
 
 @pytest.fixture

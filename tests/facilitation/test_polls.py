@@ -20,7 +20,7 @@ from tests.factories import make_lesson, make_participant, make_session, make_us
 
 pytestmark = pytest.mark.django_db
 
-POLLS_FILE = Path(settings.BASE_DIR) / "fixtures" / "demo" / "integration-maze-polls.json"
+POLLS_FILE = Path(settings.BASE_DIR) / "fixtures" / "polls" / "integration-maze.json"
 SAVED = "Answer saved — you can change it until the poll closes."
 
 

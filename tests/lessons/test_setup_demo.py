@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils.text import slugify
 
+from facilitation.models import PreparedPoll
 from lessons.models import CaseStudy, Lesson
 from tests.factories import make_lesson
 
@@ -50,6 +51,10 @@ def test_it_loads_the_bundled_lessons_and_demo_materials_into_an_empty_database(
     assert lesson.rubric_criteria.count() == 5
     assert "Imported lesson" in output
     assert "5 case studies" in output
+    polls = PreparedPoll.objects.filter(lesson=lesson)
+    assert polls.count() == 6
+    assert polls.filter(phase__name="Explain").count() == 6
+    assert "Loaded 6 prepared polls" in output
 
 
 @pytest.mark.django_db

@@ -42,9 +42,15 @@ def facilitator_cookie(user) -> str:
 
 
 def socket(
-    app, code: str, *, cookie: str | None = None, view: str | None = None, origin: bytes | None = ORIGIN
+    app,
+    code: str,
+    *,
+    cookie: str | None = None,
+    view: str | None = None,
+    origin: bytes | None = ORIGIN,
+    host: bytes | None = None,
 ):
-    headers = []
+    headers = [(b"host", host)] if host is not None else []
     if origin is not None:
         headers.append((b"origin", origin))
     if cookie is not None:
@@ -168,6 +174,28 @@ def test_it_accepts_only_the_sites_own_origins(asgi_app, session, origin, accept
     """The same valid learner cookie each time: only the Origin header differs."""
     ada = make_participant(session=session, name="Ada")
     connected, _ = attempt(socket(asgi_app, session.code, cookie=learner_cookie(ada), origin=origin))
+    assert connected is accepted
+
+
+@pytest.mark.parametrize(
+    ("origin", "accepted"),
+    [
+        (b"http://192.168.1.20:8000", True),
+        (b"http://192.168.1.20:9000", False),
+        (b"http://evil.example", False),
+        (b"null", False),
+    ],
+)
+def test_it_compares_the_origin_with_the_host_when_any_host_is_allowed(
+    asgi_app, settings, session, origin, accepted
+):
+    """The default ALLOWED_HOSTS='*' must not let another site's page open a learner's socket."""
+    settings.ALLOWED_HOSTS = ["*"]
+    ada = make_participant(session=session, name="Ada")
+    communicator = socket(
+        asgi_app, session.code, cookie=learner_cookie(ada), origin=origin, host=b"192.168.1.20:8000"
+    )
+    connected, _ = attempt(communicator)
     assert connected is accepted
 
 
@@ -334,12 +362,6 @@ def test_it_keeps_the_session_unchanged_whatever_a_learner_sends(asgi_app, sessi
     assert LiveSession.objects.get(pk=session.pk).started_at is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=Participant.DoesNotExist,
-    reason="BUG: facilitation/consumers.py _count_connection() reads the participant's session with .get() "
-    "after the row may be gone (session deleted while learners are connected)",
-)
 def test_it_closes_quietly_when_the_participant_was_removed_while_connected(asgi_app, session):
     ada = make_participant(session=session, name="Ada")
     learner = socket(asgi_app, session.code, cookie=learner_cookie(ada))

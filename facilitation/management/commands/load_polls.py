@@ -5,7 +5,7 @@ from facilitation.polls import PollsFileError, load_prepared_polls, read_polls_f
 
 class Command(BaseCommand):
     help = (
-        "Load prepared polls for a lesson from JSON files (see fixtures/demo/integration-maze-polls.json). "
+        "Load prepared polls for a lesson from JSON files (see fixtures/polls/integration-maze.json). "
         "Safe to run again: polls are matched by question and updated in place."
     )
 

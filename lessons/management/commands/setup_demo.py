@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from facilitation.polls import PollsFileError, load_prepared_polls, read_polls_file
 from lessons.markdown import LessonFormatError, import_file
 from lessons.materials import MaterialsError, lesson_slug, load_materials, read_file, summary
 from lessons.models import Lesson
@@ -14,9 +15,9 @@ from lessons.models import Lesson
 class Command(BaseCommand):
     help = (
         "Prepare a fresh install for a demo: on an empty database import the bundled lessons "
-        "(fixtures/lessons/*.md) and their demo materials (fixtures/demo/*.json), then make sure the "
-        "facilitator account exists. `make run` calls it on every start, so it never touches content once "
-        "any lesson exists."
+        "(fixtures/lessons/*.md), their demo materials (fixtures/demo/*.json) and prepared polls "
+        "(fixtures/polls/*.json), then make sure the facilitator account exists. `make run` calls it on "
+        "every start, so it never touches content once any lesson exists."
     )
 
     def add_arguments(self, parser):
@@ -59,6 +60,12 @@ class Command(BaseCommand):
             except MaterialsError as error:
                 raise CommandError(f"{path}: {error}") from error
             self.stdout.write(f"Loaded demo materials from {path.name} into “{lesson}”: {summary(lesson)}.")
+        for path in sorted((fixtures / "polls").glob("*.json")):
+            try:
+                lesson, count = load_prepared_polls(read_polls_file(path))
+            except PollsFileError as error:
+                raise CommandError(f"{path}: {error}") from error
+            self.stdout.write(f"Loaded {count} prepared polls from polls/{path.name} into “{lesson}”.")
 
     @transaction.atomic
     def ensure_facilitator(self) -> None:
