@@ -54,3 +54,12 @@ def people_changed(session_id: int) -> None:
         session.group_facilitators, _render(fragments.DASHBOARD, fragments.DASHBOARD_PEOPLE_REGIONS, context)
     )
     send(session.group_projector, _render(fragments.PROJECTOR, fragments.PROJECTOR_PEOPLE_REGIONS, context))
+
+
+def move_sockets(participant_group: str, *, add: list[str] = (), discard: list[str] = ()) -> None:
+    """Make one participant's open sockets join and leave Channels groups (e.g. breakout groups)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "channel.groups", "add": list(add), "discard": list(discard)}
+    async_to_sync(layer.group_send)(participant_group, message)

@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from facilitation import broadcast
-from facilitation.models import LiveSession, Participant, normalize_code
+from facilitation.models import BreakoutGroup, LiveSession, Participant, normalize_code
 from facilitation.sessions import participant_id_for
 
 MAX_INCOMING_BYTES = 4096
@@ -33,6 +33,8 @@ def _identify(code: str, user, django_session, view: str):
     if participant is None:
         return None
     groups = [session.group_all, session.group_level(participant.experience), participant.group_name]
+    breakouts = BreakoutGroup.objects.filter(members__participant=participant, grouping__active=True)
+    groups += [group.channel_group for group in breakouts]
     return session, participant, groups
 
 
@@ -88,3 +90,13 @@ class SessionConsumer(AsyncWebsocketConsumer):
 
     async def html_fragment(self, event):
         await self.send(text_data=event["html"])
+
+    async def channel_groups(self, event):
+        """Sent to one participant when they change breakout group: their open sockets follow."""
+        for group in event.get("discard", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+            if group in self.groups_joined:
+                self.groups_joined.remove(group)
+        for group in event.get("add", []):
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)

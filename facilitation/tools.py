@@ -1,6 +1,6 @@
 """Where the live tools plug into the session's screens.
 
-Each tool module (`facilitation.wall`, `facilitation.polls`) provides:
+Each tool module (see TOOL_MODULES) provides:
 - `panel_context(session, view)`: extra context for the dashboard (`view="dashboard"`) and the projector
   (`view="projector"`), merged into the page context;
 - `learner_context(session, participant)`: extra context for the learner page.
@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from importlib import import_module
 
-TOOL_MODULES = ("facilitation.wall", "facilitation.polls")
+TOOL_MODULES = (
+    "facilitation.wall",
+    "facilitation.polls",
+    "facilitation.worksheets",
+    "facilitation.groups",
+    "facilitation.explain",
+    "facilitation.evaluate",
+)
 
 
 def _modules():

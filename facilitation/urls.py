@@ -1,6 +1,14 @@
 from django.urls import path
 
-from facilitation import polls_urls, views, wall_urls
+from facilitation import (
+    evaluate_urls,
+    explain_urls,
+    groups_urls,
+    polls_urls,
+    views,
+    wall_urls,
+    worksheets_urls,
+)
 
 app_name = "facilitation"
 urlpatterns = [
@@ -17,4 +25,8 @@ urlpatterns = [
     path("facilitate/<str:code>/qr.svg", views.qr_code, name="qr"),
     *wall_urls.urlpatterns,
     *polls_urls.urlpatterns,
+    *worksheets_urls.urlpatterns,
+    *groups_urls.urlpatterns,
+    *explain_urls.urlpatterns,
+    *evaluate_urls.urlpatterns,
 ]

@@ -372,3 +372,33 @@ def test_it_closes_quietly_when_the_participant_was_removed_while_connected(asgi
         await learner.disconnect()
 
     async_to_sync(scenario)()
+
+
+def test_it_moves_a_learners_open_socket_into_their_breakout_group(asgi_app, session):
+    from facilitation.broadcast import move_sockets, send
+    from facilitation.models import BreakoutGroup, GroupMember, Grouping
+
+    ada = make_participant(session=session, name="Ada")
+    grouping = Grouping.objects.create(session=session, strategy="random")
+    first = BreakoutGroup.objects.create(grouping=grouping, number=1, name="Group 1")
+    second = BreakoutGroup.objects.create(grouping=grouping, number=2, name="Group 2")
+    GroupMember.objects.create(grouping=grouping, group=first, participant=ada)
+
+    async def scenario():
+        communicator = socket(asgi_app, session.code, cookie=learner_cookie(ada))
+        try:
+            connected, _ = await communicator.connect()
+            assert connected
+            await database_sync_to_async(send)(first.channel_group, '<div id="g">first</div>')
+            assert "first" in await frame_with(communicator, 'id="g"')
+            await database_sync_to_async(move_sockets)(
+                ada.group_name, add=[second.channel_group], discard=[first.channel_group]
+            )
+            await database_sync_to_async(send)(first.channel_group, '<div id="g">old group</div>')
+            await database_sync_to_async(send)(second.channel_group, '<div id="g">second</div>')
+            frame = await frame_with(communicator, 'id="g"')
+            assert "second" in frame
+        finally:
+            await communicator.disconnect()
+
+    async_to_sync(scenario)()

@@ -1,0 +1,3 @@
+"""evaluate models."""
+
+__all__: list[str] = []

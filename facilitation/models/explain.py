@@ -1,0 +1,3 @@
+"""explain models."""
+
+__all__: list[str] = []
