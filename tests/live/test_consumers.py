@@ -376,16 +376,16 @@ def test_it_closes_quietly_when_the_participant_was_removed_while_connected(asgi
 
 def test_it_moves_a_learners_open_socket_into_their_breakout_group(asgi_app, session):
     from facilitation.broadcast import move_sockets, send
-    from facilitation.models import BreakoutGroup, GroupMember, Grouping
+    from facilitation.models import BreakoutGroup, Grouping, GroupMember
 
     ada = make_participant(session=session, name="Ada")
     grouping = Grouping.objects.create(session=session, strategy="random")
     first = BreakoutGroup.objects.create(grouping=grouping, number=1, name="Group 1")
     second = BreakoutGroup.objects.create(grouping=grouping, number=2, name="Group 2")
     GroupMember.objects.create(grouping=grouping, group=first, participant=ada)
+    communicator = socket(asgi_app, session.code, cookie=learner_cookie(ada))
 
     async def scenario():
-        communicator = socket(asgi_app, session.code, cookie=learner_cookie(ada))
         try:
             connected, _ = await communicator.connect()
             assert connected
