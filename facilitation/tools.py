@@ -19,6 +19,7 @@ TOOL_MODULES = (
     "facilitation.groups",
     "facilitation.explain",
     "facilitation.evaluate",
+    "facilitation.support",
 )
 
 

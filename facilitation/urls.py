@@ -5,6 +5,7 @@ from facilitation import (
     explain_urls,
     groups_urls,
     polls_urls,
+    support_urls,
     views,
     wall_urls,
     worksheets_urls,
@@ -29,4 +30,5 @@ urlpatterns = [
     *groups_urls.urlpatterns,
     *explain_urls.urlpatterns,
     *evaluate_urls.urlpatterns,
+    *support_urls.urlpatterns,
 ]

@@ -20,5 +20,6 @@ from facilitation.models.session import (  # noqa: F401
     new_code,
     normalize_code,
 )
+from facilitation.models.support import *  # noqa: F403
 from facilitation.models.wall import *  # noqa: F403
 from facilitation.models.worksheets import *  # noqa: F403

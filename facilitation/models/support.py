@@ -1,0 +1,3 @@
+"""support models."""
+
+__all__: list[str] = []
