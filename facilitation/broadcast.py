@@ -19,12 +19,15 @@ log = logging.getLogger(__name__)
 
 # Counted so tests and the benchmark can prove "one render per broadcast".
 render_count = 0
+send_count = 0
 
 
 def send(group: str, html: str) -> None:
+    global send_count
     layer = get_channel_layer()
     if layer is None or not html:
         return
+    send_count += 1
     async_to_sync(layer.group_send)(group, {"type": "html.fragment", "html": html})
 
 

@@ -2,6 +2,7 @@ import asyncio
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.template.response import TemplateResponse
@@ -44,6 +45,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """Says whether the database and the channel layer answer, for a load balancer or a worried facilitator."""
     checks = {"database": _database_ok(), "channel_layer": _channel_layer_ok()}
     healthy = all(checks.values())
+    if settings.BENCHMARK_METRICS:
+        from facilitation import broadcast, polls
+
+        renders = broadcast.render_count + polls.render_count
+        checks_extra = {"renders": renders, "sends": broadcast.send_count}
+        return JsonResponse({"status": "ok" if healthy else "unavailable", **checks, **checks_extra})
     return JsonResponse(
         {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
     )
