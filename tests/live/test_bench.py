@@ -39,3 +39,27 @@ def test_it_measures_a_small_room_and_loses_nothing():
     assert result["renders_per_broadcast"] == 1.0
     assert result["fanout_p50_ms"] > 0 and result["baseline_p50_ms"] > 0
     assert result["server_rss_mb"] > 10
+
+
+@pytest.mark.services
+@pytest.mark.django_db
+def test_it_delivers_across_two_daphne_processes_on_redis():
+    """Learners are split between two processes; every note is posted to the first one and must reach the
+    learners connected to the second through Redis."""
+    from tests.conftest import require_service
+
+    require_service("127.0.0.1", 6379, "Redis")
+    out = io.StringIO()
+    call_command(
+        "bench_live",
+        learners=6,
+        broadcasts=3,
+        burst_seconds=0.5,
+        processes=2,
+        redis="redis://127.0.0.1:6379/3",
+        json=True,
+        stdout=out,
+    )
+    result = json.loads(out.getvalue())
+    assert result["processes"] == 2 and result["channel_layer"] == "redis"
+    assert result["lost"] == 0 and result["burst_lost"] == 0 and result["burst_failed_writes"] == 0
