@@ -3,8 +3,6 @@ views with `_participant_for`, and every poll is then looked up within that sess
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,6 +11,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from facilitation import fragments, polls
+from facilitation.csv_export import csv_response
 from facilitation.models import LiveSession, Participant, Poll, PreparedPoll
 from facilitation.poll_forms import AnswerForm, PollForm
 from facilitation.views import _participant_for, _session_for_facilitator
@@ -111,12 +110,7 @@ def poll_projector_live(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def poll_csv(request: HttpRequest, code: str) -> HttpResponse:
     session = _session_for_facilitator(request, code)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="polls-{session.code}.csv"'
-    writer = csv.writer(response)
-    for row in polls.poll_rows(session):
-        writer.writerow([polls.spreadsheet_safe(value) for value in row])
-    return response
+    return csv_response(f"polls-{session.code}.csv", polls.poll_rows(session))
 
 
 # --- Learners -----------------------------------------------------------------------------------------------

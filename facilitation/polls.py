@@ -428,12 +428,6 @@ def poll_rows(session: LiveSession) -> list[list[str]]:
     return rows
 
 
-def spreadsheet_safe(value: str) -> str:
-    """Spreadsheets run cells starting with = + - @ (and tab or CR) as formulas; a leading apostrophe makes
-    them text."""
-    return "'" + value if value[:1] in {"=", "+", "-", "@", "\t", "\r"} else value
-
-
 # --- Prepared polls from JSON -------------------------------------------------------------------------------
 
 
