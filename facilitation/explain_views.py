@@ -1,0 +1,182 @@
+"""Views of the Explain phase. Lookups go through the permission-checked helpers of `facilitation.views`; the
+rules live in `facilitation.explain`. Refusals answer with a 4xx and a message (explain.js lets htmx show it);
+everything else on the screens comes from the pushes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET, require_POST
+from django_ratelimit.core import is_ratelimited
+
+from facilitation import explain, fragments
+from facilitation.explain_forms import HighlightForm, PositionForm, QuestionForm
+from facilitation.models import LiveSession, Participant
+from facilitation.views import _participant_for, _session_for_facilitator
+
+
+def _question_rate(group: str, request: HttpRequest) -> str:
+    return getattr(settings, "EXPLAIN_QUESTION_RATE", "3/m")
+
+
+def _regions(names: tuple[str, ...], context: dict) -> str:
+    return fragments.render_regions(explain.REGIONS, names, context, oob=True)
+
+
+# --- Learners -----------------------------------------------------------------------------------------------
+
+
+def _learner(request: HttpRequest, code: str) -> tuple[LiveSession, Participant]:
+    session, participant = _participant_for(request, code)
+    if participant is None:
+        raise Http404("You have not joined this session.")
+    return session, participant
+
+
+def _my_votes(
+    request: HttpRequest, session: LiveSession, participant: Participant, message: str = "", *, oob=False
+):
+    context = {
+        "session": session,
+        "explain_my_votes": explain.my_votes(participant),
+        "explain_message": message,
+        "oob": oob,
+    }
+    return render_to_string(f"{explain.REGIONS}#explain_my_votes", context, request=request)
+
+
+@require_GET
+def learner_explain(request: HttpRequest, code: str) -> HttpResponse:
+    """The learner's presentation, questions and own upvotes, for a resync or a phase change."""
+    session, participant = _learner(request, code)
+    context = {"session": session, **explain.learner_context(session, participant)}
+    html = _regions(explain.LEARNER_SECTION, context) + _my_votes(request, session, participant, oob=True)
+    return HttpResponse(html)
+
+
+@require_POST
+def ask(request: HttpRequest, code: str) -> HttpResponse:
+    session, participant = _learner(request, code)
+    form = QuestionForm(request.POST)
+    status, message, asked = 400, "", False
+    if form.is_valid():
+        limited = is_ratelimited(
+            request,
+            group="explain-question",
+            key=lambda group, request: f"participant-{participant.pk}",
+            rate=_question_rate,
+            increment=True,
+        )
+        if limited:
+            status, message = 429, "You're asking fast! Wait a minute, then send it again. Your text is kept."
+        else:
+            try:
+                explain.ask(
+                    participant, text=form.cleaned_data["text"], anonymous=not form.cleaned_data["show_name"]
+                )
+            except explain.ExplainError as exc:
+                status, message = 409, str(exc)
+            else:
+                status, message, asked = 201, "Sent. Everyone can upvote it now.", True
+    if not request.htmx:
+        return redirect("facilitation:learner", code=session.code)
+    context = {"form": form, "explain_message": message, "asked": asked}
+    response = HttpResponse(
+        render_to_string(f"{explain.REGIONS}#explain_ask_status", context, request=request), status=status
+    )
+    if asked:
+        response["HX-Trigger"] = "explain-asked"
+    return response
+
+
+@require_POST
+def vote(request: HttpRequest, code: str, question_id: int) -> HttpResponse:
+    session, participant = _learner(request, code)
+    status, message = 200, ""
+    try:
+        explain.vote(participant, question_id, add=request.POST.get("action") != "remove")
+    except explain.ExplainError as exc:
+        status, message = 409, str(exc)
+    return HttpResponse(_my_votes(request, session, participant, message), status=status)
+
+
+# --- Facilitators -------------------------------------------------------------------------------------------
+
+
+def _panel(session: LiveSession, error: str = "", status: int = 200) -> HttpResponse:
+    """The facilitators' regions for the acting tab; the other screens get the push."""
+    context = {"session": session, **explain.panel_context(session, "dashboard"), "explain_error": error}
+    return HttpResponse(_regions(explain.PANEL_REGIONS + explain.PANEL_QA_REGIONS, context), status=status)
+
+
+@login_required
+@require_GET
+def panel(request: HttpRequest, code: str) -> HttpResponse:
+    return _panel(_session_for_facilitator(request, code))
+
+
+@login_required
+@require_GET
+def projector(request: HttpRequest, code: str) -> HttpResponse:
+    session = _session_for_facilitator(request, code)
+    context = {"session": session, **explain.panel_context(session, "projector")}
+    return HttpResponse(_regions(explain.PROJECTOR_SLIDE + explain.PROJECTOR_QA, context))
+
+
+def _run_slide_control(session: LiveSession, action: str, request: HttpRequest) -> None:
+    if action == "next":
+        explain.step(session, +1)
+    elif action == "previous":
+        explain.step(session, -1)
+    elif action in {"start", "stop"}:
+        explain.set_started(session, action == "start")
+    elif action == "goto":
+        form = PositionForm(request.POST)
+        if not form.is_valid():
+            raise explain.ExplainError("Choose a slide.")
+        explain.go_to(session, form.cleaned_data["index"])
+    else:
+        raise Http404("Unknown slide control.")
+
+
+@login_required
+@require_POST
+def slide_control(request: HttpRequest, code: str, action: str) -> HttpResponse:
+    session = _session_for_facilitator(request, code)
+    try:
+        _run_slide_control(session, action, request)
+    except explain.ExplainError as exc:
+        return _panel(session, str(exc), status=400)
+    if not request.htmx:
+        return redirect(session)
+    return _panel(session)
+
+
+@login_required
+@require_POST
+def highlight(request: HttpRequest, code: str) -> HttpResponse:
+    session = _session_for_facilitator(request, code)
+    form = HighlightForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise explain.ExplainError("Choose a component of the map.")
+        explain.set_highlight(session, form.cleaned_data["component"])
+    except explain.ExplainError as exc:
+        return _panel(session, str(exc), status=400)
+    return _panel(session)
+
+
+@login_required
+@require_POST
+def moderate(request: HttpRequest, code: str, question_id: int, action: str) -> HttpResponse:
+    session = _session_for_facilitator(request, code)
+    if action not in explain.MODERATION:
+        raise Http404("Unknown question action.")
+    try:
+        explain.moderate(session, question_id, action)
+    except explain.ExplainError as exc:
+        return _panel(session, str(exc), status=400)
+    return _panel(session)

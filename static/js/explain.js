@@ -1,0 +1,63 @@
+// The Explain phase's small client: ← → keys move slides (dashboard and projector), a learner's own upvote
+// buttons marked from #explain-my-votes, the question form emptied after sending, and refusal messages shown in
+// place. Everything else is htmx.
+(function () {
+  "use strict";
+  if (window.phasewiseExplain) return; // included by several regions of a page
+  window.phasewiseExplain = true;
+
+  // Arrow keys press the slide buttons (they exist on the dashboard and the projector only; learners have none).
+  document.addEventListener("keydown", function (event) {
+    if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    var target = event.target;
+    if (target && target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+    var which = event.key === "ArrowRight" || event.key === "PageDown" ? "[data-explain-next]"
+      : event.key === "ArrowLeft" || event.key === "PageUp" ? "[data-explain-prev]" : null;
+    if (!which) return;
+    var button = document.querySelector(which);
+    if (!button || button.disabled) return;
+    event.preventDefault();
+    button.click();
+  });
+
+  // The pushed question list is the same for every learner; their own upvotes live in #explain-my-votes.
+  function applyMyVotes() {
+    var mine = document.getElementById("explain-my-votes");
+    if (!mine) return;
+    var ids = (mine.dataset.myVotes || "").split(" ").filter(Boolean);
+    document.querySelectorAll("[data-upvote-button]").forEach(function (button) {
+      var voted = ids.indexOf(button.dataset.questionId) !== -1;
+      button.setAttribute("aria-pressed", voted ? "true" : "false");
+      button.value = voted ? "remove" : "add";
+    });
+  }
+  ["DOMContentLoaded", "htmx:afterSettle", "htmx:oobAfterSwap", "htmx:wsAfterMessage"].forEach(function (name) {
+    document.addEventListener(name, applyMyVotes);
+  });
+
+  // Refusals (bad input, too fast, closed) come back as 4xx with a message to show where the person acted.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    var config = event.detail.requestConfig;
+    var elt = config && config.elt ? config.elt : event.detail.elt;
+    if ((status === 400 || status === 409 || status === 429) && elt && elt.closest && elt.closest("[data-explain]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // A sent question: empty the form, unless the person already typed another one meanwhile.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var form = event.detail.elt;
+    if (form && form.matches && form.matches("[data-explain-ask]")) {
+      form.dataset.sentText = form.querySelector("textarea").value;
+    }
+  });
+  document.addEventListener("explain-asked", function () {
+    var form = document.querySelector("[data-explain-ask]");
+    if (!form) return;
+    var text = form.querySelector("textarea");
+    if (text.value !== form.dataset.sentText) return;
+    text.value = "";
+  });
+})();
