@@ -40,7 +40,10 @@ def test_it_lets_two_learners_review_each_other_and_notes_the_shortfall():
     result = allocate(["ada", "bo"], ["ada", "bo"], k=2)
     assert sorted(result.assignments) == [("ada", "bo"), ("bo", "ada")]
     assert [(s.author, s.got, s.wanted) for s in result.shortfalls] == [("ada", 1, 2), ("bo", 1, 2)]
-    assert result.shortfalls[0].explain("Ada") == "Ada's plan has 1 of 2 reviewers: only 1 other learner can review it."
+    assert (
+        result.shortfalls[0].explain("Ada")
+        == "Ada's plan has 1 of 2 reviewers: only 1 other learner can review it."
+    )
 
 
 def test_it_has_three_learners_review_the_two_others():
@@ -99,7 +102,9 @@ def test_it_counts_existing_reviews_towards_k():
 
 def test_it_is_deterministic_for_a_seed_and_varies_with_it():
     people = list(range(12))
-    assert allocate(people, people, k=2, seed=5).assignments == allocate(people, people, k=2, seed=5).assignments
+    assert (
+        allocate(people, people, k=2, seed=5).assignments == allocate(people, people, k=2, seed=5).assignments
+    )
     variants = {tuple(allocate(people, people, k=2, seed=s).assignments) for s in range(5)}
     assert len(variants) > 1
 

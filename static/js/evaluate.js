@@ -1,0 +1,79 @@
+// The Evaluate phase's small client: character counts and an "editing" state for action-plan fields, refusals
+// and conflicts shown in place, and "Use the saved text" after a conflict. Saving is htmx (autosave per field).
+(function () {
+  "use strict";
+  if (window.phasewiseEvaluate) return; // may be included more than once on a page
+  window.phasewiseEvaluate = true;
+
+  function stateOf(textarea) {
+    return document.getElementById("plan-state-" + textarea.name);
+  }
+
+  document.addEventListener("input", function (event) {
+    var textarea = event.target;
+    if (!textarea.matches || !textarea.matches("[data-plan-text]")) return;
+    var state = stateOf(textarea);
+    if (!state) return;
+    var count = state.querySelector("[data-plan-count]");
+    if (count) count.textContent = textarea.value.length + " / " + textarea.maxLength;
+    if (state.dataset.state !== "conflict") {
+      state.dataset.state = "editing";
+      var text = state.querySelector(".plan-state-text");
+      if (text) text.textContent = "Editing… saves in a moment";
+    }
+  });
+
+  // Refusals (too long, locked) and conflicts come back as 400/409 with the field's state or the plan to show.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    var config = event.detail.requestConfig;
+    var elt = config && config.elt ? config.elt : event.detail.elt;
+    if ((status === 400 || status === 409) && elt && elt.closest && elt.closest("[data-evaluate]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!elt.matches || !elt.matches("[data-plan-text]")) return;
+    var state = stateOf(elt);
+    if (state && state.dataset.state !== "conflict") {
+      state.dataset.state = "saving";
+      var text = state.querySelector(".plan-state-text");
+      if (text) text.textContent = "Saving…";
+    }
+  });
+  document.addEventListener("htmx:sendError", function (event) {
+    var elt = event.detail.elt;
+    if (!elt.matches || !elt.matches("[data-plan-text]")) return;
+    var state = stateOf(elt);
+    if (!state) return;
+    state.dataset.state = "error";
+    state.querySelector(".plan-state-text").textContent = "Not saved: no connection. Your text stays here; keep typing to retry.";
+  });
+
+  // After a conflict: take the text saved elsewhere into the box, at its version (nothing is sent).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-plan-use-saved]");
+    if (!button) return;
+    var key = button.dataset.planUseSaved;
+    var state = document.getElementById("plan-state-" + key);
+    var textarea = document.getElementById("plan-" + key);
+    var raw = state && state.querySelector("template[data-saved-raw]");
+    if (!textarea || !raw) return;
+    textarea.value = raw.content.textContent;
+    state.querySelector("[data-plan-version]").value = button.dataset.version;
+    state.dataset.state = "saved";
+    state.querySelector(".plan-state-text").textContent = "Using the saved text";
+    var conflict = state.querySelector(".plan-conflict");
+    if (conflict) conflict.remove();
+    textarea.closest(".plan-field").classList.remove("has-conflict");
+    textarea.focus();
+  });
+
+  // Leaving with a field still editing or refused would lose text: ask first.
+  window.addEventListener("beforeunload", function (event) {
+    var pending = document.querySelector('.plan-state[data-state="editing"], .plan-state[data-state="saving"], .plan-state[data-state="conflict"]');
+    if (pending) { event.preventDefault(); event.returnValue = ""; }
+  });
+})();
