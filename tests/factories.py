@@ -1,6 +1,8 @@
 """Plain keyword-only factories. `make_lesson` builds a complete 5-phase lesson without the markdown importer,
 so tests of screens do not depend on the importer."""
 
+import secrets
+
 from django.contrib.auth import get_user_model
 
 from lessons.models import (
@@ -162,3 +164,67 @@ def make_participant(*, session, name: str = "Ada", experience: str = "novice", 
     from facilitation.sessions import add_participant
 
     return add_participant(session=session, name=name, experience=experience, role=role)
+
+
+def play_workshop(*, learners: int = 30, lesson: Lesson | None = None, owner=None, start=None):
+    """A whole workshop with realistic data: every phase run (Engage over time), learners of mixed levels and
+    roles, wall notes with clusters and votes, two polls, worksheets. Tools added later extend it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from facilitation import control
+    from facilitation.models import Cluster, Note, Poll, PollAnswer, PollStatus, Vote, WorksheetAnswer
+    from lessons.models import WorksheetItem
+
+    lesson = lesson or Lesson.objects.filter(slug="integration-maze").first() or make_lesson()
+    owner = owner or make_user(username=f"owner-{secrets.token_hex(4)}")
+    session = make_session(lesson=lesson, owner=owner)
+    t0 = start or timezone.now() - timedelta(hours=3)
+    session = control.start(session, now=t0)
+    minutes = 0
+    people = []
+    levels, roles = ["novice", "experienced"], ["data", "ml", "finance", "operations", "management", "other"]
+    for i in range(learners):
+        person = make_participant(
+            session=session, name=f"Learner {i}", experience=levels[i % 2], role=roles[i % 6]
+        )
+        person.joined_at = t0 + timedelta(minutes=i % 12)
+        person.save(update_fields=["joined_at"])
+        people.append(person)
+    cluster = Cluster.objects.create(session=session, name="Silos")
+    notes = [
+        Note.objects.create(
+            session=session,
+            participant=p,
+            text=f"Obstacle noted by {p.name}",
+            cluster=cluster if n % 2 else None,
+        )
+        for n, p in enumerate(people[:10])
+    ]
+    for n, p in enumerate(people):
+        Vote.objects.create(note=notes[n % len(notes)], participant=p)
+    single = Poll.objects.create(
+        session=session,
+        number=1,
+        kind="single",
+        question="Which hurts most?",
+        options_text="Silos\nCost",
+        status=PollStatus.CLOSED,
+    )
+    words = Poll.objects.create(
+        session=session, number=2, kind="words", question="One word?", status=PollStatus.CLOSED
+    )
+    items = list(WorksheetItem.objects.filter(category__lesson=lesson))
+    for n, p in enumerate(people):
+        PollAnswer.objects.create(poll=single, participant=p, choices=[n % 2])
+        PollAnswer.objects.create(poll=words, participant=p, text=["silos", "cost", "trust"][n % 3])
+        for item in items:
+            WorksheetAnswer.objects.create(participant=p, item=item, severity=1 + (n + item.pk) % 5)
+    for index, planned in enumerate(
+        session.phases.order_by("order").values_list("planned_seconds", flat=True)
+    ):
+        minutes += planned // 60 + (8 if index == 0 else 0)  # Engage runs 8 minutes over
+        if index + 1 < session.phases.count():
+            session = control.go_to(session, index + 1, now=t0 + timedelta(minutes=minutes))
+    return control.end(session, now=t0 + timedelta(minutes=minutes))

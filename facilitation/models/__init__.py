@@ -15,6 +15,8 @@ from facilitation.models.session import (  # noqa: F401
     Participant,
     Pause,
     PhaseSegment,
+    RetentionAction,
+    RetentionLog,
     Role,
     SessionPhase,
     new_code,

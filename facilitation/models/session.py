@@ -48,6 +48,8 @@ class LiveSession(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     current_index = models.PositiveIntegerField(default=0, help_text="Index of the current phase (0-based).")
     anonymous_wall = models.BooleanField(default=True)
+    anonymised_at = models.DateTimeField(null=True, blank=True)
+    learner_data_deleted_at = models.DateTimeField(null=True, blank=True)
 
     objects = LiveSessionQuerySet.as_manager()
 
@@ -195,3 +197,29 @@ class Participant(models.Model):
     @property
     def group_name(self) -> str:
         return f"participant-{self.pk}"
+
+
+class RetentionAction(models.TextChoices):
+    DELETE = "delete", "Learner data deleted"
+    ANONYMISE = "anonymise", "Learner names removed"
+
+
+class RetentionLog(models.Model):
+    """A record that a session's learner data was deleted or anonymised, kept after the data is gone."""
+
+    session = models.ForeignKey(
+        LiveSession, on_delete=models.SET_NULL, null=True, related_name="retention_logs"
+    )
+    session_code = models.CharField(max_length=CODE_LENGTH)
+    session_title = models.CharField(max_length=300)
+    action = models.CharField(max_length=20, choices=RetentionAction.choices)
+    participants = models.PositiveIntegerField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    automatic = models.BooleanField(default=False)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} for {self.session_code} at {self.at:%Y-%m-%d %H:%M}"

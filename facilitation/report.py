@@ -1,0 +1,337 @@
+"""The session report: what happened, phase by phase and tool by tool, in a fixed number of queries.
+
+Each live tool may add a section by providing `report_section(session) -> dict | None` (with `template` and
+`context`); the report shows those after its own sections. The same data feeds the HTML page, the PDF and
+the CSV datasets."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+from importlib import import_module
+
+from django.db.models import Count
+from django.utils import timezone
+
+from facilitation import fragments
+from facilitation.clock import ClockData, Interval, clock_state
+from facilitation.models import (
+    BudgetAdjustment,
+    Cluster,
+    LiveSession,
+    Note,
+    Poll,
+    PollAnswer,
+    PollStatus,
+    Role,
+    Vote,
+    WorksheetAnswer,
+)
+from facilitation.polls import compute_results, poll_rows
+from facilitation.sessions import clock_data
+from facilitation.tools import TOOL_MODULES
+from facilitation.worksheet_results import room_heatmap
+
+TOP_NOTES = 5
+ATTENDANCE_BUCKET_MINUTES = 10
+
+
+@dataclass
+class ClusterSummary:
+    name: str
+    notes: list
+    total_notes: int
+    total_votes: int
+
+
+def _timing(session: LiveSession) -> dict:
+    context = fragments.clock_context(session)
+    adjustments = list(
+        BudgetAdjustment.objects.filter(session_phase__session=session).select_related("session_phase__phase")
+    )
+    return {"rows": context["rows"], "state": context["state"], "adjustments": adjustments}
+
+
+def _attendance(session: LiveSession) -> dict:
+    participants = list(session.participants.all())
+    audiences = {a.key: a.name for a in session.lesson.audiences.all()}
+    roles = dict(Role.choices)
+    by_level = Counter(audiences.get(p.experience, p.experience) for p in participants)
+    by_role = Counter(roles.get(p.role, p.role) for p in participants)
+    timeline = []
+    if participants:
+        start = min(session.started_at or participants[0].joined_at, min(p.joined_at for p in participants))
+        end = session.ended_at or timezone.now()
+        step = timedelta(minutes=ATTENDANCE_BUCKET_MINUTES)
+        moment = start
+        while moment <= end + step and len(timeline) < 60:
+            joined = sum(1 for p in participants if p.joined_at <= moment)
+            timeline.append((moment, joined))
+            moment += step
+    # Stop once everybody is in: a flat tail says nothing.
+    while len(timeline) > 1 and timeline[-2][1] == timeline[-1][1]:
+        timeline.pop()
+    peak = max((count for _, count in timeline), default=0)
+    return {
+        "count": len(participants),
+        "by_level": sorted(by_level.items(), key=lambda kv: -kv[1]),
+        "by_role": sorted(by_role.items(), key=lambda kv: -kv[1]),
+        "timeline": [(moment, count, 100 * count / peak if peak else 0) for moment, count in timeline],
+    }
+
+
+def _wall(session: LiveSession) -> dict:
+    notes = list(
+        Note.objects.filter(session=session, group_key="", hidden=False)
+        .annotate(vote_total=Count("votes"))
+        .order_by("-vote_total", "created_at")
+    )
+    clusters = {c.pk: ClusterSummary(c.name, [], 0, 0) for c in Cluster.objects.filter(session=session)}
+    loose = ClusterSummary("Not clustered", [], 0, 0)
+    for note in notes:
+        summary = clusters.get(note.cluster_id, loose)
+        summary.total_notes += 1
+        summary.total_votes += note.vote_total
+        if len(summary.notes) < TOP_NOTES:
+            summary.notes.append(note)
+    ordered = sorted(clusters.values(), key=lambda c: (-c.total_votes, -c.total_notes))
+    return {
+        "clusters": [c for c in [*ordered, loose] if c.total_notes],
+        "note_count": len(notes),
+        "hidden_count": Note.objects.filter(session=session, hidden=True).count(),
+    }
+
+
+def _polls(session: LiveSession) -> list:
+    polls = list(Poll.objects.filter(session=session).exclude(status=PollStatus.DRAFT).order_by("number"))
+    answers = defaultdict(list)
+    for answer in PollAnswer.objects.filter(poll__in=polls):
+        answers[answer.poll_id].append(answer)
+    return [compute_results(poll, answers[poll.pk]) for poll in polls]
+
+
+def _tool_sections(session: LiveSession) -> list[dict]:
+    sections = []
+    for name in TOOL_MODULES:
+        provider = getattr(import_module(name), "report_section", None)
+        section = provider(session) if provider else None
+        if section:
+            sections.append(section)
+    return sections
+
+
+def build_report(session: LiveSession) -> dict:
+    return {
+        "session": session,
+        "timing": _timing(session),
+        "attendance": _attendance(session),
+        "wall": _wall(session),
+        "polls": _polls(session),
+        "heatmap": room_heatmap(session),
+        "sections": _tool_sections(session),
+        "generated_at": timezone.now(),
+    }
+
+
+# --- CSV datasets ------------------------------------------------------------------------------------------
+
+
+def _iso(moment) -> str:
+    return timezone.localtime(moment).isoformat(timespec="seconds") if moment else ""
+
+
+def timing_rows(session: LiveSession) -> list[list]:
+    state = clock_state(clock_data(session), timezone.now())
+    phases = list(session.phases.select_related("phase").order_by("order"))
+    segments = defaultdict(list)
+    for segment in session.segments.all():
+        segments[segment.session_phase_id].append(segment)
+    rows = [
+        [
+            "phase",
+            "order",
+            "planned_minutes",
+            "budget_minutes",
+            "actual_seconds",
+            "overrun_seconds",
+            "first_started_at",
+            "last_ended_at",
+        ]
+    ]
+    for sp, timing in zip(phases, state.phases, strict=True):
+        visits = segments[sp.pk]
+        rows.append(
+            [
+                sp.phase.name,
+                sp.order + 1,
+                timing.planned // 60,
+                timing.budget // 60,
+                timing.actual,
+                timing.overrun,
+                _iso(min((s.started_at for s in visits), default=None)),
+                _iso(max((s.ended_at for s in visits if s.ended_at), default=None)),
+            ]
+        )
+    return rows
+
+
+def participant_rows(session: LiveSession) -> list[list]:
+    roles = dict(Role.choices)
+    rows = [["participant", "experience", "role", "joined_at", "last_seen_at"]]
+    for p in session.participants.all():
+        rows.append(
+            [p.display_name, p.experience, roles.get(p.role, p.role), _iso(p.joined_at), _iso(p.last_seen_at)]
+        )
+    return rows
+
+
+def note_rows(session: LiveSession) -> list[list]:
+    rows = [["note_id", "wall", "text", "colour", "cluster", "votes", "hidden", "author", "created_at"]]
+    notes = (
+        Note.objects.filter(session=session)
+        .select_related("cluster", "participant")
+        .annotate(vote_total=Count("votes"))
+        .order_by("created_at")
+    )
+    for n in notes:
+        author = n.participant.display_name if n.participant else ""
+        rows.append(
+            [
+                n.pk,
+                n.group_key or "room",
+                n.text,
+                n.colour,
+                n.cluster.name if n.cluster else "",
+                n.vote_total,
+                "yes" if n.hidden else "no",
+                author,
+                _iso(n.created_at),
+            ]
+        )
+    return rows
+
+
+def vote_rows(session: LiveSession) -> list[list]:
+    rows = [["note_id", "participant", "voted_at"]]
+    for v in Vote.objects.filter(note__session=session).select_related("participant").order_by("created_at"):
+        rows.append([v.note_id, v.participant.display_name, _iso(v.created_at)])
+    return rows
+
+
+def worksheet_rows(session: LiveSession) -> list[list]:
+    rows = [["participant", "category", "item", "severity", "applies", "comment", "updated_at"]]
+    answers = (
+        WorksheetAnswer.objects.filter(participant__session=session)
+        .select_related("participant", "item__category")
+        .order_by("participant__joined_at", "item__category__order", "item__order")
+    )
+    for a in answers:
+        rows.append(
+            [
+                a.participant.display_name,
+                a.item.category.name,
+                a.item.prompt,
+                a.severity or "",
+                "yes" if a.applies else "no",
+                a.comment,
+                _iso(a.updated_at),
+            ]
+        )
+    return rows
+
+
+DATASETS = {
+    "timings": timing_rows,
+    "participants": participant_rows,
+    "notes": note_rows,
+    "votes": vote_rows,
+    "poll-answers": poll_rows,
+    "worksheet-answers": worksheet_rows,
+}
+
+
+def dataset_rows(session: LiveSession, name: str) -> list[list] | None:
+    """A dataset by name, including those the tools add through `report_datasets()`."""
+    datasets = dict(DATASETS)
+    for module_name in TOOL_MODULES:
+        provider = getattr(import_module(module_name), "report_datasets", None)
+        if provider:
+            datasets.update(provider())
+    producer = datasets.get(name)
+    return producer(session) if producer else None
+
+
+def dataset_names() -> list[str]:
+    names = list(DATASETS)
+    for module_name in TOOL_MODULES:
+        provider = getattr(import_module(module_name), "report_datasets", None)
+        if provider:
+            names += list(provider())
+    return names
+
+
+# --- Across sessions of a lesson ----------------------------------------------------------------------------
+
+
+@dataclass
+class PhaseAcross:
+    name: str
+    planned: int
+    sessions: int
+    mean_actual: float
+    over_count: int
+    mean_over: float
+
+    @property
+    def delta_minutes(self) -> float:
+        return self.mean_actual - self.planned
+
+
+def lesson_timing(lesson) -> dict:
+    """Average actual minutes per phase across the lesson's sessions that ran, so authors can fix the plan."""
+    sessions = list(
+        LiveSession.objects.filter(lesson=lesson, started_at__isnull=False).prefetch_related(
+            "phases__phase", "segments", "pauses"
+        )
+    )
+    per_phase: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    names: dict[int, str] = {}
+    planned: dict[int, int] = {}
+    for session in sessions:
+        phases = sorted(session.phases.all(), key=lambda p: p.order)
+        index_of = {p.pk: p.order for p in phases}
+        data = ClockData(
+            planned=tuple(p.planned_seconds for p in phases),
+            budgets=tuple(p.budget_seconds for p in phases),
+            segments=tuple(
+                (index_of[s.session_phase_id], Interval(s.started_at, s.ended_at))
+                for s in session.segments.all()
+            ),
+            pauses=tuple(Interval(p.started_at, p.ended_at) for p in session.pauses.all()),
+            current=session.current_index,
+            started_at=session.started_at,
+            ended_at=session.ended_at,
+        )
+        state = clock_state(data, timezone.now())
+        for sp, timing in zip(phases, state.phases, strict=True):
+            if timing.status == "upcoming":
+                continue
+            per_phase[sp.order].append((timing.actual, timing.planned))
+            names[sp.order] = sp.phase.name
+            planned[sp.order] = timing.planned
+    rows = []
+    for order in sorted(per_phase):
+        runs = per_phase[order]
+        overs = [actual - plan for actual, plan in runs if actual > plan + 59]
+        rows.append(
+            PhaseAcross(
+                name=names[order],
+                planned=planned[order] // 60,
+                sessions=len(runs),
+                mean_actual=round(sum(a for a, _ in runs) / len(runs) / 60, 1),
+                over_count=len(overs),
+                mean_over=round(sum(overs) / len(overs) / 60, 1) if overs else 0.0,
+            )
+        )
+    return {"lesson": lesson, "sessions": sessions, "rows": rows}

@@ -1,0 +1,159 @@
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from facilitation import retention
+from facilitation.models import Note, Participant, PollAnswer, RetentionLog, Vote, WorksheetAnswer
+from tests.factories import make_lesson, make_user, play_workshop
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def owner():
+    return make_user(username="owner")
+
+
+@pytest.fixture
+def session(owner):
+    return play_workshop(learners=30, owner=owner)
+
+
+def test_it_reports_every_part_of_the_workshop(client, session, owner):
+    client.force_login(owner)
+    body = client.get(reverse("facilitation:report", args=[session.code])).content.decode()
+    assert "Planned vs actual time" in body
+    assert "(+8:00)" in body  # Engage ran over
+    assert "<strong>30</strong> learners joined" in body
+    assert "Silos" in body and "Obstacle noted by Learner" in body
+    assert "Which hurts most?" in body and "silos (10)" in body
+    assert "Organizational silos" in body  # the worksheet heatmap
+    assert "poll-answers.csv" in body
+
+
+def test_it_renders_the_report_with_a_number_of_queries_independent_of_learners(
+    client, owner, django_assert_max_num_queries
+):
+    small = play_workshop(learners=5, owner=owner)
+    large = play_workshop(learners=30, owner=owner)
+    client.force_login(owner)
+    counts = []
+    for session in (small, large):
+        with django_assert_max_num_queries(60) as captured:
+            assert client.get(reverse("facilitation:report", args=[session.code])).status_code == 200
+        counts.append(len(captured.captured_queries))
+    assert counts[0] == counts[1]
+
+
+def test_it_prints_the_report_as_a_pdf(client, session, owner):
+    client.force_login(owner)
+    response = client.get(reverse("facilitation:report_pdf", args=[session.code]))
+    assert response["Content-Type"] == "application/pdf"
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert session.display_title.split()[0] in text
+    assert "Planned vs actual time" in text and "Which hurts most?" in text
+
+
+@pytest.mark.parametrize(
+    "dataset", ["timings", "participants", "notes", "votes", "poll-answers", "worksheet-answers"]
+)
+def test_it_exports_each_dataset_as_csv(client, session, owner, dataset):
+    client.force_login(owner)
+    response = client.get(reverse("facilitation:report_csv", args=[session.code, dataset]))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    lines = response.content.decode().splitlines()
+    assert len(lines) > 2
+
+
+def test_it_keeps_formulas_out_of_spreadsheets(client, session, owner):
+    Note.objects.create(session=session, text='=HYPERLINK("http://evil.example","x")')
+    Note.objects.create(session=session, text="@SUM(A1)")
+    client.force_login(owner)
+    body = client.get(reverse("facilitation:report_csv", args=[session.code, "notes"])).content.decode()
+    assert "'=HYPERLINK" in body and "'@SUM(A1)" in body
+    assert ",=HYPERLINK" not in body
+
+
+def test_it_shows_the_report_only_to_the_sessions_facilitators(client, session, owner):
+    for name in ("report", "report_pdf", "learner_data"):
+        url = reverse(f"facilitation:{name}", args=[session.code])
+        client.force_login(make_user(username=f"outsider-{name}"))
+        assert client.get(url).status_code == 404
+    client.logout()
+    assert client.get(reverse("facilitation:report", args=[session.code])).status_code == 302
+    assert client.get(reverse("facilitation:report_csv", args=[session.code, "notes"])).status_code == 302
+
+
+def test_it_refuses_an_unknown_dataset(client, session, owner):
+    client.force_login(owner)
+    assert client.get(reverse("facilitation:report_csv", args=[session.code, "passwords"])).status_code == 404
+
+
+def test_it_deletes_learner_data_and_nothing_else(client, session, owner):
+    other = play_workshop(learners=4, owner=owner)
+    client.force_login(owner)
+    url = reverse("facilitation:learner_data", args=[session.code])
+    response = client.post(url, {"action": "delete", "confirm": "WRONG"})
+    assert response.status_code == 400 and "to confirm" in response.content.decode()
+    assert session.participants.count() == 30
+    client.post(url, {"action": "delete", "confirm": session.code.lower()})
+    assert not Participant.objects.filter(session=session).exists()
+    assert not Vote.objects.filter(note__session=session).exists()
+    assert not PollAnswer.objects.filter(poll__session=session).exists()
+    assert not WorksheetAnswer.objects.filter(participant__session=session).exists()
+    assert session.segments.exists()  # the timing stays
+    assert other.participants.count() == 4 and PollAnswer.objects.filter(poll__session=other).count() == 8
+    log = RetentionLog.objects.get(session=session)
+    assert log.action == "delete" and log.participants == 30 and log.by == owner
+
+
+def test_it_anonymises_names_and_keeps_content(client, session, owner):
+    client.force_login(owner)
+    client.post(
+        reverse("facilitation:learner_data", args=[session.code]),
+        {"action": "anonymise", "confirm": session.code},
+    )
+    names = set(session.participants.values_list("name", flat=True))
+    assert names == {f"Learner {n}" for n in range(1, 31)}
+    assert Note.objects.filter(session=session).count() == 10
+    assert RetentionLog.objects.get(session=session).action == "anonymise"
+
+
+def test_it_purges_learner_data_after_the_retention_period(session, settings):
+    recent = play_workshop(learners=3, start=timezone.now() - timedelta(hours=4))
+    session.ended_at = timezone.now() - timedelta(days=40)
+    session.save(update_fields=["ended_at"])
+    settings.RETENTION_DAYS = 30
+    out = io.StringIO()
+    call_command("purge_sessions", stdout=out)
+    assert "1 session(s) purged" in out.getvalue()
+    assert not session.participants.exists()
+    assert recent.participants.count() == 3
+    assert RetentionLog.objects.get(session=session).automatic
+    assert retention.expired_sessions().count() == 0
+
+
+def test_it_keeps_everything_when_retention_is_off(session, settings):
+    settings.RETENTION_DAYS = 0
+    out = io.StringIO()
+    call_command("purge_sessions", stdout=out)
+    assert "Retention is off" in out.getvalue()
+    assert session.participants.count() == 30
+
+
+def test_it_shows_the_lessons_timing_across_sessions(client):
+    lesson = make_lesson()
+    author = make_user(username="author")
+    play_workshop(learners=2, lesson=lesson, owner=author)
+    play_workshop(learners=2, lesson=lesson, owner=author)
+    client.force_login(author)
+    body = client.get(reverse("facilitation:lesson_timing", args=[lesson.slug])).content.decode()
+    assert "2 sessions ran this lesson" in body
+    assert "Engage ran 8.0 min over in 2 of 2 sessions" in body
+    client.force_login(make_user(username="learnerish", staff=False))
+    assert client.get(reverse("facilitation:lesson_timing", args=[lesson.slug])).status_code == 302
