@@ -35,6 +35,19 @@
     document.addEventListener(name, applyMyVotes);
   });
 
+  // On a phone the map is wider than the screen: bring the highlighted component into view.
+  function showHighlight() {
+    document.querySelectorAll(".wardley-frame").forEach(function (frame) {
+      var dot = frame.querySelector(".is-highlighted .dot");
+      if (!dot || frame.scrollWidth <= frame.clientWidth) return;
+      var box = dot.getBoundingClientRect(), view = frame.getBoundingClientRect();
+      frame.scrollLeft += box.left + box.width / 2 - (view.left + view.width / 2);
+    });
+  }
+  ["DOMContentLoaded", "htmx:afterSettle", "htmx:oobAfterSwap"].forEach(function (name) {
+    document.addEventListener(name, showHighlight);
+  });
+
   // Refusals (bad input, too fast, closed) come back as 4xx with a message to show where the person acted.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
