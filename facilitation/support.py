@@ -12,8 +12,9 @@ When what is open
 - The facilitators' reflection: any time on its own page; it is meant for right after the session.
 
 Pushes: one render per audience and change
-- A help request changed: the facilitators' queue once (group_facilitators) and that learner's help card once
-  (the participant's own group, so every tab of theirs follows).
+- A help request changed: the facilitators' queue once (group_facilitators). When a facilitator changed it,
+  that learner's help card once too (the participant's own group, so every tab of theirs follows); when the
+  learner acted, the response to their request carries the card with its message.
 - A self-assessment saved: the facilitators' shift once. A reflection saved: the facilitators' counts once.
 - Phase changes make the learner's and the facilitators' support regions refetch themselves
   ("phasewise:phase"), which is how cards appear and close. The queue's waiting times are whole minutes
@@ -496,10 +497,14 @@ def _render(regions: tuple[str, ...], context: dict) -> str:
     return fragments.render_regions(REGIONS, regions, context, oob=True)
 
 
-def push_help(session_id: int, participant_id: int) -> None:
+def push_help(session_id: int, participant_id: int, *, to_learner: bool = True) -> None:
+    """The queue to the facilitators; the learner's card to that learner when a facilitator changed it (when the
+    learner acted, their own response carries the card, with its message, and a push would wipe that)."""
     session = _fresh(session_id)
     context = {"session": session, "support": PanelSupport(session, queue(session), [], None)}
     broadcast.send(session.group_facilitators, _render(("support_queue",), context))
+    if not to_learner:
+        return
     participant = Participant.objects.filter(pk=participant_id, session=session).first()
     if participant is not None:
         card = help_card(session, participant)
@@ -518,8 +523,8 @@ def push_reflections(session_id: int) -> None:
     broadcast.send(session.group_facilitators, _render(("support_reflections",), context))
 
 
-def _after_commit(push, *args) -> None:
-    transaction.on_commit(partial(push, *args))
+def _after_commit(push, *args, **kwargs) -> None:
+    transaction.on_commit(partial(push, *args, **kwargs))
 
 
 # --- Learners' actions --------------------------------------------------------------------------------------
@@ -554,7 +559,7 @@ def ask(participant: Participant, message: str) -> bool:
                 )
         except IntegrityError:
             raise SupportError("You already have a request open.") from None
-    _after_commit(push_help, session.pk, participant.pk)
+    _after_commit(push_help, session.pk, participant.pk, to_learner=False)
     return current is None
 
 
@@ -568,7 +573,7 @@ def cancel(participant: Participant) -> None:
     )
     if not changed:
         raise SupportError("You have no open request to cancel.")
-    _after_commit(push_help, session.pk, participant.pk)
+    _after_commit(push_help, session.pk, participant.pk, to_learner=False)
 
 
 @transaction.atomic
