@@ -26,6 +26,8 @@ the facilitator lowers N nobody loses votes already spent, they just cannot add 
 
 from __future__ import annotations
 
+import threading
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -208,6 +210,76 @@ def _after_commit(session_id: int, **changed: bool) -> None:
     transaction.on_commit(partial(push, session_id, **changed))
 
 
+# --- New notes: coalesced and sent as additions -------------------------------------------------------------
+#
+# In a burst (a room of 300 posting at once) a full board per note would send the whole, growing wall to every
+# learner for every note. Instead, new notes are queued in this process after commit; whichever request thread
+# finds no push under way pushes everything queued so far, and repeats while more arrive. Learners and the
+# projector get only the new notes, appended to the board (`hx-swap-oob="beforeend"`), plus the note count;
+# the facilitators' board is re-rendered whole (a few sockets). A note queued here and lost with a crash is
+# not lost for anyone: pages refetch their wall on every reconnect.
+
+_queue_lock = threading.Lock()
+_queued: dict[int, list[int]] = defaultdict(list)
+_pushing: dict[int, threading.Lock] = defaultdict(threading.Lock)
+
+
+def _queue_new_note(session_id: int, note_id: int) -> None:
+    with _queue_lock:
+        _queued[session_id].append(note_id)
+    _flush_new_notes(session_id)
+
+
+def _take_queued(session_id: int) -> list[int]:
+    with _queue_lock:
+        return _queued.pop(session_id, [])
+
+
+def _flush_new_notes(session_id: int) -> None:
+    lock = _pushing[session_id]
+    while True:
+        if not lock.acquire(blocking=False):
+            return  # the thread pushing now will pick our note up
+        try:
+            while ids := _take_queued(session_id):
+                push_new_notes(session_id, ids)
+        finally:
+            lock.release()
+        with _queue_lock:
+            if not _queued.get(session_id):
+                return
+
+
+def push_new_notes(session_id: int, note_ids: list[int]) -> None:
+    """Send notes just posted: whole to facilitators, as additions to learners and the projector."""
+    session = LiveSession.objects.select_related("lesson").get(pk=session_id)
+    staff = board(session, for_facilitators=True)
+    broadcast.send(session.group_facilitators, _render(("wall_board",), {"wall": staff, "session": session}))
+    if not staff.visible:
+        return
+    show_names = not session.anonymous_wall
+    notes = Note.objects.filter(pk__in=note_ids, hidden=False).room_wall().order_by("created_at", "pk")
+    if show_names:
+        notes = notes.select_related("participant")
+    added = [
+        WallNote(
+            id=note.pk,
+            text=note.text,
+            colour=note.colour,
+            cluster_id=note.cluster_id,
+            hidden=False,
+            votes=0,
+            author=_author(note) if show_names else "",
+        )
+        for note in notes
+    ]
+    if not added:
+        return
+    context = {"wall": staff, "added": added, "note_count": staff.note_count, "session": session}
+    broadcast.send(session.group_projector, _render(("projector_new_notes",), context))
+    broadcast.send(session.group_all, _render(("learner_new_notes",), context))
+
+
 # --- Learners' actions --------------------------------------------------------------------------------------
 
 
@@ -217,7 +289,7 @@ def post_note(participant: Participant, *, text: str, colour: str) -> Note:
     if not board_visible(session):
         raise WallError("The wall is closed right now. Keep your note: the facilitator may open it again.")
     note = Note.objects.create(session=session, participant=participant, text=text, colour=colour)
-    _after_commit(session.pk)
+    transaction.on_commit(partial(_queue_new_note, session.pk, note.pk))
     return note
 
 

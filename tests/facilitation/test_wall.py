@@ -122,8 +122,37 @@ def test_it_posts_a_note_and_pushes_one_render_to_each_audience(
     staff_html = dict(pushes)[session.group_facilitators]
     assert 'id="wall-board"' in staff_html and 'id="wall-clusters"' not in staff_html
     assert 'id="wall-settings"' not in staff_html
+    # Learners and the projector get the new note as an addition, not the whole growing board.
     learner_html = dict(pushes)[session.group_all]
-    assert 'id="learner-wall-board"' in learner_html and "wall-note-text" not in learner_html
+    assert '<ul id="learner-wall-loose" hx-swap-oob="beforeend">' in learner_html
+    assert 'id="learner-wall-board"' not in learner_html and "wall-note-text" not in learner_html
+    assert '<span id="learner-wall-count" hx-swap-oob="true">1 note</span>' in learner_html
+    assert '<ul id="projector-wall-loose" hx-swap-oob="beforeend">' in dict(pushes)[session.group_projector]
+
+
+def test_it_pushes_notes_posted_during_a_push_in_the_next_one(session, ada, pushes, monkeypatch):
+    """Coalescing: while one thread pushes, notes queued by others ride along with its next round."""
+    from facilitation import wall
+
+    client, participant = ada
+    first = Note.objects.create(session=session, participant=participant, text="first")
+    second = Note.objects.create(session=session, participant=participant, text="second")
+    third = Note.objects.create(session=session, participant=participant, text="third")
+    rounds = []
+    original = wall.push_new_notes
+
+    def slow_push(session_id, note_ids):
+        rounds.append(list(note_ids))
+        if len(rounds) == 1:  # two more notes arrive while the first round is being pushed
+            wall._queue_new_note(session_id, second.pk)
+            wall._queue_new_note(session_id, third.pk)
+        original(session_id, note_ids)
+
+    monkeypatch.setattr(wall, "push_new_notes", slow_push)
+    wall._queue_new_note(session.pk, first.pk)
+    assert rounds == [[first.pk], [second.pk, third.pk]]
+    learner_pushes = [html for group, html in pushes if group == session.group_all]
+    assert len(learner_pushes) == 2 and "second" in learner_pushes[1] and "third" in learner_pushes[1]
 
 
 def test_it_escapes_note_text_everywhere(session, ada, staff, pushes, django_capture_on_commit_callbacks):
