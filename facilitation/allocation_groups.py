@@ -221,9 +221,15 @@ def default_categories(
     room: dict[int, float] | None = None,
     per_group: int = 1,
 ) -> list[list[int]]:
-    """Obstacle categories per group, by relevance: the room's mean severity, the members' own mean severity,
-    and how many members' roles touch the category's Ops domains (scaled to the 1-5 severity range). A category
-    already given to another group counts a little less, so the room covers more categories."""
+    """Obstacle categories per group, by relevance to its members (the seed: "assign obstacle categories based
+    on relevance to learners' roles").
+
+    Relevance, all on the worksheet's 1-5 scale:
+    - roles, counted twice: for each member, the share of the category's Ops domains their role works in
+      (a category that touches one domain is more specific to that role than one touching all of them);
+    - the members' own mean severity for the category, from their worksheets;
+    - a quarter of the room's mean severity, so the room's results break ties without drowning the roles;
+    - minus 1.5 for each group that already has the category, so the room covers more categories."""
     if not categories:
         return [[] for _ in groups]
     room = room or {}
@@ -235,9 +241,11 @@ def default_categories(
         for order, (cid, domains) in enumerate(categories):
             rated = [m.scores[cid] for m in members if cid in m.scores]
             own = sum(rated) / len(rated) if rated else 0.0
-            roles = sum(1 for m in members if role_domains(m.role, domain_names) & domains)
-            role_share = 5 * roles / len(members) if members else 0.0
-            score = room.get(cid, 0.0) + own + role_share - 1.5 * assigned[cid]
+            fit = 0.0
+            if members and domains:
+                fit = sum(len(role_domains(m.role, domain_names) & domains) / len(domains) for m in members)
+                fit = 5 * fit / len(members)
+            score = 2 * fit + own + 0.25 * room.get(cid, 0.0) - 1.5 * assigned[cid]
             relevance[cid] = (-score, order)
         chosen = sorted(relevance, key=relevance.get)[:per_group]
         assigned.update(chosen)

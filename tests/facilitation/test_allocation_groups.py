@@ -204,6 +204,13 @@ def test_categories_follow_worksheet_scores_and_the_room():
     assert default_categories([[Member("other")]], categories, room={1: 4.0, 2: 2.0}) == [[1]]
 
 
+def test_roles_outweigh_the_rooms_results_and_specific_categories_win():
+    categories = [(1, {"DataOps", "MLOps", "FinOps"}), (2, {"MLOps", "FinOps"})]
+    finance = [Member("finance"), Member("finance")]
+    # The room rated category 1 critical, but category 2 is closer to what finance people work on.
+    assert default_categories([finance], categories, room={1: 5.0}) == [[2]]
+
+
 def test_categories_spread_across_groups_that_would_pick_the_same():
     categories = [(1, set()), (2, set())]
     groups = [[Member("other", {1: 4.0, 2: 3.5})], [Member("other", {1: 4.0, 2: 3.5})]]
