@@ -19,7 +19,7 @@ from facilitation.views import _participant_for, _session_for_facilitator
 
 
 def _question_rate(group: str, request: HttpRequest) -> str:
-    return getattr(settings, "EXPLAIN_QUESTION_RATE", "3/m")
+    return settings.EXPLAIN_QUESTION_RATE
 
 
 def _regions(names: tuple[str, ...], context: dict) -> str:

@@ -184,6 +184,7 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 PUBLIC_URL = os.environ.get("PUBLIC_URL", "")  # base URL printed in QR codes; default: the request's host
 JOIN_RATE = os.environ.get("JOIN_RATE", "20/m")  # join attempts per client IP
 WALL_NOTE_RATE = os.environ.get("WALL_NOTE_RATE", "5/30s")  # notes one learner may post
+EXPLAIN_QUESTION_RATE = os.environ.get("EXPLAIN_QUESTION_RATE", "3/m")  # Q&A questions one learner may ask
 # Days after a session ends before `purge_sessions` deletes its learner data; 0 keeps it until deleted by hand.
 RETENTION_DAYS = envint("RETENTION_DAYS", 0)
 # bench_live turns this on in its throw-away server: /healthz then also reports render and send counters.

@@ -52,6 +52,22 @@
   });
   document.addEventListener("htmx:wsClose", function () { document.body.classList.add("ws-offline"); });
 
+  // A resync answer describes the moment its request was sent. If a push arrived meanwhile, the answer may be
+  // older than what the push just showed: drop it and ask again.
+  var lastPush = 0;
+  document.addEventListener("htmx:wsAfterMessage", function () { lastPush = Date.now(); });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt.hasAttribute("data-resync")) event.detail.elt.dataset.sentAt = String(Date.now());
+  });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.elt;
+    if (!elt.hasAttribute("data-resync")) return;
+    if (Number(elt.dataset.sentAt || 0) <= lastPush) {
+      event.detail.shouldSwap = false;
+      setTimeout(function () { htmx.trigger(elt, "resync"); }, 150);
+    }
+  });
+
   // When a pushed region shows another phase, tell the tool regions (they refetch on "phasewise:phase").
   var lastPhase = null;
   function checkPhase() {

@@ -622,14 +622,13 @@ def test_it_checks_the_whole_file_before_writing_anything(seed, tmp_path):
     data["resources"]["cost-visibility"].append({"title": "X", "audience": "wizards"})
     path = tmp_path / "broken.json"
     path.write_text(json.dumps(data), encoding="utf-8")
+    before = (FreeSlide.objects.count(), WardleyMap.objects.count(), DeckItem.objects.count())
     with pytest.raises(Exception) as caught:
         call_command("load_explain", str(path))
     message = str(caught.value)
     for expected in ("visibility", "no component 'Nowhere'", "no-such-category", "no audience 'wizards'"):
         assert expected in message
-    assert (
-        not FreeSlide.objects.exists() and not WardleyMap.objects.exists() and not DeckItem.objects.exists()
-    )
+    assert (FreeSlide.objects.count(), WardleyMap.objects.count(), DeckItem.objects.count()) == before
 
 
 def test_the_seed_lessons_explain_phase_runs_from_the_loaded_deck(seed, owner):

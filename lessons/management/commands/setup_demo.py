@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from facilitation.explain import ExplainFileError, load_explain, read_explain_file
 from facilitation.polls import PollsFileError, load_prepared_polls, read_polls_file
 from lessons.markdown import LessonFormatError, import_file
 from lessons.materials import MaterialsError, lesson_slug, load_materials, read_file, summary
@@ -66,6 +67,14 @@ class Command(BaseCommand):
             except PollsFileError as error:
                 raise CommandError(f"{path}: {error}") from error
             self.stdout.write(f"Loaded {count} prepared polls from polls/{path.name} into “{lesson}”.")
+        for path in sorted((fixtures / "explain").glob("*.json")):
+            try:
+                lesson, _ = load_explain(read_explain_file(path))
+            except ExplainFileError as error:
+                raise CommandError(f"{path}: {error}") from error
+            self.stdout.write(
+                f"Loaded slides, resources and the Wardley map from explain/{path.name} into “{lesson}”."
+            )
 
     @transaction.atomic
     def ensure_facilitator(self) -> None:
