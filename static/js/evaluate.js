@@ -43,6 +43,15 @@
       if (text) text.textContent = "Saving…";
     }
   });
+  // A field saved after a refused submit: its old "required" message no longer applies.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!elt.matches || !elt.matches("[data-plan-text]") || event.detail.xhr.status !== 200) return;
+    var error = document.getElementById("plan-error-" + elt.name);
+    if (error) error.remove();
+    elt.removeAttribute("aria-invalid");
+    elt.closest(".plan-field").classList.remove("has-error");
+  });
   document.addEventListener("htmx:sendError", function (event) {
     var elt = event.detail.elt;
     if (!elt.matches || !elt.matches("[data-plan-text]")) return;
