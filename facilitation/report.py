@@ -111,6 +111,80 @@ def _polls(session: LiveSession) -> list:
     return [compute_results(poll, answers[poll.pk]) for poll in polls]
 
 
+@dataclass
+class CriterionScores:
+    criterion: object
+    peer: list[tuple[int, int]]  # (score, how many peer reviews gave it)
+    summative: list[tuple[int, int]]
+
+    @property
+    def peer_mean(self) -> float | None:
+        total = sum(n for _, n in self.peer)
+        return sum(v * n for v, n in self.peer) / total if total else None
+
+
+def _plans(session: LiveSession) -> dict:
+    """Action plan and review completion, and how the rubric's scores spread (peer and facilitator)."""
+    from facilitation.evaluate import progress
+    from facilitation.models import PeerReview, ReviewStatus, SummativeAssessment
+
+    state = progress(session)
+    criteria = list(session.lesson.rubric_criteria.all())
+    peer: dict[str, Counter] = defaultdict(Counter)
+    summative: dict[str, Counter] = defaultdict(Counter)
+    for scores in PeerReview.objects.filter(plan__session=session, status=ReviewStatus.SUBMITTED).values_list(
+        "scores", flat=True
+    ):
+        for key, value in (scores or {}).items():
+            peer[str(key)][int(value)] += 1
+    for scores in SummativeAssessment.objects.filter(plan__session=session).values_list("scores", flat=True):
+        for key, value in (scores or {}).items():
+            summative[str(key)][int(value)] += 1
+    rubric = [
+        CriterionScores(
+            criterion=c,
+            peer=[(v, peer[str(c.pk)][v]) for v in range(1, c.scale_max + 1)],
+            summative=[(v, summative[str(c.pk)][v]) for v in range(1, c.scale_max + 1)],
+        )
+        for c in criteria
+    ]
+    return {"progress": state, "rubric": rubric}
+
+
+def _support(session: LiveSession, *, names: bool) -> dict:
+    from facilitation.support import (
+        confidence_shift,
+        facilitator_reflection,
+        help_requests,
+        learner_reflections,
+    )
+
+    requests = list(help_requests(session))
+    waits = [(r.handled_at or r.closed_at) - r.asked_at for r in requests if (r.handled_at or r.closed_at)]
+    reflections = defaultdict(list)
+    numbers: dict[int, int] = {}
+    for answer in learner_reflections(session):
+        number = numbers.setdefault(answer.participant_id, len(numbers) + 1)
+        who = answer.participant.display_name if names else f"Learner {number}"
+        reflections[answer.item.text].append((who, answer.text))
+    return {
+        "help_requests": requests,
+        "help_mean_wait_minutes": round(sum(w.total_seconds() for w in waits) / len(waits) / 60, 1)
+        if waits
+        else None,
+        "confidence": confidence_shift(session),
+        "learner_reflections": dict(reflections),
+        "facilitator_reflection": facilitator_reflection(session),
+        "names": names,
+    }
+
+
+def _explain(session: LiveSession) -> dict:
+    from facilitation.explain import questions_by_category
+
+    return {"questions_by_category": questions_by_category(session)}
+
+
 def _tool_sections(session: LiveSession) -> list[dict]:
     sections = []
     for name in TOOL_MODULES:
@@ -121,8 +195,12 @@ def _tool_sections(session: LiveSession) -> list[dict]:
     return sections
 
 
-def build_report(session: LiveSession) -> dict:
+def build_report(session: LiveSession, *, names: bool = False) -> dict:
+    """Everything the report shows. Learners' reflections are anonymised unless `names`."""
     return {
+        "explain": _explain(session),
+        "plans": _plans(session),
+        "support": _support(session, names=names),
         "session": session,
         "timing": _timing(session),
         "attendance": _attendance(session),
@@ -241,6 +319,86 @@ def worksheet_rows(session: LiveSession) -> list[list]:
     return rows
 
 
+def plan_rows(session: LiveSession) -> list[list]:
+    from facilitation.models import ActionPlan
+
+    fields = list(session.lesson.action_plan_fields.all())
+    rows = [["participant", "status", "submitted_at", *[f.key for f in fields]]]
+    plans = (
+        ActionPlan.objects.filter(session=session).select_related("participant").prefetch_related("answers")
+    )
+    for plan in plans.order_by("participant__joined_at"):
+        texts = {a.field_id: a.text for a in plan.answers.all()}
+        rows.append(
+            [
+                plan.participant.display_name,
+                plan.status,
+                _iso(plan.submitted_at),
+                *[texts.get(f.pk, "") for f in fields],
+            ]
+        )
+    return rows
+
+
+def review_rows(session: LiveSession) -> list[list]:
+    from facilitation.models import PeerReview
+
+    criteria = list(session.lesson.rubric_criteria.all())
+    rows = [
+        [
+            "plan_author",
+            "reviewer",
+            "status",
+            *[c.name for c in criteria],
+            "strengths",
+            "suggestion",
+            "submitted_at",
+        ]
+    ]
+    reviews = PeerReview.objects.filter(plan__session=session).select_related("plan__participant", "reviewer")
+    for r in reviews.order_by("assigned_at", "pk"):
+        scores = {str(k): v for k, v in (r.scores or {}).items()}
+        rows.append(
+            [
+                r.plan.participant.display_name,
+                r.reviewer.display_name,
+                r.status,
+                *[scores.get(str(c.pk), "") for c in criteria],
+                r.strengths,
+                r.suggestion,
+                _iso(r.submitted_at),
+            ]
+        )
+    return rows
+
+
+def help_rows(session: LiveSession) -> list[list]:
+    from facilitation.support import help_requests
+
+    rows = [["participant", "message", "status", "asked_at", "handled_at", "closed_at"]]
+    for r in help_requests(session):
+        rows.append(
+            [
+                r.participant.display_name,
+                r.message,
+                r.status,
+                _iso(r.asked_at),
+                _iso(r.handled_at),
+                _iso(r.closed_at),
+            ]
+        )
+    return rows
+
+
+def reflection_rows(session: LiveSession) -> list[list]:
+    from facilitation.support import learner_reflections
+
+    rows = [["participant", "question", "answer", "updated_at"]]
+    for a in learner_reflections(session):
+        rows.append([a.participant.display_name, a.item.text, a.text, _iso(a.updated_at)])
+    return rows
+
+
 DATASETS = {
     "timings": timing_rows,
     "participants": participant_rows,
@@ -248,6 +406,10 @@ DATASETS = {
     "votes": vote_rows,
     "poll-answers": poll_rows,
     "worksheet-answers": worksheet_rows,
+    "action-plans": plan_rows,
+    "reviews": review_rows,
+    "help-requests": help_rows,
+    "reflections": reflection_rows,
 }
 
 

@@ -22,7 +22,8 @@ from lessons.pdf import pdf_response, render_pdf
 @require_GET
 def report(request: HttpRequest, code: str) -> TemplateResponse:
     session = _session_for_facilitator(request, code)
-    context = {**build_report(session), "datasets": dataset_names()}
+    names = request.GET.get("names") == "1"
+    context = {**build_report(session, names=names), "datasets": dataset_names()}
     return TemplateResponse(request, "facilitation/report.html", context)
 
 

@@ -221,6 +221,7 @@ def play_workshop(*, learners: int = 30, lesson: Lesson | None = None, owner=Non
         PollAnswer.objects.create(poll=words, participant=p, text=["silos", "cost", "trust"][n % 3])
         for item in items:
             WorksheetAnswer.objects.create(participant=p, item=item, severity=1 + (n + item.pk) % 5)
+    _evaluate_and_reflect(session, people, t0)
     for index, planned in enumerate(
         session.phases.order_by("order").values_list("planned_seconds", flat=True)
     ):
@@ -228,3 +229,74 @@ def play_workshop(*, learners: int = 30, lesson: Lesson | None = None, owner=Non
         if index + 1 < session.phases.count():
             session = control.go_to(session, index + 1, now=t0 + timedelta(minutes=minutes))
     return control.end(session, now=t0 + timedelta(minutes=minutes))
+
+
+def _evaluate_and_reflect(session, people, t0) -> None:
+    """Plans, reviews, an assessment, help requests, confidence ratings and reflections for play_workshop."""
+    from datetime import timedelta
+
+    from facilitation.models import (
+        ActionPlan,
+        ConfidenceRating,
+        HelpRequest,
+        LearnerReflection,
+        PeerReview,
+        PlanAnswer,
+        SummativeAssessment,
+    )
+    from lessons.models import ItemKind
+
+    lesson = session.lesson
+    fields = list(lesson.action_plan_fields.all())
+    criteria = list(lesson.rubric_criteria.all())
+    domains = list(lesson.domains.all())
+    reflection_items = list(lesson.items.filter(kind=ItemKind.REFLECTION_LEARNER))
+    plans = []
+    for n, person in enumerate(people):
+        plan = ActionPlan.objects.create(
+            participant=person,
+            session=session,
+            status="submitted" if n % 4 else "draft",
+            submitted_at=t0 + timedelta(minutes=170) if n % 4 else None,
+        )
+        PlanAnswer.objects.bulk_create(
+            PlanAnswer(plan=plan, field=f, text=f"{f.label} of {person.name}") for f in fields
+        )
+        plans.append(plan)
+        for domain in domains:
+            ConfidenceRating.objects.create(
+                session=session, participant=person, domain=domain, moment="before", value=1 + n % 3
+            )
+            ConfidenceRating.objects.create(
+                session=session, participant=person, domain=domain, moment="after", value=2 + n % 4
+            )
+        for item in reflection_items:
+            LearnerReflection.objects.create(
+                session=session, participant=person, item=item, text=f"Reflection of {person.name}"
+            )
+    submitted = [plan for plan in plans if plan.status == "submitted"]
+    for n, plan in enumerate(submitted):
+        reviewer = people[(people.index(plan.participant) + 1) % len(people)]
+        PeerReview.objects.create(
+            plan=plan,
+            reviewer=reviewer,
+            status="submitted",
+            scores={str(c.pk): 1 + (n + c.pk) % c.scale_max for c in criteria},
+            strengths="Clear first steps",
+            suggestion="Name an owner",
+            submitted_at=t0 + timedelta(minutes=175),
+        )
+    if submitted:
+        SummativeAssessment.objects.create(
+            plan=submitted[0], scores={str(c.pk): 3 for c in criteria}, comment="Good"
+        )
+    for n, person in enumerate(people[:3]):
+        HelpRequest.objects.create(
+            session=session,
+            participant=person,
+            message=f"Help {n}",
+            status="done",
+            asked_at=t0 + timedelta(minutes=60 + n),
+            handled_at=t0 + timedelta(minutes=63 + n),
+            closed_at=t0 + timedelta(minutes=70),
+        )

@@ -34,6 +34,12 @@ def test_it_reports_every_part_of_the_workshop(client, session, owner):
     assert "Which hurts most?" in body and "silos (10)" in body
     assert "Organizational silos" in body  # the worksheet heatmap
     assert "poll-answers.csv" in body
+    assert "plans submitted" in body and "reviews written <strong>22</strong> of 22" in body
+    assert "on average answered after 3.0 min" in body
+    assert "Learner 1:</span> Reflection of Learner 0" in body  # anonymised by default
+    assert "Learner 5:</span>" in body and "Reflection of Learner 4" in body
+    named = client.get(reverse("facilitation:report", args=[session.code]) + "?names=1").content.decode()
+    assert "Learner 0:</span> Reflection of Learner 0" in named
 
 
 def test_it_renders_the_report_with_a_number_of_queries_independent_of_learners(
