@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from django.db import IntegrityError, models, transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from facilitation import broadcast, fragments
@@ -265,6 +267,11 @@ class ExitReflection:
         return sum(1 for q in self.questions if q.answer)
 
 
+def learner_questions(session: LiveSession) -> list[LessonItem]:
+    """The lesson's reflection questions for learners, then its metacognition prompts."""
+    return _questions(session, LEARNER_QUESTION_KINDS)
+
+
 def _question_rows(items: list[LessonItem], saved: dict[int, object], form=None) -> list[Question]:
     rows = []
     for item in items:
@@ -279,11 +286,14 @@ def _question_rows(items: list[LessonItem], saved: dict[int, object], form=None)
 def exit_reflection(
     session: LiveSession, participant: Participant, stage_: Stage | None = None, *, form=None, message=""
 ) -> ExitReflection:
-    items = _questions(session, LEARNER_QUESTION_KINDS)
+    stage_ = stage_ or stage(session)
+    if not stage_.reflection_open and form is None:
+        return ExitReflection(session=session, stage=stage_, questions=[], message=message)  # no queries
+    items = learner_questions(session)
     saved = {r.item_id: r for r in LearnerReflection.objects.filter(participant=participant)}
     return ExitReflection(
         session=session,
-        stage=stage_ or stage(session),
+        stage=stage_,
         questions=_question_rows(items, saved, form),
         saved_at=max((r.updated_at for r in saved.values()), default=None),
         form_errors=list(form.non_field_errors()) if form is not None else [],
@@ -358,14 +368,16 @@ def _group_names(session: LiveSession, participant_ids: list[int]) -> dict[int, 
     return {member.participant_id: member.group.name for member in members}
 
 
-def queue(session: LiveSession, now=None) -> Queue:
-    """Open requests, longest waiting first, in four queries whatever their number."""
+def queue(session: LiveSession, now=None, *, done: int | None = None) -> Queue:
+    """Open requests, longest waiting first, in three queries whatever their number (two when nobody waits and
+    the number of done requests is given)."""
     now = now or timezone.now()
     requests = list(
         HelpRequest.objects.filter(session=session).open().select_related("participant", "handled_by")
     )
-    groups = _group_names(session, [r.participant_id for r in requests])
-    done = HelpRequest.objects.filter(session=session, status=HelpStatus.DONE).count()
+    groups = _group_names(session, [r.participant_id for r in requests]) if requests else {}
+    if done is None:
+        done = HelpRequest.objects.filter(session=session, status=HelpStatus.DONE).count()
     items = [
         QueueItem(
             request=r,
@@ -448,17 +460,42 @@ class ReflectionSummary:
     submitted: int
     facilitator_questions: int
     facilitator_answered: int
+    help_done: int = 0
+
+
+def _count(queryset, by: str, counted: str = "pk", *, distinct: bool = False) -> Coalesce:
+    """A subquery counting the rows of `queryset` (one group: `by` is the column it is filtered on)."""
+    rows = queryset.order_by().values(by).annotate(n=Count(counted, distinct=distinct)).values("n")
+    return Coalesce(Subquery(rows), 0)
 
 
 def reflection_summary(session: LiveSession) -> ReflectionSummary:
+    """Who has reflected, and how many help requests were done: one query of counts."""
+    here = OuterRef("pk")
+    counts = (
+        LiveSession.objects.filter(pk=session.pk)
+        .annotate(
+            n_learners=_count(Participant.objects.filter(session=here), "session"),
+            n_submitted=_count(
+                LearnerReflection.objects.filter(session=here), "session", "participant", distinct=True
+            ),
+            n_questions=_count(
+                LessonItem.objects.filter(lesson=OuterRef("lesson"), kind=ItemKind.REFLECTION_FACILITATOR),
+                "lesson",
+            ),
+            n_answered=_count(FacilitatorReflection.objects.filter(session=here), "session"),
+            n_done=_count(HelpRequest.objects.filter(session=here, status=HelpStatus.DONE), "session"),
+        )
+        .values("n_learners", "n_submitted", "n_questions", "n_answered", "n_done")
+        .get()
+    )
     return ReflectionSummary(
         session=session,
-        learners=Participant.objects.filter(session=session).count(),
-        submitted=LearnerReflection.objects.filter(session=session).values("participant").distinct().count(),
-        facilitator_questions=LessonItem.objects.filter(
-            lesson_id=session.lesson_id, kind=ItemKind.REFLECTION_FACILITATOR
-        ).count(),
-        facilitator_answered=FacilitatorReflection.objects.filter(session=session).count(),
+        learners=counts["n_learners"],
+        submitted=counts["n_submitted"],
+        facilitator_questions=counts["n_questions"],
+        facilitator_answered=counts["n_answered"],
+        help_done=counts["n_done"],
     )
 
 
@@ -471,11 +508,13 @@ class PanelSupport:
 
 
 def panel_support(session: LiveSession) -> PanelSupport:
+    """Everything the dashboard panel shows, in a handful of queries whatever the size of the room."""
+    reflections = reflection_summary(session)
     return PanelSupport(
         session=session,
-        queue=queue(session),
+        queue=queue(session, done=reflections.help_done),
         shift=confidence_shift(session),
-        reflections=reflection_summary(session),
+        reflections=reflections,
     )
 
 
@@ -631,7 +670,7 @@ def reflect(participant: Participant, answers: dict[int, str]) -> None:
     session = _lock(participant)
     if not stage(session).reflection_open:
         raise SupportError("The exit reflection opens in the last phase.")
-    allowed = {item.pk for item in _questions(session, LEARNER_QUESTION_KINDS)}
+    allowed = {item.pk for item in learner_questions(session)}
     if not set(answers) <= allowed:
         raise SupportError("These questions are not part of this lesson.")
     _save_answers(LearnerReflection, {"participant": participant}, answers, {"session": session})

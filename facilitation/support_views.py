@@ -132,8 +132,7 @@ def rate(request: HttpRequest, code: str, moment: str) -> HttpResponse:
 @require_POST
 def reflect(request: HttpRequest, code: str) -> HttpResponse:
     session, participant = _learner(request, code)
-    questions = [q.item for q in support.exit_reflection(session, participant).questions]
-    form = ReflectionForm(request.POST, questions=questions)
+    form = ReflectionForm(request.POST, questions=support.learner_questions(session))
     status, message = 400, ""
     if form.is_valid():
         try:
@@ -141,7 +140,7 @@ def reflect(request: HttpRequest, code: str) -> HttpResponse:
         except support.SupportError as exc:
             status, message = 409, str(exc)
         else:
-            status, form, message = 200, None, "Saved. You can change your answers until you leave."
+            status, form = 200, None  # the card says when it was saved, also after any refetch
     context = {
         "session": session,
         "reflection": support.exit_reflection(session, participant, form=form, message=message),

@@ -161,8 +161,8 @@ def test_help_queue_self_assessment_and_reflections_run_live(live, person, scree
     reflection.get_by_label("First reflection learner item").fill("Silos cost us more than tooling.")
     reflection.get_by_label("First metacognition item").fill("I lean towards MLOps and overlook FinOps.")
     reflection.get_by_role("button", name="Save my reflection").click()
-    expect(ada.locator("#support-reflection-status")).to_have_text(
-        "Saved. You can change your answers until you leave."
+    expect(ada.locator("#support-reflection-status")).to_contain_text(
+        "(2 of 2 answered). You can change your answers until you leave."
     )
     expect(panel.locator("#support-reflections")).to_contain_text("1 of 2 learners saved", timeout=PUSH)
     screenshot(ada, "phone-after-the-session")

@@ -448,7 +448,7 @@ def test_learners_save_and_edit_their_reflection_after_the_session_ended(
     with django_capture_on_commit_callbacks(execute=True):
         response = reflect(client, session, {reflection: "  Silos are the root  ", metacognition: ""})
     assert response.status_code == 200
-    assert "Saved. You can change your answers until you leave." in response.content.decode()
+    assert "answered). You can change your answers until you leave." in response.content.decode()
     assert [group for group, _ in pushes] == [session.group_facilitators]
     assert "<strong>1</strong> of 1 learner saved an exit reflection" in pushes[0][1]
     assert list(LearnerReflection.objects.values_list("item_id", "text")) == [
