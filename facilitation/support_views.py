@@ -1,7 +1,7 @@
 """Views of the coaching queue, the self-assessment and the reflections. Lookups go through the
 permission-checked helpers of `facilitation.views`; the rules live in `facilitation.support`. Refusals answer
 with a 4xx and the region showing the message in place (the region carries `data-wall`, the marker
-static/js/wall.js uses to let htmx swap refusals); other screens get the pushes."""
+static/js/phasewise.js uses to let htmx swap refusals); other screens get the pushes."""
 
 from __future__ import annotations
 
@@ -19,11 +19,9 @@ from facilitation.models import LiveSession, Moment, Participant
 from facilitation.support_forms import ConfidenceForm, HelpForm, ReflectionForm
 from facilitation.views import _participant_for, _session_for_facilitator
 
-DEFAULT_HELP_RATE = "5/5m"
-
 
 def _help_rate(group: str, request: HttpRequest) -> str:
-    return getattr(settings, "SUPPORT_HELP_RATE", DEFAULT_HELP_RATE)
+    return settings.SUPPORT_HELP_RATE
 
 
 def _regions(names: tuple[str, ...], context: dict, *, oob: bool = True) -> str:

@@ -185,6 +185,7 @@ PUBLIC_URL = os.environ.get("PUBLIC_URL", "")  # base URL printed in QR codes; d
 JOIN_RATE = os.environ.get("JOIN_RATE", "20/m")  # join attempts per client IP
 WALL_NOTE_RATE = os.environ.get("WALL_NOTE_RATE", "5/30s")  # notes one learner may post
 EXPLAIN_QUESTION_RATE = os.environ.get("EXPLAIN_QUESTION_RATE", "3/m")  # Q&A questions one learner may ask
+SUPPORT_HELP_RATE = os.environ.get("SUPPORT_HELP_RATE", "5/5m")  # help requests one learner may send
 # Days after a session ends before `purge_sessions` deletes its learner data; 0 keeps it until deleted by hand.
 RETENTION_DAYS = envint("RETENTION_DAYS", 0)
 # bench_live turns this on in its throw-away server: /healthz then also reports render and send counters.

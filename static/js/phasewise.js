@@ -81,6 +81,19 @@
   document.addEventListener("htmx:oobAfterSwap", checkPhase);
   document.addEventListener("htmx:afterSettle", checkPhase);
 
+  // Refusals (bad input, too fast, a conflict) come back as 400/409/429 with a message to show where the
+  // person acted; htmx does not swap error responses unless told to. Regions opt in with data-swap-errors.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    var config = event.detail.requestConfig;
+    var elt = config && config.elt ? config.elt : event.detail.elt;
+    if ((status === 400 || status === 409 || status === 429) && elt && elt.closest &&
+        elt.closest("[data-swap-errors], [data-wall]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   // Confirm prompts and confirm prompts without inline script (CSP).
   document.addEventListener("click", function (event) {
     var target = event.target.closest("[data-confirm]");

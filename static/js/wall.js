@@ -35,18 +35,6 @@
     document.addEventListener(name, applyMyVotes);
   });
 
-  // Refusals (bad input, too fast, voting closed) come back as 4xx with a message to show where the person
-  // acted; htmx does not swap error responses unless told to.
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    var status = event.detail.xhr.status;
-    var config = event.detail.requestConfig;
-    var elt = config && config.elt ? config.elt : event.detail.elt; // the element that made the request
-    if ((status === 400 || status === 409 || status === 429) && elt && elt.closest && elt.closest("[data-wall]")) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
-    }
-  });
-
   // A posted note: empty the form for the next idea, unless the person already typed another one meanwhile.
   // A refused note keeps its text (nothing else clears it).
   document.addEventListener("htmx:configRequest", function (event) {
