@@ -1,6 +1,6 @@
 """Views of the coaching queue, the self-assessment and the reflections. Lookups go through the
 permission-checked helpers of `facilitation.views`; the rules live in `facilitation.support`. Refusals answer
-with a 4xx and the region showing the message in place (the region carries `data-wall`, the marker
+with a 4xx and the region showing the message in place (the region carries `data-swap-errors`, the marker
 static/js/phasewise.js uses to let htmx swap refusals); other screens get the pushes."""
 
 from __future__ import annotations
