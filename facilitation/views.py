@@ -18,7 +18,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from facilitation import broadcast, control, fragments, tools
+from facilitation import broadcast, control, fragments, groups, tools
 from facilitation.forms import CreateSessionForm, JoinCodeForm, JoinForm
 from facilitation.models import LiveSession, Participant, normalize_code
 from facilitation.sessions import (
@@ -266,6 +266,7 @@ def join_session(request: HttpRequest, code: str) -> HttpResponse:
             role=form.cleaned_data["role"],
         )
         remember_participant(request, participant)
+        groups.place_late_joiner(participant)
         broadcast.people_changed(session.pk)
         return redirect("facilitation:learner", code=session.code)
     status = 400 if form.errors else 200

@@ -278,3 +278,19 @@ def test_healthz_says_503_when_the_channel_layer_does_not_answer(client, setting
         channel_layers.backends.clear()
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": True, "channel_layer": False}
+
+
+def test_it_places_a_late_joiner_into_the_smallest_group(client, session):
+    from facilitation.groups import create_grouping, group_of
+    from tests.factories import make_participant
+
+    for name in ("Ada", "Bo", "Cy"):
+        make_participant(session=session, name=name)
+    grouping = create_grouping(session, strategy="random", count=2, seed=1)
+    sizes_before = sorted(g.members.count() for g in grouping.groups.all())
+    assert sizes_before == [1, 2]
+    join(client, session.code, name="Late Lou")
+    lou = Participant.objects.get(name="Late Lou")
+    placed = group_of(lou)
+    assert placed is not None
+    assert sorted(g.members.count() for g in grouping.groups.all()) == [2, 2]
