@@ -177,7 +177,7 @@ def post_note(request: HttpRequest, code: str) -> HttpResponse:
 def _panel(session: LiveSession, request: HttpRequest, error: str = "", status: int = 200) -> HttpResponse:
     """The facilitators' group regions for the acting tab; other screens get the push."""
     context = {"session": session, "groups": groups.panel(session), "groups_error": error}
-    html = _regions(("groups_controls", "groups_board", "groups_observations"), context)
+    html = _regions(("groups_controls", "groups_present", "groups_board", "groups_observations"), context)
     return HttpResponse(html, status=status)
 
 

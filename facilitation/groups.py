@@ -548,7 +548,10 @@ def _session(session_id: int) -> LiveSession:
 def push_panel(session_id: int) -> None:
     session = _session(session_id)
     context = {"session": session, "groups": panel(session)}
-    broadcast.send(session.group_facilitators, _render(("groups_board", "groups_observations"), context))
+    broadcast.send(
+        session.group_facilitators,
+        _render(("groups_present", "groups_board", "groups_observations"), context),
+    )
 
 
 def push_stage(session_id: int) -> None:

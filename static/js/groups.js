@@ -55,7 +55,8 @@
         elt.dataset.version = version;
         elt.dataset.base = elt.dataset.sending || "";
       }
-      if (isDirty(elt)) setStatus(elt, "Saved · still typing", "ok");
+      // Typed (or ticked) more while this save was on its way: save that too, so nothing stays unsaved.
+      if (isDirty(elt)) setTimeout(function () { if (isDirty(elt)) htmx.trigger(elt, "change"); }, 0);
     }
   });
 
@@ -73,9 +74,32 @@
   // A field pushed by another member: swap it in unless this person is typing in it; then keep their text
   // and tell them. Their next save is based on the older version, so the server shows both texts.
   var refocus = null;
+  // A whole region arriving (the room after a phase change or a reconnect): keep, as they are, the parts this
+  // person is in the middle of, so a refetch never wipes unsaved typing (htmx keeps hx-preserve elements).
+  function keepInProgress(target, fragment) {
+    var keep = [];
+    target.querySelectorAll("[data-gfield]").forEach(function (form) {
+      if (isDirty(form) || form.contains(document.activeElement)) keep.push(form.id);
+    });
+    var annotate = target.querySelector("[data-annotate-form]");
+    if (annotate && !annotate.hidden) keep.push(annotate.id);
+    target.querySelectorAll("[data-keep-while-editing][data-touched]").forEach(function (form) { keep.push(form.id); });
+    var note = target.querySelector("#group-note-text");
+    if (note && note.value.trim()) keep.push(note.id);
+    keep.forEach(function (id) {
+      var incoming = fragment.querySelector("#" + CSS.escape(id));
+      if (incoming) incoming.setAttribute("hx-preserve", "true");
+    });
+  }
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var target = event.detail.target;
-    if (!target || !target.matches || !target.matches("[data-gfield]")) return;
+    if (!target || !target.matches) return;
+    if (!target.matches("[data-gfield]")) {
+      if (event.detail.fragment && target.querySelector("[data-gfield], [data-annotate-form], [data-keep-while-editing]")) {
+        keepInProgress(target, event.detail.fragment);
+      }
+      return;
+    }
     var fragment = event.detail.fragment;
     var incoming = fragment && (fragment.firstElementChild || fragment);
     if (!incoming || !incoming.dataset) return;
@@ -125,6 +149,17 @@
     } else {
       htmx.trigger(form, "change");
     }
+  });
+
+  // The facilitator's forms (form groups, message all groups) keep what is being typed when their region is
+  // refetched (a phase change); a form that was sent is theirs to re-render again.
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest && event.target.closest("[data-keep-while-editing]");
+    if (form) form.dataset.touched = "1";
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("[data-keep-while-editing]");
+    if (form && event.detail.successful) delete form.dataset.touched;
   });
 
   // --- Annotations -----------------------------------------------------------------------------------------

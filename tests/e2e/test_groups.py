@@ -1,0 +1,222 @@
+"""Breakout groups in real browsers: a facilitator and four learners on phones, against a real daphne server.
+Groups are formed with mixed experience, each group reads its case study, two members write the shared case
+analysis at once (different fields merge, the same field shows a conflict with both texts), a passage is
+annotated, and in Elaborate the strategies are written and presented on the projector."""
+
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import Page, expect
+
+from facilitation.models import GroupField, LiveSession
+from tests.conftest import ARTIFACTS
+from tests.factories import make_user
+
+pytestmark = pytest.mark.browser
+
+PUSH = 6000  # ms
+ROOT = Path(__file__).resolve().parents[2]
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+PROJECTOR = {"viewport": {"width": 1600, "height": 900}}
+
+
+def seed_lesson():
+    call_command("import_lesson", str(ROOT / "fixtures/lessons/integration-maze.md"), verbosity=0)
+    call_command("load_materials", str(ROOT / "fixtures/demo/integration-maze.json"), verbosity=0)
+
+
+def sign_in(person, live, user) -> Page:
+    page = person(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{live.url}/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", user.raw_password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{live.url}/facilitate/")
+    return page
+
+
+def join(person, live, code: str, name: str, experience: str, role: str) -> Page:
+    page = person(**PHONE)
+    page.goto(f"{live.url}/join/{code}/")
+    page.fill("#id_name", name)
+    page.check(f"input[name=experience][value={experience}]")
+    page.select_option("#id_role", role)
+    page.check("#id_acknowledge")
+    page.get_by_role("button", name="Join the session").click()
+    expect(page).to_have_url(f"{live.url}/s/{code}/")
+    return page
+
+
+def field(page: Page, key: str):
+    return page.locator(f"form[data-gfield][id$='-{key}'] textarea")
+
+
+def saved(page: Page, key: str):
+    return page.locator(f"form[data-gfield][id$='-{key}'] .gfield-status")
+
+
+def shot(page_or_locator, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page_or_locator.screenshot(path=str(ARTIFACTS / f"test_groups-{name}.png"))
+
+
+def test_groups_case_analysis_conflicts_annotations_and_presented_strategies(live, person):
+    from lessons.models import Lesson
+
+    seed_lesson()
+    facilitator = make_user()
+    from facilitation.sessions import create_session
+
+    code = create_session(lesson=Lesson.objects.get(), owner=facilitator).code
+    dashboard = sign_in(person, live, facilitator)
+    dashboard.goto(f"{live.url}/facilitate/{code}/")
+    learners = {
+        "Ada": join(person, live, code, "Ada", "novice", "data"),
+        "Bo": join(person, live, code, "Bo", "novice", "finance"),
+        "Cy": join(person, live, code, "Cy", "experienced", "ml"),
+        "Di": join(person, live, code, "Di", "experienced", "management"),
+    }
+    dashboard.get_by_role("button", name="Start session").click()
+    expect(dashboard.locator("#clock-title")).to_have_text("Engage")
+    dashboard.get_by_role("button", name="Next: Explore →").click()
+    expect(dashboard.locator("#clock-title")).to_have_text("Explore")
+
+    # Mixed-experience groups of two: each has a novice and an experienced learner.
+    panel = dashboard.locator("#groups-panel")
+    panel.locator("#groups-strategy").select_option("mixed")
+    panel.locator("input[name=by][value=count]").check()
+    panel.locator("#groups-number").fill("2")
+    panel.get_by_role("button", name="Form groups").click()
+    expect(panel.locator(".group-card")).to_have_count(2)
+    expect(panel.locator(".group-card-members li")).to_have_count(4)
+
+    rooms = {}
+    for name, page in learners.items():
+        expect(page.locator("#group-room")).to_be_visible(timeout=PUSH)
+        expect(page.locator("#group-room .case-scenario")).not_to_be_empty()
+        rooms[name] = page.locator("#group-room-title").inner_text()
+    assert sorted(rooms.values()) == ["Group 1", "Group 1", "Group 2", "Group 2"]
+    assert rooms["Ada"] != rooms["Bo"] and rooms["Cy"] != rooms["Di"]  # novices spread, experienced spread
+    mate = next(n for n in ("Cy", "Di") if rooms[n] == rooms["Ada"])
+    ada, buddy = learners["Ada"], learners[mate]
+    other = next(p for n, p in learners.items() if rooms[n] != rooms["Ada"])
+    # Two groups, two different case studies (the seed has two intermediate cases).
+    assert ada.locator(".case-title").inner_text() != other.locator(".case-title").inner_text()
+    expect(ada.locator(".case-questions li").first).to_be_visible()
+
+    # Different fields at once: both texts are kept and each member sees the other's.
+    field(ada, "evidence").fill("The renamed column filled the forecast with zeros.")
+    field(buddy, "impact").fill("Overstock in some products, empty shelves in others.")
+    expect(saved(ada, "evidence")).to_have_text("Saved", timeout=PUSH)
+    expect(saved(buddy, "impact")).to_have_text("Saved", timeout=PUSH)
+    expect(field(buddy, "evidence")).to_have_value(
+        "The renamed column filled the forecast with zeros.", timeout=PUSH
+    )
+    expect(field(ada, "impact")).to_have_value(
+        "Overstock in some products, empty shelves in others.", timeout=PUSH
+    )
+    expect(field(other, "evidence")).to_have_value("")  # another group's room is untouched
+
+    # The same field at once: one save wins, the other person sees both texts and chooses.
+    field(ada, "evidence").fill("Ada: nobody owned the handoff between data and data science.")
+    field(buddy, "evidence").fill("Buddy: no data contract between the pipeline and the notebook.")
+    boxes = [p.locator(".gfield-status.conflict") for p in (ada, buddy)]
+    ada.wait_for_timeout(2500)
+    shown = [i for i, box in enumerate(boxes) if box.count()]
+    assert len(shown) == 1, "exactly one of the two saves must be refused as a conflict"
+    loser_box = boxes[shown[0]]
+    expect(loser_box).to_contain_text("saved this field while you were editing it")
+    expect(loser_box.locator(".conflict-theirs")).not_to_be_empty()
+    expect(loser_box.locator(".conflict-mine")).not_to_be_empty()
+    loser = (ada, buddy)[shown[0]]
+    winner = buddy if loser is ada else ada
+    shot(loser, "conflict-390")
+    loser_text = field(loser, "evidence").input_value()
+    loser_box.get_by_role("button", name="Keep mine").click()
+    expect(saved(loser, "evidence")).to_have_text("Saved", timeout=PUSH)
+    expect(field(winner, "evidence")).to_have_value(loser_text, timeout=PUSH)
+    session = LiveSession.objects.get(code=code)
+    row = GroupField.objects.get(group__grouping__session=session, group__name=rooms["Ada"], key="evidence")
+    assert (row.value, row.version) == (loser_text, 3)
+
+    # Annotate a passage: select it, press Annotate, comment; the group mate sees the highlight.
+    ada.evaluate(
+        """() => {
+          const p = document.querySelector('#group-room .case-scenario p');
+          const node = [...p.childNodes].find(n => n.nodeType === 3 && n.data.trim().split(' ').length > 4);
+          const range = document.createRange();
+          const start = node.data.indexOf(node.data.trim().split(' ')[0]);
+          const words = node.data.slice(start).split(' ').slice(0, 4).join(' ');
+          range.setStart(node, start); range.setEnd(node, start + words.length);
+          const sel = getSelection(); sel.removeAllRanges(); sel.addRange(range);
+        }"""
+    )
+    ada.get_by_role("button", name="Annotate").click()
+    ada.fill("#group-annotate-comment", "This is where the handoff breaks.")
+    ada.get_by_role("button", name="Add annotation").click()
+    expect(buddy.locator(".annotation-mark")).to_have_count(1, timeout=PUSH)
+    expect(buddy.locator(".annotation")).to_contain_text("This is where the handoff breaks.")
+    ada.evaluate("getSelection().removeAllRanges()")
+
+    # Facilitator: progress at a glance, and a message to all groups.
+    card = panel.locator(".group-card", has=dashboard.locator(f"input[value='{rooms['Ada']}']"))
+    expect(card.locator(".group-progress")).to_contain_text("2/4", timeout=PUSH)
+    expect(card.locator(".group-progress")).to_contain_text("1 annotation")
+    dashboard.fill("#groups-message-all", "Ten minutes left: agree on your top obstacle.")
+    dashboard.get_by_role("button", name="Send to all").click()
+    expect(other.locator("#group-message")).to_contain_text("Ten minutes left", timeout=PUSH)
+    ada.evaluate("window.scrollTo(0, 0)")
+    shot(ada.locator("#group-room"), "group-room-390")
+
+    # Elaborate: the same groups write their strategies; the facilitator presents one on the projector.
+    dashboard.get_by_role("button", name="Next: Explain →").click()
+    expect(dashboard.locator("#clock-title")).to_have_text("Explain")
+    dashboard.get_by_role("button", name="Next: Elaborate →").click()
+    expect(dashboard.locator("#clock-title")).to_have_text("Elaborate")
+    expect(ada.locator(".group-strategy")).to_be_visible(timeout=PUSH)
+    field(ada, "strategy").fill("Give each AI use case one owner with a shared data-ML-finance backlog.")
+    field(buddy, "first_steps").fill("1. Name owners for the top three models.\n2. Write data contracts.")
+    field(ada, "risks").fill("Owners without budget authority become figureheads.")
+    field(buddy, "measures").fill("Incidents caught before release; cost per forecast visible monthly.")
+    buddy.locator(f"form[data-gfield][id$='-owners'] input[value=data]").check()
+    buddy.locator(f"form[data-gfield][id$='-owners'] input[value=ml]").check()
+    expect(buddy.locator("form[data-gfield][id$='-owners']")).to_have_attribute(
+        "data-base", "data,ml", timeout=PUSH
+    )
+    for page, key in [
+        (ada, "strategy"),
+        (buddy, "first_steps"),
+        (ada, "risks"),
+        (buddy, "measures"),
+        (buddy, "owners"),
+    ]:
+        expect(saved(page, key)).to_have_text("Saved", timeout=PUSH)
+    expect(card.locator(".group-progress")).to_contain_text("5/5", timeout=PUSH)
+    dashboard.locator("#groups-panel").scroll_into_view_if_needed()
+    shot(dashboard.locator("#groups-panel"), "dashboard-panel")
+
+    projector = person(storage_state=dashboard.context.storage_state(), **PROJECTOR)
+    projector.goto(f"{live.url}/facilitate/{code}/projector/")
+    expect(projector.locator("#groups-projector")).to_contain_text("Find your group")
+    presenting = card.get_by_role("button", name="Present")
+    presenting.click()
+    expect(projector.locator(".present-name")).to_have_text(rooms["Ada"], timeout=PUSH)
+    expect(projector.locator(".present-strategy")).to_contain_text(
+        "one owner with a shared data-ML-finance backlog"
+    )
+    expect(projector.locator(".present-strategy")).to_contain_text("Data, Machine learning")
+    projector.locator("#groups-projector").scroll_into_view_if_needed()
+    shot(projector, "projector-presentation")
+    # A late edit appears on the projector while presenting; then the next group.
+    field(ada, "risks").fill("Owners without budget authority become figureheads; fund the role.")
+    expect(projector.locator(".present-strategy")).to_contain_text("fund the role", timeout=PUSH)
+    print("CONTROLS", dashboard.locator("#groups-controls").inner_html()[-1500:])
+    dashboard.get_by_role("button", name="Present next group →").click()
+    other_name = next(v for v in rooms.values() if v != rooms["Ada"])
+    expect(projector.locator(".present-name")).to_have_text(other_name, timeout=PUSH)
