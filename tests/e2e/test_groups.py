@@ -184,8 +184,8 @@ def test_groups_case_analysis_conflicts_annotations_and_presented_strategies(liv
     field(buddy, "first_steps").fill("1. Name owners for the top three models.\n2. Write data contracts.")
     field(ada, "risks").fill("Owners without budget authority become figureheads.")
     field(buddy, "measures").fill("Incidents caught before release; cost per forecast visible monthly.")
-    buddy.locator(f"form[data-gfield][id$='-owners'] input[value=data]").check()
-    buddy.locator(f"form[data-gfield][id$='-owners'] input[value=ml]").check()
+    buddy.locator("form[data-gfield][id$='-owners'] input[value=data]").check()
+    buddy.locator("form[data-gfield][id$='-owners'] input[value=ml]").check()
     expect(buddy.locator("form[data-gfield][id$='-owners']")).to_have_attribute(
         "data-base", "data,ml", timeout=PUSH
     )
