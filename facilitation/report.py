@@ -179,6 +179,60 @@ def _support(session: LiveSession, *, names: bool) -> dict:
     }
 
 
+@dataclass
+class GroupSummary:
+    name: str
+    grouping: str
+    case_study: str
+    members: int
+    analysis: list[tuple[str, str]]
+    strategy: list[tuple[str, str]]
+    annotations: int
+
+
+def _groups(session: LiveSession) -> dict:
+    """Every group of every grouping with its case analysis and strategy, and the facilitator's observations."""
+    from facilitation.groups import ANALYSIS_FIELDS, STRATEGY_FIELDS, field_options
+    from facilitation.models import BreakoutGroup, Observation
+
+    options = {kind: dict(field_options(session, kind)) for kind in ("categories", "domains", "roles")}
+
+    def shown(spec, value: str) -> str:
+        if spec.is_text or not value:
+            return value
+        return ", ".join(options[spec.kind].get(key, key) for key in value.split(","))
+
+    groups = (
+        BreakoutGroup.objects.filter(grouping__session=session)
+        .select_related("grouping", "case_study")
+        .annotate(
+            member_count=Count("members", distinct=True), annotation_count=Count("annotations", distinct=True)
+        )
+        .prefetch_related("fields")
+        .order_by("grouping__created_at", "number")
+    )
+    summaries = []
+    for group in groups:
+        values = {f.key: f.value for f in group.fields.all()}
+        summaries.append(
+            GroupSummary(
+                name=group.name,
+                grouping=f"{group.grouping.get_strategy_display()} groups, {group.grouping.created_at:%H:%M}",
+                case_study=group.case_study.title if group.case_study else "",
+                members=group.member_count,
+                analysis=[(spec.label, shown(spec, values.get(spec.key, ""))) for spec in ANALYSIS_FIELDS],
+                strategy=[(spec.label, shown(spec, values.get(spec.key, ""))) for spec in STRATEGY_FIELDS],
+                annotations=group.annotation_count,
+            )
+        )
+    observations = (
+        Observation.objects.filter(session=session)
+        .select_related("group", "participant", "phase__phase")
+        .order_by("created_at")
+    )
+    return {"groups": summaries, "observations": list(observations)}
+
+
 def _explain(session: LiveSession) -> dict:
     from facilitation.explain import questions_by_category
 
@@ -199,6 +253,7 @@ def build_report(session: LiveSession, *, names: bool = False) -> dict:
     """Everything the report shows. Learners' reflections are anonymised unless `names`."""
     return {
         "explain": _explain(session),
+        "breakout": _groups(session),
         "plans": _plans(session),
         "support": _support(session, names=names),
         "session": session,

@@ -222,6 +222,7 @@ def play_workshop(*, learners: int = 30, lesson: Lesson | None = None, owner=Non
         for item in items:
             WorksheetAnswer.objects.create(participant=p, item=item, severity=1 + (n + item.pk) % 5)
     _evaluate_and_reflect(session, people, t0)
+    _groups(session)
     for index, planned in enumerate(
         session.phases.order_by("order").values_list("planned_seconds", flat=True)
     ):
@@ -300,3 +301,15 @@ def _evaluate_and_reflect(session, people, t0) -> None:
             handled_at=t0 + timedelta(minutes=63 + n),
             closed_at=t0 + timedelta(minutes=70),
         )
+
+
+def _groups(session) -> None:
+    """Mixed-experience groups with a filled analysis and strategy, and an observation, for play_workshop."""
+    from facilitation.groups import create_grouping
+    from facilitation.models import GroupField, Observation
+
+    grouping = create_grouping(session, strategy="mixed", count=3, seed=7)
+    for group in grouping.groups.all():
+        GroupField.objects.create(group=group, key="evidence", value=f"Evidence found by {group.name}")
+        GroupField.objects.create(group=group, key="strategy", value=f"Strategy of {group.name}")
+        Observation.objects.create(session=session, group=group, text=f"{group.name} debated well")

@@ -34,6 +34,8 @@ def test_it_reports_every_part_of_the_workshop(client, session, owner):
     assert "Which hurts most?" in body and "silos (10)" in body
     assert "Organizational silos" in body  # the worksheet heatmap
     assert "poll-answers.csv" in body
+    assert "Evidence found by Group 1" in body and "Strategy of Group 3" in body
+    assert "Group 2 debated well" in body
     assert "plans submitted" in body and "reviews written <strong>22</strong> of 22" in body
     assert "on average answered after 3.0 min" in body
     assert "Learner 1:</span> Reflection of Learner 0" in body  # anonymised by default
