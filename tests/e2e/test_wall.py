@@ -145,7 +145,9 @@ def test_it_runs_a_brainstorm_wall_live_across_phones_dashboard_and_projector(li
     silos = dashboard.locator("#wall-board [data-drop-cluster]").filter(
         has=dashboard.locator(".cluster-name", has_text="Team silos")
     )
-    note(dashboard, "separate backlogs").drag_to(silos)
+    # Grab the note by its text, as a person would (its middle may be the "Move" menu, which does not drag).
+    dashboard.set_viewport_size({"width": 1400, "height": 3000})
+    note(dashboard, "separate backlogs").locator(".note-text").drag_to(silos)
     expect(silos.locator(".note", has_text="separate backlogs")).to_be_visible()
     for screen in (ada, projector):
         expect(screen.locator(".wall-cluster", has_text="Team silos")).to_contain_text(
