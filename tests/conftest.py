@@ -84,9 +84,13 @@ def screenshot(request):
 
 
 def _make_application():
+    """Runs in the forked server process. The parent may have built channel layers (websocket tests do):
+    their queues belong to the parent's event loops, so the server starts with none and builds its own."""
+    from channels.layers import channel_layers
     from channels.routing import get_default_application
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
+    channel_layers.backends.clear()
     return ASGIStaticFilesHandler(get_default_application())
 
 
