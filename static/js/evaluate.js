@@ -23,6 +23,22 @@
     }
   });
 
+  // Safety net: a field still "editing" well after the last keystroke lost its delayed save (the field was
+  // replaced by a refetch while the timer ran). Send it now, so typed text is never left unsaved.
+  var lastInput = {};
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("[data-plan-text]")) lastInput[event.target.name] = Date.now();
+  }, true);
+  setInterval(function () {
+    document.querySelectorAll('.plan-state[data-state="editing"]').forEach(function (state) {
+      var key = state.id.replace("plan-state-", "");
+      var textarea = document.getElementById("plan-" + key);
+      if (!textarea || Date.now() - (lastInput[key] || 0) < 2500) return;
+      lastInput[key] = Date.now();
+      htmx.trigger(textarea, "input");
+    });
+  }, 1000);
+
   // Refusals (too long, locked) and conflicts come back as 400/409 with the field's state or the plan to show.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;

@@ -24,6 +24,7 @@ KEYS = {
     "server_rss_mb",
     "rss_kb_per_connection",
     "dashboard_p50_ms",
+    "plan_pdf_warm_ms",
 }
 
 

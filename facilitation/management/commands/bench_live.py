@@ -297,6 +297,16 @@ class Command(BaseCommand):
                 if status != 200:
                     raise CommandError(f"dashboard answered {status}")
 
+            plan_pdf_ms = []
+            for _ in range(3):
+                started = time.perf_counter()
+                status, _ = await asyncio.to_thread(
+                    self._request, ports[0], "GET", f"/s/{code}/plan.pdf", setup["learners"][1]
+                )
+                plan_pdf_ms.append((time.perf_counter() - started) * 1000)
+                if status != 200:
+                    raise CommandError(f"the action-plan PDF answered {status}")
+
             renders0, sends0 = await asyncio.to_thread(self._metrics, ports)
             poster = setup["learners"][0]
             fanout, lost, post_errors = [], 0, 0
@@ -363,6 +373,7 @@ class Command(BaseCommand):
             "server_rss_mb": round(rss_after / 1024, 1),
             "rss_kb_per_connection": round((rss_after - rss_before) / n, 1),
             "dashboard_p50_ms": round(_pct(dashboard_ms, 50), 1),
+            "plan_pdf_warm_ms": round(min(plan_pdf_ms[1:]), 1),
         }
         return result
 
@@ -465,5 +476,5 @@ class Command(BaseCommand):
         )
         w(
             f"  server RSS {r['server_rss_mb']} MB, {r['rss_kb_per_connection']} KiB per connected learner; "
-            f"dashboard render p50 {r['dashboard_p50_ms']} ms"
+            f"dashboard render p50 {r['dashboard_p50_ms']} ms; action-plan PDF warm {r['plan_pdf_warm_ms']} ms"
         )
