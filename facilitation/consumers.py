@@ -3,6 +3,7 @@ HTML fragments. It carries no state: every page refetches its live regions when 
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -39,17 +40,41 @@ def _identify(code: str, user, django_session, view: str):
 
 
 @database_sync_to_async
-def _count_connection(participant_id: int, session_id: int, delta: int) -> None:
+def _count_connection(participant_id: int, delta: int) -> bool:
     """Count open sockets per participant; the data may have been deleted meanwhile (retention), then skip."""
     updated = Participant.objects.filter(pk=participant_id).update(
         connections=F("connections") + delta, last_seen_at=timezone.now()
     )
-    if not updated:
-        return
-    if delta < 0:
+    if updated and delta < 0:
         Participant.objects.filter(pk=participant_id, connections__lt=0).update(connections=0)
+    return bool(updated)
+
+
+@database_sync_to_async
+def _push_people(session_id: int) -> None:
     if LiveSession.objects.filter(pk=session_id).exists():
         broadcast.people_changed(session_id)
+
+
+# When a room connects at once (300 phones after the code goes up), one "who is here" push per socket would
+# render the whole list 300 times. Pushes are coalesced per session and process: the first change schedules
+# one push a moment later, which shows every change made until then.
+PEOPLE_PUSH_DELAY = 0.5
+_people_push_pending: dict[int, asyncio.Task] = {}
+
+
+def _schedule_people_push(session_id: int) -> None:
+    if session_id in _people_push_pending:
+        return
+
+    async def push_later():
+        try:
+            await asyncio.sleep(PEOPLE_PUSH_DELAY)
+        finally:
+            _people_push_pending.pop(session_id, None)
+        await _push_people(session_id)
+
+    _people_push_pending[session_id] = asyncio.get_running_loop().create_task(push_later())
 
 
 class SessionConsumer(AsyncWebsocketConsumer):
@@ -74,13 +99,14 @@ class SessionConsumer(AsyncWebsocketConsumer):
         if participant is not None:
             self.participant_id = participant.pk
             self.session_id = session.pk
-            await _count_connection(participant.pk, session.pk, +1)
+            if await _count_connection(participant.pk, +1):
+                _schedule_people_push(session.pk)
 
     async def disconnect(self, close_code):
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
-        if self.participant_id is not None:
-            await _count_connection(self.participant_id, self.session_id, -1)
+        if self.participant_id is not None and await _count_connection(self.participant_id, -1):
+            _schedule_people_push(self.session_id)
 
     async def receive(self, text_data=None, bytes_data=None):
         """Learners act through HTTP (validated forms); the socket only listens. Oversized input closes it."""

@@ -88,6 +88,11 @@ for i in range(int(os.environ["BENCH_LEARNERS"])):
     store[SESSION_KEY] = {session.code: p.pk}
     store.create()
     keys.append(store.session_key)
+from facilitation.models import ActionPlan, PlanAnswer, Participant
+planner = Participant.objects.filter(session=session).order_by("pk")[1]
+plan = ActionPlan.objects.create(participant=planner, session=session, status="submitted")
+for field in lesson.action_plan_fields.all():
+    PlanAnswer.objects.create(plan=plan, field=field, text=f"{field.label}: a realistic paragraph of text. " * 4)
 client = Client()
 client.force_login(user)
 print(json.dumps({"code": session.code, "learners": keys,
@@ -127,12 +132,17 @@ class Learner:
         self.messages = 0
 
     async def listen(self, ws) -> None:
-        async for message in ws:
-            now = time.perf_counter()
-            self.messages += 1
-            self.bytes += len(message)
-            for match in MARK.finditer(message):
-                self.arrivals.setdefault(int(match.group(1)), now)
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            async for message in ws:
+                now = time.perf_counter()
+                self.messages += 1
+                self.bytes += len(message)
+                for match in MARK.finditer(message):
+                    self.arrivals.setdefault(int(match.group(1)), now)
+        except ConnectionClosed:
+            return
 
 
 class Command(BaseCommand):
