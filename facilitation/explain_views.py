@@ -4,22 +4,16 @@ everything else on the screens comes from the pushes."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
-from django_ratelimit.core import is_ratelimited
 
 from facilitation import explain, fragments
 from facilitation.explain_forms import HighlightForm, PositionForm, QuestionForm
 from facilitation.models import LiveSession, Participant
-from facilitation.views import _participant_for, _session_for_facilitator
-
-
-def _question_rate(group: str, request: HttpRequest) -> str:
-    return settings.EXPLAIN_QUESTION_RATE
+from facilitation.views import _participant_for, _session_for_facilitator, participant_over_limit
 
 
 def _regions(names: tuple[str, ...], context: dict) -> str:
@@ -63,12 +57,8 @@ def ask(request: HttpRequest, code: str) -> HttpResponse:
     form = QuestionForm(request.POST)
     status, message, asked = 400, "", False
     if form.is_valid():
-        limited = is_ratelimited(
-            request,
-            group="explain-question",
-            key=lambda group, request: f"participant-{participant.pk}",
-            rate=_question_rate,
-            increment=True,
+        limited = participant_over_limit(
+            request, participant, group="explain-question", setting="EXPLAIN_QUESTION_RATE"
         )
         if limited:
             status, message = 429, "You're asking fast! Wait a minute, then send it again. Your text is kept."

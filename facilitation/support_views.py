@@ -5,23 +5,17 @@ static/js/phasewise.js uses to let htmx swap refusals); other screens get the pu
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_ratelimit.core import is_ratelimited
 
 from facilitation import fragments, support
 from facilitation.models import LiveSession, Moment, Participant
 from facilitation.support_forms import ConfidenceForm, HelpForm, ReflectionForm
-from facilitation.views import _participant_for, _session_for_facilitator
-
-
-def _help_rate(group: str, request: HttpRequest) -> str:
-    return settings.SUPPORT_HELP_RATE
+from facilitation.views import _participant_for, _session_for_facilitator, participant_over_limit
 
 
 def _regions(names: tuple[str, ...], context: dict, *, oob: bool = True) -> str:
@@ -75,13 +69,7 @@ def ask(request: HttpRequest, code: str) -> HttpResponse:
     form = HelpForm(request.POST)
     if not form.is_valid():
         return _help_response(request, session, participant, form=form, status=400)
-    limited = is_ratelimited(
-        request,
-        group="support-help",
-        key=lambda group, request: f"participant-{participant.pk}",
-        rate=_help_rate,
-        increment=True,
-    )
+    limited = participant_over_limit(request, participant, group="support-help", setting="SUPPORT_HELP_RATE")
     if limited:
         message = "You have sent several requests in a short time. Wait a few minutes, or raise your hand."
         return _help_response(request, session, participant, form=form, message=message, status=429)

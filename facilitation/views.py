@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
 
 from facilitation import broadcast, control, fragments, groups, tools
@@ -48,6 +49,20 @@ def _participant_for(request: HttpRequest, code: str) -> tuple[LiveSession, Part
     if session is None:
         raise Http404("No session with that code.")
     return session, participant_for(request.session, session)
+
+
+def participant_over_limit(
+    request: HttpRequest, participant: Participant, *, group: str, setting: str
+) -> bool:
+    """Count one action of this learner against the rate in `settings.<setting>` (e.g. "5/30s"); True when
+    they are over it. Keyed by participant, not address: a room shares one Wi-Fi address."""
+    return is_ratelimited(
+        request,
+        group=group,
+        key=lambda group, request: f"participant-{participant.pk}",
+        rate=lambda group, request: getattr(settings, setting),
+        increment=True,
+    )
 
 
 # --- Facilitator --------------------------------------------------------------------------------------------

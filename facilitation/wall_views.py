@@ -4,24 +4,18 @@ htmx show it); everything else on the screens comes from the wall's pushes."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
-from django_ratelimit.core import is_ratelimited
 
 from facilitation import fragments, wall
 from facilitation.models import Cluster, LiveSession, Participant
-from facilitation.views import _participant_for, _session_for_facilitator
+from facilitation.views import _participant_for, _session_for_facilitator, participant_over_limit
 from facilitation.wall_forms import ClusterChoiceForm, ClusterNameForm, NoteForm, PromptForm, VotingForm
 
 SHOW_AUTHORS_KEY = "wall_show_authors"
-
-
-def _note_rate(group: str, request: HttpRequest) -> str:
-    return settings.WALL_NOTE_RATE
 
 
 def _regions(names: tuple[str, ...], context: dict, *, oob: bool = True) -> str:
@@ -70,13 +64,7 @@ def post_note(request: HttpRequest, code: str) -> HttpResponse:
     form = NoteForm(request.POST)
     status, message, posted = 400, "", False
     if form.is_valid():
-        limited = is_ratelimited(
-            request,
-            group="wall-note",
-            key=lambda group, request: f"participant-{participant.pk}",
-            rate=_note_rate,
-            increment=True,
-        )
+        limited = participant_over_limit(request, participant, group="wall-note", setting="WALL_NOTE_RATE")
         if limited:
             status = 429
             message = "You're posting fast! Wait a few seconds, then post this note again. Your text is kept."
