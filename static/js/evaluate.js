@@ -35,7 +35,8 @@
       var textarea = document.getElementById("plan-" + key);
       if (!textarea || Date.now() - (lastInput[key] || 0) < 2500) return;
       lastInput[key] = Date.now();
-      htmx.trigger(textarea, "input");
+      // Not "input": htmx's "changed" filter already saw this value when the lost timer started.
+      htmx.trigger(textarea, "plan-save");
     });
   }, 1000);
 
