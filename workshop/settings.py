@@ -122,10 +122,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Channel layer: in-memory on one process, Redis when REDIS_URL is set.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
+    # channels-redis waits for messages with a blocking BZPOPMIN of 5 s; redis-py 8 reads with a default socket
+    # timeout of 5 s too, so an idle socket's wait could time out and kill its consumer. Reads get more time.
+    REDIS_HOST = {"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": envint("CHANNEL_CAPACITY", 1000), "expiry": 60},
+            "CONFIG": {"hosts": [REDIS_HOST], "capacity": envint("CHANNEL_CAPACITY", 1000), "expiry": 60},
         }
     }
 else:

@@ -89,6 +89,39 @@ def test_it_delivers_a_group_message_between_two_redis_channel_layers():
     assert message == {"type": "html.fragment", "html": '<div id="clock">Explore</div>'}
 
 
+IDLE_WAIT = """
+import asyncio, django
+django.setup()
+from channels.layers import get_channel_layer
+
+async def main():
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    async def later():
+        await asyncio.sleep(layer.brpop_timeout + 1.5)
+        await layer.send(channel, {"type": "html.fragment", "html": "late"})
+    sender = asyncio.create_task(later())
+    message = await layer.receive(channel)
+    await sender
+    print("RECEIVED", message["html"])
+
+asyncio.run(main())
+"""
+
+
+def test_an_idle_socket_keeps_waiting_on_redis_with_the_configured_layer():
+    """A learner's socket may hear nothing for minutes. channels-redis waits in slices of `brpop_timeout`;
+    redis-py 8 would time the read out at the same moment and kill the consumer unless settings give the
+    socket a longer read timeout."""
+    require_service("127.0.0.1", 6379, "Redis")
+    env = {**os.environ, "REDIS_URL": REDIS_URL, "DJANGO_SETTINGS_MODULE": "workshop.settings"}
+    done = subprocess.run(
+        [sys.executable, "-c", IDLE_WAIT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "RECEIVED late" in done.stdout
+
+
 @pytest.mark.django_db
 def test_it_reports_health_with_redis(client, settings):
     require_service("127.0.0.1", 6379, "Redis")

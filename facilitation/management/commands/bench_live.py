@@ -359,6 +359,9 @@ class Command(BaseCommand):
                     _, stderr = process.communicate()
                 errors.append(stderr or "")
         db_locked = sum(err.count("database is locked") for err in errors)
+        tracebacks = [
+            block for err in errors for block in err.split("Traceback (most recent call last):")[1:]
+        ]
         baseline = await self._baseline(n, min(options["broadcasts"], 100), int(fragment_bytes))
         renders = renders1 - renders0
         sends = sends1 - sends0
@@ -379,6 +382,8 @@ class Command(BaseCommand):
             "ratio_p95": round(_pct(fanout, 95) / _pct(baseline, 95), 1) if fanout and baseline else None,
             **burst,
             "db_locked_errors": db_locked,
+            "server_errors": len(tracebacks),
+            "last_server_error": tracebacks[-1][-2000:].strip() if tracebacks else "",
             "servers_alive_at_end": alive,
             "server_rss_mb": round(rss_after / 1024, 1),
             "rss_kb_per_connection": round((rss_after - rss_before) / n, 1),
@@ -484,6 +489,8 @@ class Command(BaseCommand):
             f"{r['burst_lost']} notes missed by some learner, p95 {r['burst_p95_ms']} ms; "
             f"'database is locked': {r['db_locked_errors']}"
         )
+        if r["server_errors"]:
+            w(f"  server errors: {r['server_errors']}; the last one:\n{r['last_server_error']}")
         w(
             f"  server RSS {r['server_rss_mb']} MB, {r['rss_kb_per_connection']} KiB per connected learner; "
             f"dashboard render p50 {r['dashboard_p50_ms']} ms; action-plan PDF warm {r['plan_pdf_warm_ms']} ms"
