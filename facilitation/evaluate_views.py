@@ -54,10 +54,14 @@ def plan_page(request: HttpRequest, code: str) -> TemplateResponse:
 
 @require_GET
 def plan_section(request: HttpRequest, code: str) -> HttpResponse:
-    """The learner page's whole Evaluate section, on a phase change."""
+    """The learner page's whole Evaluate section, on a phase change. When the page shows the draft form and the
+    new phase keeps it (another action-plan phase), only reviews and feedback are sent: replacing the form would
+    wipe text not saved yet (typed within the autosave's delay, or whose save the network dropped)."""
     session, participant = _learner(request, code)
     view = evaluate.learner_view(session, participant, standalone=_standalone(request))
     context = {"session": session, "evaluate": view, "standalone": _standalone(request)}
+    if request.GET.get("shown") == "1" and view.visible and not view.submitted:
+        return HttpResponse(_regions(("my_reviews", "my_feedback"), context, request=request))
     return HttpResponse(_regions(evaluate.LEARNER_SECTION, context, request=request))
 
 

@@ -69,14 +69,43 @@
     elt.removeAttribute("aria-invalid");
     elt.closest(".plan-field").classList.remove("has-error");
   });
-  document.addEventListener("htmx:sendError", function (event) {
+
+  // Saves that did not get through (no network, the server down or restarting, a server error) keep the text
+  // in the box and are sent again, without another keystroke: when the browser is back online, when the live
+  // socket reconnects (the server is back), and every few seconds meanwhile. A retry sends the field as it is
+  // now with the version it last saw; a save that did arrive but whose answer was lost is equal text, no change.
+  var OFFLINE = "Not saved: no connection. Your text stays here and is sent again when the connection is back.";
+  var SERVER = "Not saved: the server had a problem. Your text stays here; trying again…";
+  var unsent = new Set(); // keys of fields whose last save got no answer
+  function failed(event, message) {
     var elt = event.detail.elt;
     if (!elt.matches || !elt.matches("[data-plan-text]")) return;
+    unsent.add(elt.name);
     var state = stateOf(elt);
-    if (!state) return;
+    if (!state || state.dataset.state === "conflict") return;
     state.dataset.state = "error";
-    state.querySelector(".plan-state-text").textContent = "Not saved: no connection. Your text stays here; keep typing to retry.";
+    state.querySelector(".plan-state-text").textContent = message;
+  }
+  document.addEventListener("htmx:sendError", function (event) { failed(event, OFFLINE); });
+  document.addEventListener("htmx:timeout", function (event) { failed(event, OFFLINE); });
+  document.addEventListener("htmx:responseError", function (event) {
+    if (event.detail.xhr.status >= 500 || event.detail.xhr.status === 0) failed(event, SERVER);
   });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (elt.matches && elt.matches("[data-plan-text]") && status > 0 && status < 500) unsent.delete(elt.name);
+  });
+  function retry() {
+    unsent.forEach(function (key) {
+      var textarea = document.getElementById("plan-" + key);
+      if (textarea && textarea.matches("[data-plan-text]")) htmx.trigger(textarea, "plan-save");
+      else unsent.delete(key);
+    });
+  }
+  window.addEventListener("online", retry);
+  document.addEventListener("htmx:wsOpen", retry);
+  setInterval(function () { if (unsent.size && navigator.onLine !== false) retry(); }, 5000);
 
   // After a conflict: take the text saved elsewhere into the box, at its version (nothing is sent).
   document.addEventListener("click", function (event) {
@@ -97,9 +126,9 @@
     textarea.focus();
   });
 
-  // Leaving with a field still editing or refused would lose text: ask first.
+  // Leaving with a field still editing, refused or not sent yet would lose text: ask first.
   window.addEventListener("beforeunload", function (event) {
     var pending = document.querySelector('.plan-state[data-state="editing"], .plan-state[data-state="saving"], .plan-state[data-state="conflict"]');
-    if (pending) { event.preventDefault(); event.returnValue = ""; }
+    if (pending || unsent.size) { event.preventDefault(); event.returnValue = ""; }
   });
 })();
