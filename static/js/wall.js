@@ -43,6 +43,17 @@
       form.dataset.sentText = form.querySelector("textarea").value;
     }
   });
+  // A note that did not reach the server (no network, the server restarting) says so; its text stays in the
+  // box for the person to post again. It is not sent again by itself: a note is not idempotent, and one whose
+  // answer was lost may well be on the wall already.
+  document.addEventListener("htmx:sendError", function (event) {
+    var form = event.detail.elt;
+    if (!form || !form.matches || !form.matches("[data-wall-compose]")) return;
+    var status = document.getElementById("wall-compose-status");
+    if (!status) return;
+    status.className = "wall-status error";
+    status.textContent = "Not posted: no connection. Your note is still here; post it again when you are back online.";
+  });
   document.addEventListener("wall-posted", function () {
     var form = document.querySelector("[data-wall-compose]");
     if (!form) return;
