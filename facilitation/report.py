@@ -62,12 +62,16 @@ def _attendance(session: LiveSession) -> dict:
     timeline = []
     if participants:
         start = min(session.started_at or participants[0].joined_at, min(p.joined_at for p in participants))
-        end = session.ended_at or timezone.now()
+        end = max(session.ended_at or timezone.now(), start)
         step = timedelta(minutes=ATTENDANCE_BUCKET_MINUTES)
         moment = start
-        while moment <= end + step and len(timeline) < 60:
-            joined = sum(1 for p in participants if p.joined_at <= moment)
-            timeline.append((moment, joined))
+        # Every bucket's start, then the end itself: the last sample counts everybody, at a time the session
+        # actually reached (a bucket boundary after it would show a time later than its end, or than now).
+        while len(timeline) < 60:
+            moment = min(moment, end)
+            timeline.append((moment, sum(1 for p in participants if p.joined_at <= moment)))
+            if moment == end:
+                break
             moment += step
     # Stop once everybody is in: a flat tail says nothing.
     while len(timeline) > 1 and timeline[-2][1] == timeline[-1][1]:
