@@ -7,6 +7,7 @@ sets it up with `run_script` (Django code run by `manage.py shell` on that file,
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import secrets
@@ -70,6 +71,7 @@ def migrated_database(directory: Path) -> Path:
     global _template
     if _template is None or not _template.exists():
         folder = Path(tempfile.mkdtemp(prefix="phasewise-template-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
         path = folder / "template.sqlite3"
         manage(server_env(path), "migrate", "--noinput")
         # One file, no -wal/-shm beside it, so that a plain copy is the whole database.
