@@ -22,6 +22,11 @@ def envint(name: str, default: int) -> int:
     return int(value) if value.strip() else default
 
 
+def envfloat(name: str, default: float) -> float:
+    value = os.environ.get(name, "")
+    return float(value) if value.strip() else default
+
+
 def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -119,6 +124,13 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# HTTP requests that run in Django at once per process; more wait in line (workshop.asgi.BoundedHttp). 0: no limit.
+HTTP_CONCURRENCY = envint("HTTP_CONCURRENCY", 8)
+
+# Seconds between two pushes of the same screen region in a burst (facilitation.broadcast.coalesce). 0: push
+# every change at once.
+PUSH_INTERVAL = envfloat("PUSH_INTERVAL", 0.25)
+
 # Channel layer: in-memory on one process, Redis when REDIS_URL is set.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -134,7 +146,7 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            "BACKEND": "workshop.channel_layer.RoomInMemoryChannelLayer",
             "CONFIG": {"capacity": envint("CHANNEL_CAPACITY", 1000), "expiry": 60},
         }
     }
@@ -201,7 +213,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+        # Messages dropped for a full channel are logged at INFO by channels-redis: always show them.
+        "channels_redis": {"level": "INFO"},
+    },
 }
 
 if CONTENT_SECURITY_POLICY is None:

@@ -49,7 +49,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
         from facilitation import broadcast, polls
 
         renders = broadcast.render_count + polls.render_count
-        checks_extra = {"renders": renders, "sends": broadcast.send_count}
+        dropped = getattr(get_channel_layer(), "dropped", None)
+        checks_extra = {"renders": renders, "sends": broadcast.send_count, "channel_dropped": dropped}
         return JsonResponse({"status": "ok" if healthy else "unavailable", **checks, **checks_extra})
     return JsonResponse(
         {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503

@@ -1,0 +1,96 @@
+"""Channels' in-memory layer, made to hold a room of hundreds on one process.
+
+`channels.layers.InMemoryChannelLayer` scans every queue and every group membership for expired entries on each
+`receive` and `group_send`. Every open socket calls `receive` again after each message, so one broadcast to N
+sockets costs N full scans of N sockets' entries: O(N²) work on the event loop, most of the time of a fan-out to
+300 learners. It also starts one task and makes one deep copy per receiving socket, and it drops a message for a
+full queue without a word.
+
+This subclass keeps the layer's behaviour and API (queues, groups, expiry, capacity) and changes only the cost:
+- expired messages and group memberships are cleaned at most once per `clean_interval` seconds (a message can
+  live up to that much longer than `expiry`; nothing reads a queue that nobody listens to);
+- `group_send` puts a copy in each member's queue directly (a shallow one when the message holds only strings
+  and numbers, as every fragment push does);
+- a message dropped because a socket's queue is full is counted (`dropped`, shown by `/healthz` with
+  BENCHMARK_METRICS and by `bench_live`) and logged.
+
+Several processes still need the Redis layer (`REDIS_URL`); this one lives in one process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from copy import deepcopy
+
+from channels.exceptions import ChannelFull
+from channels.layers import InMemoryChannelLayer
+
+log = logging.getLogger(__name__)
+FLAT = (str, bytes, int, float, bool, type(None))
+
+
+class RoomInMemoryChannelLayer(InMemoryChannelLayer):
+    def __init__(self, *args, clean_interval: float = 1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clean_interval = clean_interval
+        self._cleaned_at = 0.0
+        self.dropped = 0
+
+    def _clean_expired(self):
+        now = time.monotonic()
+        if now - self._cleaned_at < self.clean_interval:
+            return
+        self._cleaned_at = now
+        super()._clean_expired()
+
+    def _queue(self, channel: str) -> asyncio.Queue:
+        queue = self.channels.get(channel)
+        if queue is None:
+            queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
+        return queue
+
+    async def send(self, channel, message):
+        assert isinstance(message, dict), "message is not a dict"
+        self.require_valid_channel_name(channel)
+        assert "__asgi_channel__" not in message
+        try:
+            self._queue(channel).put_nowait((time.time() + self.expiry, deepcopy(message)))
+        except asyncio.QueueFull:
+            self.dropped += 1
+            raise ChannelFull(channel) from None
+
+    async def receive(self, channel):
+        self.require_valid_channel_name(channel)
+        self._clean_expired()
+        queue = self._queue(channel)
+        try:
+            _, message = await queue.get()
+        finally:
+            if queue.empty():
+                self.channels.pop(channel, None)
+        return message
+
+    async def group_send(self, group, message):
+        assert isinstance(message, dict), "Message is not a dict"
+        self.require_valid_group_name(group)
+        self._clean_expired()
+        members = self.groups.get(group)
+        if not members:
+            return
+        # Each receiver gets its own copy, as with Channels' layer. A fragment push holds only strings, so a
+        # shallow copy is a full copy; anything else is deep-copied for each receiver.
+        flat = all(isinstance(value, FLAT) for value in message.values())
+        copy = dict if flat else deepcopy
+        expires = time.time() + self.expiry
+        for channel in list(members):
+            try:
+                self._queue(channel).put_nowait((expires, copy(message)))
+            except asyncio.QueueFull:
+                self.dropped += 1
+                log.warning("Channel %s is full: a message to group %s was dropped", channel, group)
+
+    async def flush(self):
+        await super().flush()
+        self.dropped = 0
