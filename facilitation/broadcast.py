@@ -7,10 +7,21 @@ top-level element by its id.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
+import math
+import os
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
 
 from facilitation import fragments
 from facilitation.models import LiveSession
@@ -66,3 +77,102 @@ def move_sockets(participant_group: str, *, add: list[str] = (), discard: list[s
         return
     message = {"type": "channel.groups", "add": list(add), "discard": list(discard)}
     async_to_sync(layer.group_send)(participant_group, message)
+
+
+# --- Coalescing a burst of changes into few pushes ----------------------------------------------------------
+#
+# When a room of 300 posts notes or votes within seconds, one push per change would render and send to every
+# socket 300 times. `coalesce` pushes the first change at once (a lone change is not delayed) and every change
+# that follows within PUSH_INTERVAL seconds of the end of a push in one push at the end of that interval, with
+# their payloads merged. The pushes run on the server's event loop (in a worker thread, for the database and
+# the templates), one at a time per key, so they cannot overtake each other.
+#
+# Outside an ASGI server (the test client, management commands) there is no event loop to wait on: the change
+# is pushed at once, as it happens.
+
+
+@dataclass
+class _Pending:
+    payload: Any = None
+    task: asyncio.Task | None = None
+    done_at: float = -math.inf
+
+
+_pending: dict[Hashable, _Pending] = {}
+
+
+def _server_loop() -> asyncio.AbstractEventLoop | None:
+    """The ASGI server's event loop when called from its request (or consumer) thread, else None.
+
+    asgiref records it in the thread that runs sync code for the loop; `async_to_sync` uses the same record."""
+    local = SyncToAsync.threadlocal
+    loop = getattr(local, "main_event_loop", None)
+    if loop is None or getattr(local, "main_event_loop_pid", None) != os.getpid() or not loop.is_running():
+        return None
+    return loop
+
+
+def coalesce(
+    key: Hashable, payload: Any, merge: Callable[[Any, Any], Any], push: Callable[[Any], None]
+) -> None:
+    """Push `payload` for `key` now, or merged with the changes of the next moments (see above).
+
+    Called after commit from sync code. `push(payload)` must render and send what the payload says changed."""
+    loop = _server_loop()
+    if loop is None or settings.PUSH_INTERVAL <= 0:
+        push(payload)
+        return
+    # A fresh context: the task must not inherit the request's (its thread-sensitive executor dies with it).
+    loop.call_soon_threadsafe(_arrive, key, payload, merge, push, context=contextvars.Context())
+
+
+def _arrive(key: Hashable, payload: Any, merge: Callable, push: Callable) -> None:
+    pending = _pending.setdefault(key, _Pending())
+    pending.payload = payload if pending.payload is None else merge(pending.payload, payload)
+    loop = asyncio.get_running_loop()
+    # (A task left by a loop that has gone away, as tests' loops do, is replaced.)
+    if pending.task is None or pending.task.done() or pending.task.get_loop() is not loop:
+        pending.task = loop.create_task(_drain(key, pending, push))
+
+
+async def _drain(key: Hashable, pending: _Pending, push: Callable) -> None:
+    loop = asyncio.get_running_loop()
+    try:
+        while pending.payload is not None:
+            wait = pending.done_at + settings.PUSH_INTERVAL - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            payload, pending.payload = pending.payload, None
+            try:
+                await database_sync_to_async(push)(payload)
+            except Exception:
+                # Pages refetch on reconnect, and the next change pushes whole regions again: log, go on.
+                log.exception("A push for %s failed", key)
+            pending.done_at = loop.time()
+    finally:
+        pending.task = None
+
+
+def merge_changes(first: dict, second: dict) -> dict:
+    """Merge two sets of push flags: booleans are or-ed, tuples (of groups) joined in order."""
+    merged = dict(first)
+    for name, value in second.items():
+        if name not in merged:
+            merged[name] = value
+        elif isinstance(value, bool):
+            merged[name] = merged[name] or value
+        else:
+            merged[name] = tuple(dict.fromkeys((*merged[name], *value)))
+    return merged
+
+
+def push_after_commit(push: Callable[..., None], session_id: int, **changed: bool | tuple) -> None:
+    """After commit, call `push(session_id, **changed)`, coalesced with the same tool's other changes of a
+    burst in this session (flags merged). Flags must default to False or () in `push`: a flag not given means
+    "not changed"."""
+
+    def run(merged: dict) -> None:
+        push(session_id, **merged)
+
+    key = (push.__module__, push.__qualname__, session_id)
+    transaction.on_commit(partial(coalesce, key, changed, merge_changes, run))

@@ -27,7 +27,6 @@ that makes each page refetch its own regions over HTTP; their plan form is never
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
@@ -336,7 +335,7 @@ def push(session_id: int, *, settings: bool = False, learners: tuple[str, ...] =
 
 
 def _after_commit(session_id: int, **kwargs) -> None:
-    transaction.on_commit(partial(push, session_id, **kwargs))
+    broadcast.push_after_commit(push, session_id, **kwargs)
 
 
 # --- Learners: the plan -------------------------------------------------------------------------------------

@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -349,7 +348,7 @@ def push(session_id: int, *, slide: bool = False, questions: bool = False, visib
 
 
 def _after_commit(session_id: int, **changed: bool) -> None:
-    transaction.on_commit(partial(push, session_id, **changed))
+    broadcast.push_after_commit(push, session_id, **changed)
 
 
 # --- Facilitators' actions ----------------------------------------------------------------------------------

@@ -252,7 +252,7 @@ def _render(template: str, regions: tuple[str, ...], context: dict) -> str:
     return fragments.render_regions(template, regions, context)
 
 
-def push(session_id: int, *, learners: bool = True) -> None:
+def push(session_id: int, *, learners: bool = False) -> None:
     """Send the changed poll regions: the dashboard panel, the projector and (if they changed) learner pages."""
     session = LiveSession.objects.select_related("lesson").get(pk=session_id)
     base = {"session": session}
@@ -266,7 +266,7 @@ def push(session_id: int, *, learners: bool = True) -> None:
 
 
 def _push_after_commit(session_id: int, *, learners: bool = True) -> None:
-    transaction.on_commit(lambda: push(session_id, learners=learners))
+    broadcast.push_after_commit(push, session_id, learners=learners)
 
 
 # --- Life cycle ---------------------------------------------------------------------------------------------

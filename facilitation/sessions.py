@@ -73,7 +73,10 @@ def participant_for(django_session, session: LiveSession) -> Participant | None:
     pid = participant_id_for(django_session, session.code)
     if pid is None:
         return None
-    return Participant.objects.filter(pk=pid, session=session).first()
+    participant = Participant.objects.filter(pk=pid, session=session).first()
+    if participant is not None:
+        participant.session = session  # already loaded: spares a query in every learner action
+    return participant
 
 
 def clock_data(session: LiveSession) -> ClockData:

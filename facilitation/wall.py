@@ -9,9 +9,11 @@ Who sees what
   displayed is each facilitator's own "show authors to me" choice (kept in their Django session, applied by
   CSS on the dashboard), so one fragment serves every facilitator.
 
-Pushes: one render per audience and change
-- Every change renders the facilitators' regions once (group_facilitators), the projector's wall once
-  (group_projector) and the learners' board once (group_all), after commit.
+Pushes: one render per audience and push
+- Every push renders the facilitators' regions once (group_facilitators), the projector's wall once
+  (group_projector) and the learners' board once (group_all), after commit. In a burst, changes are coalesced
+  (`broadcast.coalesce`: the first at once, the next ones together PUSH_INTERVAL later), and new notes alone go
+  out as additions rather than whole boards (`push_new_notes`).
 - A learner's own votes differ per learner, so they are not in the pushed board. The learner page keeps them
   in a small region of its own, `#wall-my-votes` (`data-my-votes="3 8"`), rendered when the page loads, in the
   response to each of their vote requests and on resync; `static/js/wall.js` marks the pressed vote buttons
@@ -26,12 +28,12 @@ the facilitator lowers N nobody loses votes already spent, they just cannot add 
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
+import operator
 from dataclasses import dataclass, field
 from functools import partial
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 
 from facilitation import broadcast, fragments
 from facilitation.models import (
@@ -206,78 +208,97 @@ def push(
     broadcast.send(session.group_all, _render(LEARNER_SECTION if visibility else LEARNER_BOARD, context))
 
 
+@dataclass(frozen=True)
+class WallChange:
+    """What changed on a wall since its last push. New notes alone go out as additions; anything else (votes,
+    moderation, clusters, settings) re-renders the boards whole, and the new notes with them."""
+
+    notes: frozenset[int] = frozenset()
+    whole: bool = False
+    settings: bool = False
+    clusters: bool = False
+    visibility: bool = False
+
+    def __or__(self, other: WallChange) -> WallChange:
+        return WallChange(
+            notes=self.notes | other.notes,
+            whole=self.whole or other.whole,
+            settings=self.settings or other.settings,
+            clusters=self.clusters or other.clusters,
+            visibility=self.visibility or other.visibility,
+        )
+
+
+def _changed(session_id: int, change: WallChange) -> None:
+    """After commit: push the change, coalesced with the others of a burst (see broadcast.coalesce)."""
+    broadcast.coalesce(("wall", session_id), change, operator.or_, partial(push_change, session_id))
+
+
+def push_change(session_id: int, change: WallChange) -> None:
+    if change.whole:
+        push(session_id, settings=change.settings, clusters=change.clusters, visibility=change.visibility)
+    elif change.notes:
+        push_new_notes(session_id, sorted(change.notes))
+
+
 def _after_commit(session_id: int, **changed: bool) -> None:
-    transaction.on_commit(partial(push, session_id, **changed))
+    transaction.on_commit(partial(_changed, session_id, WallChange(whole=True, **changed)))
 
 
-# --- New notes: coalesced and sent as additions -------------------------------------------------------------
+# --- New notes: sent as additions ---------------------------------------------------------------------------
 #
-# In a burst (a room of 300 posting at once) a full board per note would send the whole, growing wall to every
-# learner for every note. Instead, new notes are queued in this process after commit; whichever request thread
-# finds no push under way pushes everything queued so far, and repeats while more arrive. Learners and the
-# projector get only the new notes, appended to the board (`hx-swap-oob="beforeend"`), plus the note count;
-# the facilitators' board is re-rendered whole (a few sockets). A note queued here and lost with a crash is
-# not lost for anyone: pages refetch their wall on every reconnect.
-
-_queue_lock = threading.Lock()
-_queued: dict[int, list[int]] = defaultdict(list)
-_pushing: dict[int, threading.Lock] = defaultdict(threading.Lock)
-
-
-def _queue_new_note(session_id: int, note_id: int) -> None:
-    with _queue_lock:
-        _queued[session_id].append(note_id)
-    _flush_new_notes(session_id)
-
-
-def _take_queued(session_id: int) -> list[int]:
-    with _queue_lock:
-        return _queued.pop(session_id, [])
-
-
-def _flush_new_notes(session_id: int) -> None:
-    lock = _pushing[session_id]
-    while True:
-        if not lock.acquire(blocking=False):
-            return  # the thread pushing now will pick our note up
-        try:
-            while ids := _take_queued(session_id):
-                push_new_notes(session_id, ids)
-        finally:
-            lock.release()
-        with _queue_lock:
-            if not _queued.get(session_id):
-                return
+# In a burst (a room of 300 posting at once) a full board per note would render and send the whole, growing
+# wall to every screen for every note. New notes (coalesced above) go out as additions instead: appended to
+# each board's "not clustered" list (`hx-swap-oob="beforeend"`), with the counts, in a number of queries and a
+# size that do not grow with the wall. A new note is always shown, unclustered and without votes, which is
+# where a whole render would put it too (last, in both orders). A note moved or hidden before its push makes a
+# whole push instead. A push lost with a crash is not lost for anyone: pages refetch their wall on reconnect.
 
 
 def push_new_notes(session_id: int, note_ids: list[int]) -> None:
-    """Send notes just posted: whole to facilitators, as additions to learners and the projector."""
+    """Send notes just posted: with authors to facilitators, as each audience may see them to the others."""
     session = LiveSession.objects.select_related("lesson").get(pk=session_id)
-    staff = board(session, for_facilitators=True)
-    broadcast.send(session.group_facilitators, _render(("wall_board",), {"wall": staff, "session": session}))
-    if not staff.visible:
+    state = WallState.for_session(session)
+    _, _, visible = _visibility(session, state)
+    new = list(
+        Note.objects.filter(pk__in=note_ids, session=session, hidden=False, cluster=None)
+        .room_wall()
+        .select_related("participant")
+        .order_by("created_at", "pk")
+    )
+    if not new:
         return
-    show_names = not session.anonymous_wall
-    notes = Note.objects.filter(pk__in=note_ids, hidden=False).room_wall().order_by("created_at", "pk")
-    if show_names:
-        notes = notes.select_related("participant")
-    added = [
-        WallNote(
-            id=note.pk,
-            text=note.text,
-            colour=note.colour,
-            cluster_id=note.cluster_id,
-            hidden=False,
-            votes=0,
-            author=_author(note) if show_names else "",
-        )
-        for note in notes
-    ]
-    if not added:
+    shown = Note.objects.filter(session=session).room_wall().shown()
+    loose = shown.filter(cluster=None).aggregate(notes=Count("id", distinct=True), votes=Count("votes"))
+    context = {
+        "session": session,
+        "wall": {"clusters": list(Cluster.objects.filter(session=session)), "session": session},
+        "note_count": shown.count(),
+        "loose": loose,
+    }
+
+    def added(with_author: bool) -> list[WallNote]:
+        return [
+            WallNote(
+                id=note.pk,
+                text=note.text,
+                colour=note.colour,
+                cluster_id=None,
+                hidden=False,
+                votes=0,
+                author=_author(note) if with_author else "",
+            )
+            for note in new
+        ]
+
+    broadcast.send(
+        session.group_facilitators, _render(("staff_new_notes",), {**context, "added": added(True)})
+    )
+    if not visible:
         return
-    context = {"wall": staff, "added": added, "note_count": staff.note_count, "session": session}
-    broadcast.send(session.group_projector, _render(("projector_new_notes",), context))
-    broadcast.send(session.group_all, _render(("learner_new_notes",), context))
+    public = {**context, "added": added(not session.anonymous_wall)}
+    broadcast.send(session.group_projector, _render(("projector_new_notes",), public))
+    broadcast.send(session.group_all, _render(("learner_new_notes",), public))
 
 
 # --- Learners' actions --------------------------------------------------------------------------------------
@@ -289,7 +310,7 @@ def post_note(participant: Participant, *, text: str, colour: str) -> Note:
     if not board_visible(session):
         raise WallError("The wall is closed right now. Keep your note: the facilitator may open it again.")
     note = Note.objects.create(session=session, participant=participant, text=text, colour=colour)
-    transaction.on_commit(partial(_queue_new_note, session.pk, note.pk))
+    transaction.on_commit(partial(_changed, session.pk, WallChange(notes=frozenset({note.pk}))))
     return note
 
 

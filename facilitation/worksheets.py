@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
@@ -441,7 +440,7 @@ def push(session_id: int, *, projector_changed: bool = False) -> None:
 
 
 def _after_commit(session_id: int, **changed: bool) -> None:
-    transaction.on_commit(partial(push, session_id, **changed))
+    broadcast.push_after_commit(push, session_id, **changed)
 
 
 @transaction.atomic

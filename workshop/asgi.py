@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP through Django, websockets through Channels with session auth and origin checks."""
 
+import asyncio
 import os
 from urllib.parse import urlparse
 
@@ -44,9 +45,31 @@ class SameOriginWebsockets:
         return await self.application(scope, receive, send)
 
 
+class BoundedHttp:
+    """Let at most `limit` HTTP requests run in Django at once; the others wait their turn, first come first served.
+
+    Django runs each request's sync code in a thread of its own. When a room of 300 posts within seconds, 300
+    threads contend for the interpreter and SQLite's write lock, each one slow, and a writer that keeps losing the
+    race waits out SQLite's busy timeout ("database is locked"). Queued on the event loop instead, requests wait
+    cheaply and in order, and the few that run finish fast. Websockets are not limited."""
+
+    def __init__(self, application, limit: int):
+        self.application = application
+        self.limit = limit
+        self._slots: asyncio.Semaphore | None = None
+
+    async def __call__(self, scope, receive, send):
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.limit)
+        async with self._slots:
+            return await self.application(scope, receive, send)
+
+
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BoundedHttp(django_asgi_app, settings.HTTP_CONCURRENCY)
+        if settings.HTTP_CONCURRENCY
+        else django_asgi_app,
         "websocket": SameOriginWebsockets(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -31,7 +31,20 @@
       button.classList.toggle("spent", left === 0 && button.value === "add");
     });
   }
+  // New notes arrive as additions appended to a board. A board fetched whole between a note's commit and its
+  // (coalesced) addition already holds it: keep the first copy of each note only.
+  function dropRepeatedNotes() {
+    document.querySelectorAll(".wall-board, .wall-projector").forEach(function (board) {
+      var seen = {};
+      board.querySelectorAll(".note[data-note-id]").forEach(function (note) {
+        if (note.closest(".wall-hidden")) return;
+        if (seen[note.dataset.noteId]) note.remove();
+        else seen[note.dataset.noteId] = true;
+      });
+    });
+  }
   ["DOMContentLoaded", "htmx:afterSettle", "htmx:oobAfterSwap", "htmx:wsAfterMessage"].forEach(function (name) {
+    document.addEventListener(name, dropRepeatedNotes);
     document.addEventListener(name, applyMyVotes);
   });
 

@@ -215,3 +215,24 @@ def test_the_wall_follows_the_phase_and_the_facilitators_open_button(live, perso
     dashboard.get_by_role("button", name="Close wall for learners").click()
     expect(ada.locator("#learner-wall")).to_be_hidden(timeout=PUSH)
     assert ada.evaluate("window.__sameDocument === true")
+
+
+def test_a_note_that_arrives_twice_is_shown_once(live, person):
+    """A board fetched whole between a note's commit and its (coalesced) addition already holds the note; when
+    the addition arrives the page keeps one copy."""
+    owner = make_user(username="dedupe")
+    session = make_session(lesson=make_lesson(), owner=owner)
+    start(person, live, owner, session.code)
+    ada = join(person, live, session.code, "Ada")
+    post(ada, "Shared cost dashboards")
+    note = ada.locator("#learner-wall-loose .note", has_text="Shared cost dashboards")
+    expect(note).to_have_count(1, timeout=PUSH)
+    note_id = note.get_attribute("data-note-id")
+    copy = note.evaluate("element => element.outerHTML")
+    ada.evaluate(
+        """([copy]) => htmx.swap(document.body,
+            '<ul id="learner-wall-loose" hx-swap-oob="beforeend">' + copy + '</ul>', {swapStyle: 'none'})""",
+        [copy],
+    )
+    expect(ada.locator(f'#learner-wall-board .note[data-note-id="{note_id}"]')).to_have_count(1)
+    expect(ada.locator("#learner-wall-loose .note")).to_have_count(1)

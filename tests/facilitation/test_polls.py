@@ -598,7 +598,7 @@ def poll_view_queries(client, session, owner, person, poll) -> dict[str, int]:
     counts["dashboard context"] = context_queries(lambda: polls.panel_context(session, "dashboard"))
     counts["projector context"] = context_queries(lambda: polls.panel_context(session, "projector"))
     counts["learner context"] = context_queries(lambda: polls.learner_context(session, person))
-    counts["push"] = context_queries(lambda: polls.push(session.pk))
+    counts["push"] = context_queries(lambda: polls.push(session.pk, learners=True))
     return counts
 
 

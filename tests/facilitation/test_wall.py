@@ -1,9 +1,13 @@
 """The brainstorm wall: posting, limits, escaping, anonymity, voting integrity, clusters, moderation, the
 prompt, who may do what, and pushes (one render per audience, no names where they must not be)."""
 
+import asyncio
+import re
 import threading
+import time
 
 import pytest
+from asgiref.sync import async_to_sync, sync_to_async
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
@@ -118,41 +122,73 @@ def test_it_posts_a_note_and_pushes_one_render_to_each_audience(
     assert sorted(groups) == sorted([session.group_facilitators, session.group_projector, session.group_all])
     assert broadcast.render_count - renders == 3
     assert all("Shared cost dashboards" in html for _, html in pushes)
-    # A new note only re-renders the board: a facilitator typing a cluster name or a prompt keeps it.
+    # A new note goes out as an addition to every board (facilitators', learners', the projector's), never as
+    # the whole growing wall, and leaves the facilitators' forms (cluster names, the prompt) alone.
     staff_html = dict(pushes)[session.group_facilitators]
-    assert 'id="wall-board"' in staff_html and 'id="wall-clusters"' not in staff_html
+    assert '<ul id="wall-board-loose" hx-swap-oob="beforeend">' in staff_html
+    assert 'id="wall-board"' not in staff_html and 'id="wall-clusters"' not in staff_html
     assert 'id="wall-settings"' not in staff_html
-    # Learners and the projector get the new note as an addition, not the whole growing board.
+    assert (
+        "Ada Lovelace" in staff_html
+        and '<strong id="wall-board-count" hx-swap-oob="true">1 note' in staff_html
+    )
     learner_html = dict(pushes)[session.group_all]
     assert '<ul id="learner-wall-loose" hx-swap-oob="beforeend">' in learner_html
     assert 'id="learner-wall-board"' not in learner_html and "wall-note-text" not in learner_html
     assert '<span id="learner-wall-count" hx-swap-oob="true">1 note</span>' in learner_html
+    assert "Ada Lovelace" not in learner_html
     assert '<ul id="projector-wall-loose" hx-swap-oob="beforeend">' in dict(pushes)[session.group_projector]
 
 
-def test_it_pushes_notes_posted_during_a_push_in_the_next_one(session, ada, pushes, monkeypatch):
-    """Coalescing: while one thread pushes, notes queued by others ride along with its next round."""
-    from facilitation import wall
-
+def test_the_additions_land_in_lists_the_whole_boards_have(session, ada, staff, pushes):
+    """Every id an addition targets exists in the page's board, with and without clusters."""
     client, participant = ada
-    first = Note.objects.create(session=session, participant=participant, text="first")
-    second = Note.objects.create(session=session, participant=participant, text="second")
-    third = Note.objects.create(session=session, participant=participant, text="third")
-    rounds = []
-    original = wall.push_new_notes
+    make_note(session, participant, "first")
+    for clusters in (False, True):
+        if clusters:
+            Cluster.objects.create(session=session, name="Cost")
+        pushes.clear()
+        second = make_note(session, participant, f"second {clusters}")
+        wall.push_new_notes(session.pk, [second.pk])
+        added = "".join(html for _, html in pushes)
+        targets = set(re.findall(r'<\w+ id="([\w-]+)"[^>]*hx-swap-oob', added))
+        pages = page(staff, session, "dashboard") + page(client, session) + page(staff, session, "projector")
+        assert targets and all(f'id="{target}"' in pages for target in targets), targets
+        assert ("wall-board-loose-count" in targets) == clusters
 
-    def slow_push(session_id, note_ids):
-        rounds.append(list(note_ids))
-        if len(rounds) == 1:  # two more notes arrive while the first round is being pushed
-            wall._queue_new_note(session_id, second.pk)
-            wall._queue_new_note(session_id, third.pk)
-        original(session_id, note_ids)
 
-    monkeypatch.setattr(wall, "push_new_notes", slow_push)
-    wall._queue_new_note(session.pk, first.pk)
-    assert rounds == [[first.pk], [second.pk, third.pk]]
-    learner_pushes = [html for group, html in pushes if group == session.group_all]
-    assert len(learner_pushes) == 2 and "second" in learner_pushes[1] and "third" in learner_pushes[1]
+def test_a_burst_of_changes_is_pushed_first_at_once_then_merged(settings):
+    """Under a server's event loop the first change goes out at once, the changes of the next moments in one
+    push at the end of PUSH_INTERVAL, merged; each push runs alone, in order."""
+    settings.PUSH_INTERVAL = 0.3
+    pushed: list[tuple[float, set]] = []
+
+    def push(payload):
+        pushed.append((time.monotonic(), payload))
+
+    def change(n):
+        broadcast.coalesce("burst", {n}, set.union, push)
+
+    async def room():
+        started = time.monotonic()
+        await sync_to_async(change)(1)
+        await asyncio.sleep(0.1)
+        for n in (2, 3, 4):
+            await sync_to_async(change)(n)
+        await asyncio.sleep(0.6)
+        return started
+
+    started = async_to_sync(room)()
+    assert [payload for _, payload in pushed] == [{1}, {2, 3, 4}]
+    assert pushed[0][0] - started < 0.3 <= pushed[1][0] - started
+
+
+def test_outside_a_server_each_change_is_pushed_as_it_happens(settings):
+    settings.PUSH_INTERVAL = 0.3
+    pushed = []
+    for n in (1, 2):
+        broadcast.coalesce("no-loop", {n}, set.union, pushed.append)
+    assert pushed == [{1}, {2}]
 
 
 def test_it_escapes_note_text_everywhere(session, ada, staff, pushes, django_capture_on_commit_callbacks):
@@ -604,3 +640,22 @@ def test_a_push_makes_the_same_number_of_queries_for_any_number_of_notes(
     with django_assert_max_num_queries(30) as large:
         wall.push(session.pk)
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_new_notes_are_pushed_in_the_same_number_of_queries_and_bytes_for_any_wall(
+    session, ada, pushes, django_assert_max_num_queries
+):
+    """An addition carries the new notes only: its cost does not grow with the wall it is added to."""
+    sizes = []
+    for count in (2, 60):
+        _grow(session, count, [ada[1], make_participant(session=session, name=f"Bo{count}")])
+        new = make_note(session, ada[1], "The newest idea")
+        pushes.clear()
+        with django_assert_max_num_queries(15) as queries:
+            wall.push_new_notes(session.pk, [new.pk])
+        sizes.append((len(queries.captured_queries), sum(len(html) for _, html in pushes)))
+        assert all("The newest idea" in html for _, html in pushes) and len(pushes) == 3
+    (small_queries, small_bytes), (large_queries, large_bytes) = sizes
+    assert large_queries == small_queries
+    # 58 more notes would add kilobytes; only counts, ids and the clusters' menu (one more cluster) may grow.
+    assert large_bytes < small_bytes + 200
