@@ -8,6 +8,13 @@
     var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
     return (h ? h + ":" + pad(m) : m) + ":" + pad(r);
   }
+  // The countdown in words for screen readers, as the server's duration_words filter says it.
+  function words(seconds) {
+    var s = Math.abs(Math.round(seconds)), m = Math.floor(s / 60), r = s % 60, parts = [];
+    if (m) parts.push(m + " minute" + (m === 1 ? "" : "s"));
+    if (r || !m) parts.push(r + " second" + (r === 1 ? "" : "s"));
+    return parts.join(" ");
+  }
   // Each [data-countdown] carries the server's "now" and either a deadline (running) or a frozen remainder
   // (paused). The offset between server and browser clocks is measured once per render, so a wrong laptop
   // clock does not move the countdown.
@@ -27,6 +34,8 @@
       var value = el.querySelector(".countdown-value");
       var label = el.querySelector(".countdown-state");
       if (value) value.textContent = (remaining < 0 ? "+" : "") + fmt(remaining);
+      var spoken = el.querySelector(".countdown-words");
+      if (spoken) spoken.textContent = words(remaining) + (remaining < 0 ? " over" : " left") + " in this phase";
       if (label) {
         var paused = el.dataset.running !== "true" && el.dataset.started === "true";
         label.textContent = el.dataset.ended === "true" ? "Session ended"
@@ -80,6 +89,75 @@
   document.addEventListener("DOMContentLoaded", checkPhase);
   document.addEventListener("htmx:oobAfterSwap", checkPhase);
   document.addEventListener("htmx:afterSettle", checkPhase);
+
+  // Screen readers announce a change inside a live region that was already on the page, not a region that
+  // arrives new; a pushed region is swapped whole, so its own live text would go unsaid. A region says what
+  // to announce in data-announce, and the page's one lasting #announcer (aria-live) says it when it changes.
+  var announced = {};
+  function announce() {
+    var out = document.getElementById("announcer");
+    if (!out) return;
+    document.querySelectorAll("[data-announce]").forEach(function (el) {
+      var text = el.dataset.announce;
+      if (el.id in announced && text && text !== announced[el.id]) out.textContent = text;
+      announced[el.id] = text;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", announce);
+  document.addEventListener("htmx:oobAfterSwap", announce);
+  document.addEventListener("htmx:afterSettle", announce);
+
+  // A pushed region replaces its nodes, so a keyboard user's focus on a control inside it (the clock's Pause,
+  // a note's Vote) would fall back to the top of the page. Focus goes back to the same control in the new
+  // region, found by its id or else its data-* attributes (a note's vote button: data-note-id); failing that,
+  // to the region itself, so that the next Tab carries on from there.
+  function focusKey(el) {
+    if (el.id) return "#" + CSS.escape(el.id);
+    var key = el.tagName.toLowerCase();
+    Array.prototype.forEach.call(el.attributes, function (attr) {
+      if (attr.name.indexOf("data-") === 0) key += "[" + attr.name + '="' + CSS.escape(attr.value) + '"]';
+    });
+    return key === el.tagName.toLowerCase() ? null : key;
+  }
+  var refocus = null;
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var active = document.activeElement;
+    var target = event.detail.target;
+    refocus = null;
+    if (event.detail.shouldSwap && active && active !== document.body && target && target.id && target.contains(active)) {
+      refocus = { key: focusKey(active), region: target.id };
+    }
+  });
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var wanted = refocus;
+    refocus = null;
+    if (!wanted || (document.activeElement && document.activeElement !== document.body)) return;
+    var region = document.getElementById(wanted.region);
+    if (!region) return;
+    var control = wanted.key && (region.matches(wanted.key) ? region : region.querySelector(wanted.key));
+    if (!control) {
+      control = region;
+      if (!region.hasAttribute("tabindex")) region.setAttribute("tabindex", "-1");
+    }
+    control.focus({ preventScroll: true });
+  });
+
+  // A control disabled while its request runs (hx-disabled-elt) loses focus by the browser's rules. Give it
+  // back when the request is done: to the control, or to the same control in a region pushed meanwhile.
+  var focusDuringRequest = new WeakMap();
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var active = document.activeElement;
+    if (active && active !== document.body && event.detail.elt.contains(active)) {
+      focusDuringRequest.set(event.detail.elt, { el: active, key: focusKey(active) });
+    }
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var wanted = focusDuringRequest.get(event.detail.elt);
+    focusDuringRequest.delete(event.detail.elt);
+    if (!wanted || (document.activeElement && document.activeElement !== document.body)) return;
+    var control = wanted.el.isConnected ? wanted.el : wanted.key && document.querySelector(wanted.key);
+    if (control && !control.disabled) control.focus({ preventScroll: true });
+  });
 
   // Refusals (bad input, too fast, a conflict) come back as 400/409/429 with a message to show where the
   // person acted; htmx does not swap error responses unless told to. Regions opt in with data-swap-errors.
