@@ -32,7 +32,9 @@ class PollForm(forms.ModelForm):
             "correct_option": forms.NumberInput(attrs={"min": 1, "max": 10}),
         }
         labels = {"show_results_live": "Show results live (otherwise hidden until you reveal them)"}
-        help_texts = {"show_results_live": ""}
+        # The panel's labels say what the model's help texts (written for authors in admin) say; with help texts
+        # Django would point each input's aria-describedby at help the panel does not show.
+        help_texts = dict.fromkeys(fields, "")
 
 
 class AnswerForm(forms.Form):
