@@ -129,7 +129,7 @@ HTTP_CONCURRENCY = envint("HTTP_CONCURRENCY", 8)
 
 # Seconds between two pushes of the same screen region in a burst (facilitation.broadcast.coalesce). 0: push
 # every change at once.
-PUSH_INTERVAL = envfloat("PUSH_INTERVAL", 0.25)
+PUSH_INTERVAL = envfloat("PUSH_INTERVAL", 0.1)
 
 # Channel layer: in-memory on one process, Redis when REDIS_URL is set.
 REDIS_URL = os.environ.get("REDIS_URL", "")
