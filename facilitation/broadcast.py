@@ -12,6 +12,8 @@ import contextvars
 import logging
 import math
 import os
+import threading
+import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from functools import partial
@@ -82,23 +84,26 @@ def move_sockets(participant_group: str, *, add: list[str] = (), discard: list[s
 # --- Coalescing a burst of changes into few pushes ----------------------------------------------------------
 #
 # When a room of 300 posts notes or votes within seconds, one push per change would render and send to every
-# socket 300 times. `coalesce` pushes the first change at once (a lone change is not delayed) and every change
-# that follows within PUSH_INTERVAL seconds of the end of a push in one push at the end of that interval, with
-# their payloads merged. The pushes run on the server's event loop (in a worker thread, for the database and
-# the templates), one at a time per key, so they cannot overtake each other.
+# socket 300 times. `coalesce` pushes a change at once, in the request's own thread, when that tool's last push
+# in the session ended at least PUSH_INTERVAL seconds ago (a lone change is never delayed). Changes that come
+# sooner, or while a push runs, wait and go out together, merged, in one push at the end of the interval, run
+# from the server's event loop (in a worker thread, for the database and the templates). Pushes of one key
+# never run at the same time, so they cannot overtake each other.
 #
-# Outside an ASGI server (the test client, management commands) there is no event loop to wait on: the change
-# is pushed at once, as it happens.
+# Outside an ASGI server (the test client, management commands) there is no event loop to wait on: every
+# change is pushed at once, as it happens.
 
 
 @dataclass
 class _Pending:
     payload: Any = None
-    task: asyncio.Task | None = None
+    busy: bool = False
     done_at: float = -math.inf
+    drain_loop: asyncio.AbstractEventLoop | None = None
 
 
 _pending: dict[Hashable, _Pending] = {}
+_pending_lock = threading.Lock()
 
 
 def _server_loop() -> asyncio.AbstractEventLoop | None:
@@ -119,38 +124,64 @@ def coalesce(
 
     Called after commit from sync code. `push(payload)` must render and send what the payload says changed."""
     loop = _server_loop()
-    if loop is None or settings.PUSH_INTERVAL <= 0:
+    interval = settings.PUSH_INTERVAL
+    if loop is None or interval <= 0:
         push(payload)
         return
-    # A fresh context: the task must not inherit the request's (its thread-sensitive executor dies with it).
-    loop.call_soon_threadsafe(_arrive, key, payload, merge, push, context=contextvars.Context())
+    with _pending_lock:
+        pending = _pending.setdefault(key, _Pending())
+        now = time.monotonic()
+        if not pending.busy and pending.payload is None and now - pending.done_at >= interval:
+            pending.busy = True
+        else:
+            pending.payload = payload if pending.payload is None else merge(pending.payload, payload)
+            # One drain per key, on this server's loop (a loop that has gone away, as tests' loops do, is
+            # replaced). A fresh context: the task must not inherit the request's, whose executor dies with it.
+            if pending.drain_loop is not loop or loop.is_closed():
+                pending.drain_loop = loop
+                loop.call_soon_threadsafe(_start_drain, key, push, context=contextvars.Context())
+            return
+    _run(pending, push, payload)
 
 
-def _arrive(key: Hashable, payload: Any, merge: Callable, push: Callable) -> None:
-    pending = _pending.setdefault(key, _Pending())
-    pending.payload = payload if pending.payload is None else merge(pending.payload, payload)
-    loop = asyncio.get_running_loop()
-    # (A task left by a loop that has gone away, as tests' loops do, is replaced.)
-    if pending.task is None or pending.task.done() or pending.task.get_loop() is not loop:
-        pending.task = loop.create_task(_drain(key, pending, push))
-
-
-async def _drain(key: Hashable, pending: _Pending, push: Callable) -> None:
-    loop = asyncio.get_running_loop()
+def _run(pending: _Pending, push: Callable, payload: Any) -> None:
     try:
-        while pending.payload is not None:
-            wait = pending.done_at + settings.PUSH_INTERVAL - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            payload, pending.payload = pending.payload, None
+        push(payload)
+    finally:
+        with _pending_lock:
+            pending.busy = False
+            pending.done_at = time.monotonic()
+
+
+def _start_drain(key: Hashable, push: Callable) -> None:
+    asyncio.get_running_loop().create_task(_drain(key, push))
+
+
+async def _drain(key: Hashable, push: Callable) -> None:
+    pending = _pending[key]
+    try:
+        while True:
+            payload = None
+            with _pending_lock:
+                if pending.payload is None:
+                    pending.drain_loop = None  # under the lock: a change arriving now schedules a new drain
+                    return
+                wait = pending.done_at + settings.PUSH_INTERVAL - time.monotonic()
+                if not pending.busy and wait <= 0:
+                    payload, pending.payload = pending.payload, None
+                    pending.busy = True
+            if payload is None:
+                await asyncio.sleep(max(wait, 0.01))
+                continue
             try:
-                await database_sync_to_async(push)(payload)
+                await database_sync_to_async(_run)(pending, push, payload)
             except Exception:
                 # Pages refetch on reconnect, and the next change pushes whole regions again: log, go on.
                 log.exception("A push for %s failed", key)
-            pending.done_at = loop.time()
-    finally:
-        pending.task = None
+    except asyncio.CancelledError:
+        with _pending_lock:
+            pending.drain_loop = None
+        raise
 
 
 def merge_changes(first: dict, second: dict) -> dict:
