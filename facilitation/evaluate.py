@@ -382,6 +382,8 @@ def _write(plan: ActionPlan, f: ActionPlanField, text: str, version: int) -> Pla
 @transaction.atomic
 def save_answer(participant: Participant, key: str, text: str, version: int) -> PlanAnswer:
     session = participant.session
+    if not session.is_open:
+        raise EvaluateError("The session has ended: your plan is kept as it was.")
     f = _field(session, key)
     _check_length(f, text)
     plan = _plan(participant, lock=True)
@@ -593,6 +595,8 @@ def reassign(session: LiveSession, review_id: int) -> PeerReview:
 
 @transaction.atomic
 def submit_review(review: PeerReview, *, scores: dict[str, int], strengths: str, suggestion: str) -> None:
+    if not review.plan.session.is_open:
+        raise EvaluateError("The session has ended: reviews are closed.")
     state = EvaluateState.for_session(review.plan.session)
     if state.released and review.is_submitted:
         raise EvaluateError("Reviews are released to the authors: yours can no longer change.")

@@ -467,6 +467,8 @@ def ask(participant: Participant, *, text: str, anonymous: bool = True) -> Quest
 def vote(participant: Participant, question_id: int, *, add: bool) -> None:
     """Upvote a question or take the upvote back. The unique constraint keeps it to one per learner, even
     when two requests race; a second "add" is then simply nothing to do."""
+    if not participant.session.is_open:
+        raise ExplainError("The session has ended: the questions are kept as they were.")
     with transaction.atomic():
         question = Question.objects.filter(
             pk=question_id, session_id=participant.session_id, hidden=False

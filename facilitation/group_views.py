@@ -115,6 +115,8 @@ def save_field(request: HttpRequest, code: str, key: str) -> HttpResponse:
             "editor": stored.updated_by.display_name if stored.updated_by else "Someone",
         }
         return _partial("group_field_status", context, request, 409)
+    except groups.GroupError as exc:
+        return _partial("group_field_status", {"field": view, "status_error": str(exc)}, request, 409)
     context = {"field": view, "saved_version": row.version}
     return _partial("group_field_status", context, request)
 
@@ -163,7 +165,10 @@ def post_note(request: HttpRequest, code: str) -> HttpResponse:
     if not form.is_valid():
         message = " ".join(e for errs in form.errors.values() for e in errs)
         return _partial("group_note_status", {"group": group, "note_message": message}, request, 400)
-    groups.post_note(participant, group, **form.cleaned_data)
+    try:
+        groups.post_note(participant, group, **form.cleaned_data)
+    except groups.GroupError as exc:
+        return _partial("group_note_status", {"group": group, "note_message": str(exc)}, request, 409)
     response = _partial(
         "group_note_status", {"group": group, "note_message": "Posted.", "posted": True}, request, 201
     )

@@ -203,6 +203,12 @@ def group_of(participant: Participant) -> BreakoutGroup | None:
     return member.group if member else None
 
 
+def _require_open(session: LiveSession) -> None:
+    """Once the session has ended, its groups' work is the record of what they did: kept, no longer changed."""
+    if not session.is_open:
+        raise GroupError("The session has ended: your group's work is kept as it was.")
+
+
 def group_key(group: BreakoutGroup) -> str:
     """The key of a group's wall notes (`Note.group_key`)."""
     return f"group-{group.pk}"
@@ -819,6 +825,7 @@ def choose_group(participant: Participant, group_id: int) -> BreakoutGroup:
     """A learner picks a group in a self-select grouping, while it has room."""
     with transaction.atomic():
         session = participant.session
+        _require_open(session)
         group = _group(session, group_id)
         grouping = Grouping.objects.select_for_update().get(pk=group.grouping_id)
         if grouping.strategy != GroupingStrategy.SELF_SELECT:
@@ -942,6 +949,7 @@ def save_field(
 
     The row is locked (PostgreSQL; SQLite's IMMEDIATE transactions serialize writers), so two saves based on
     the same version cannot both pass the check. Saving the text already stored is never a conflict."""
+    _require_open(participant.session)
     with transaction.atomic():
         row, _ = GroupField.objects.select_for_update().get_or_create(group=group, key=key)
         if row.value == value:
@@ -961,6 +969,7 @@ def save_field(
 def annotate(
     participant: Participant, group: BreakoutGroup, *, quote: str, start: int, comment: str, category
 ) -> Annotation:
+    _require_open(participant.session)
     if group.case_study_id is None:
         raise GroupError("Your group has no case study to annotate yet.")
     case = CaseStudy.objects.get(pk=group.case_study_id)
@@ -982,6 +991,7 @@ def annotate(
 
 @transaction.atomic
 def remove_annotation(participant: Participant, group: BreakoutGroup, annotation_id: int) -> None:
+    _require_open(participant.session)
     deleted, _ = Annotation.objects.filter(pk=annotation_id, group=group).delete()
     if not deleted:
         raise GroupError("This annotation is already gone.")
@@ -990,6 +1000,7 @@ def remove_annotation(participant: Participant, group: BreakoutGroup, annotation
 
 @transaction.atomic
 def post_note(participant: Participant, group: BreakoutGroup, *, text: str, colour: str) -> Note:
+    _require_open(participant.session)
     note = Note.objects.create(
         session=participant.session,
         participant=participant,

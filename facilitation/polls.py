@@ -368,7 +368,10 @@ def submit_answer(poll: Poll, participant: Participant, values: dict) -> PollAns
 
 @transaction.atomic
 def _save_answer(poll: Poll, participant: Participant, values: dict) -> PollAnswer:
-    status = Poll.objects.filter(pk=poll.pk).values_list("status", flat=True).first()
+    found = Poll.objects.filter(pk=poll.pk).values_list("status", "session__ended_at").first()
+    status, ended_at = found or (None, None)
+    if ended_at is not None:  # a poll left open when the session ended closes with it
+        raise PollError("The session has ended: answers are no longer accepted.")
     if status != PollStatus.OPEN:
         raise PollError(CLOSED_MESSAGE if status == PollStatus.CLOSED else "This poll is not open.")
     now = timezone.now()

@@ -604,7 +604,10 @@ def ask(participant: Participant, message: str) -> bool:
 
 @transaction.atomic
 def cancel(participant: Participant) -> None:
+    """Take back a waiting request. Not after the end: the queue is then the record of the session's waits."""
     session = _lock(participant)
+    if session.ended_at:
+        raise SupportError("The session has ended. Talk to the facilitator in person.")
     changed = (
         HelpRequest.objects.filter(participant=participant)
         .open()
