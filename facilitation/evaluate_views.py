@@ -93,11 +93,14 @@ def _field_state(request, session, view: evaluate.FieldView, status: int) -> Htt
 
 @require_POST
 def plan_save(request: HttpRequest, code: str) -> HttpResponse:
-    """Autosave of one field; answers with the field's state (saved, conflict with both texts, or refused)."""
+    """Autosave of one field; answers with the field's state (saved, conflict with both texts, or refused).
+
+    The posted key is matched against the lesson's fields here, never put into a query: a NUL in it would make
+    PostgreSQL fail the request."""
     session, participant = _learner(request, code)
     key = request.POST.get("field", "")
     text = request.POST.get(key, "") if key else ""
-    field = session.lesson.action_plan_fields.filter(key=key).first()
+    field = next((f for f in session.lesson.action_plan_fields.all() if f.key == key), None)
     if field is None:
         raise Http404("No such field in this plan.")
     view = evaluate.FieldView(field=field, text=text, version=_posted_version(request, key))

@@ -98,7 +98,11 @@ class CaseChoiceForm(forms.Form):
 
 
 def _http_only(value: str) -> None:
-    if value and urlsplit(value).scheme.lower() not in {"http", "https"}:
+    try:
+        scheme = urlsplit(value).scheme.lower()
+    except ValueError:  # e.g. "https://[": the URL validator already says it is not a web address
+        return
+    if value and scheme not in {"http", "https"}:
         raise ValidationError("Use a link that starts with https:// (or http://).")
 
 
