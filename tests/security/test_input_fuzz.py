@@ -250,6 +250,12 @@ SPECS: dict[str, Spec] = {
         lambda w: {"choice": field_of("0", "1")},
         refusal_status={200},
     ),
+    "poll answer (multiple choice)": Spec(
+        "ada",
+        s("poll_answer", poll_id="multiple_poll"),
+        lambda w: {"choice": field_of(["0", "1"], "1")},
+        refusal_status={200},
+    ),
     "poll answer (rating)": Spec(
         "ada",
         s("poll_answer", poll_id="scale_poll"),
@@ -426,13 +432,19 @@ SPECS: dict[str, Spec] = {
         stored=latest(Cluster, "name", session=lambda w: w.session),
         shown=lambda w: [("owner", s("wall_panel")(w)), ("ada", s("wall_learner")(w))],
     ),
-    "cluster rename and merge": Spec(
+    "cluster rename": Spec(
         "owner",
         lambda w: s("wall_cluster", cluster_id="cluster", action="rename")(w),
         lambda w: {"name": with_payload("Renamed"), "cluster": field_of(str(w.ids["second_cluster"]))},
         stored=lambda w: Cluster.objects.filter(pk=w.ids["cluster"]).values_list("name", flat=True).first(),
         shown=lambda w: [("owner", s("wall_panel")(w))],
     ),
+    "cluster merge": Spec(
+        "owner",
+        s("wall_cluster", cluster_id="cluster", action="merge"),
+        lambda w: {"cluster": field_of(str(w.ids["second_cluster"]), str(w.ids["cluster"]))},
+    ),
+    "show authors to me": Spec("owner", s("wall_authors"), lambda w: {"show": field_of("1", "0")}),
     "move a note": Spec(
         "owner",
         s("wall_note", note_id="note", action="move"),
@@ -486,10 +498,15 @@ SPECS: dict[str, Spec] = {
         },
         shown=lambda w: [("ada", s("group_learner")(w))],
     ),
-    "group case and categories": Spec(
+    "group categories": Spec(
         "owner",
         s("group_action", group_id="group_one", action="categories"),
         lambda w: {"categories": field_of(str(w.ids["category"]), [str(w.ids["category"])])},
+    ),
+    "group case study": Spec(
+        "owner",
+        s("group_action", group_id="group_one", action="case"),
+        lambda w: {"case_study": field_of(str(w.ids["case"]), "")},
     ),
     "group message": Spec(
         "owner",
@@ -556,6 +573,12 @@ SPECS: dict[str, Spec] = {
     "worksheet view switch": Spec(
         "owner", s("worksheet_panel"), lambda w: {"view": field_of("room", "role", "level")}, method="GET"
     ),
+    "sign in": Spec(
+        "stranger",
+        lambda w: reverse("login"),
+        lambda w: {"username": field_of(w.owner.username), "password": field_of("not-the-password")},
+        htmx=False,
+    ),
     "report with names": Spec(
         "owner", s("report"), lambda w: {"names": field_of("1")}, method="GET", htmx=False
     ),
@@ -589,6 +612,13 @@ def world(django_db_setup, django_db_blocker):
             ),
             "words_poll": Poll.objects.create(
                 session=built.session, number=5, kind="words", question="A word?"
+            ),
+            "multiple_poll": Poll.objects.create(
+                session=built.session,
+                number=6,
+                kind="multiple",
+                question="All that apply?",
+                options_text="A\nB\nC",
             ),
         }
         Poll.objects.filter(pk__in=[p.pk for p in polls.values()]).update(status=PollStatus.OPEN)
