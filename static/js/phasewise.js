@@ -145,11 +145,23 @@
   // A control disabled while its request runs (hx-disabled-elt) loses focus by the browser's rules. Give it
   // back when the request is done: to the control, or to the same control in a region pushed meanwhile.
   var focusDuringRequest = new WeakMap();
+  // The control of the request in flight: a push may replace it meanwhile, and htmx's afterRequest event on a
+  // detached control never reaches the document, so the push's swap gives focus back instead.
+  var inFlight = null;
   document.addEventListener("htmx:beforeRequest", function (event) {
     var active = document.activeElement;
     if (active && active !== document.body && event.detail.elt.contains(active)) {
-      focusDuringRequest.set(event.detail.elt, { el: active, key: focusKey(active) });
+      inFlight = { el: active, key: focusKey(active) };
+      focusDuringRequest.set(event.detail.elt, inFlight);
     }
+  });
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var wanted = inFlight;
+    if (!wanted || wanted.el.isConnected || !wanted.key) return;
+    if (document.activeElement && document.activeElement !== document.body) return;
+    inFlight = null;
+    var control = document.querySelector(wanted.key);
+    if (control && !control.disabled) control.focus({ preventScroll: true });
   });
   document.addEventListener("htmx:afterRequest", function (event) {
     var wanted = focusDuringRequest.get(event.detail.elt);
