@@ -324,6 +324,8 @@ def vote(participant: Participant, note_id: int, *, add: bool) -> None:
     The participant row is locked (PostgreSQL) and SQLite takes its write lock when the transaction begins
     (IMMEDIATE), so two requests of one learner count their votes one after the other and cannot both pass
     the N limit. The unique constraint stops a second vote on the same note whatever happens."""
+    if not participant.session.is_open:  # votes left open when the session ended close with it
+        raise WallError("The session has ended: the votes are kept as they were.")
     with transaction.atomic():
         Participant.objects.select_for_update().filter(pk=participant.pk).first()
         state = WallState.for_session(participant.session)
