@@ -82,6 +82,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
     groups_joined: list[str]
     participant_id: int | None = None
     session_id: int | None = None
+    accepted = False
 
     async def dispatch(self, message):
         """Channels' dispatch closes stale database connections before every handler, through a worker thread:
@@ -103,10 +104,15 @@ class SessionConsumer(AsyncWebsocketConsumer):
             await self.close(code=4403)
             return
         session, participant, groups = found
+        # HTML pushes go straight to this socket when the layer can (one process, in memory): see
+        # workshop.channel_layer. Other messages (group moves) still come through the queue.
+        if hasattr(self.channel_layer, "deliver_inline"):
+            self.channel_layer.deliver_inline(self.channel_name, {"html.fragment"}, self.dispatch)
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined = groups
         await self.accept()
+        self.accepted = True
         if participant is not None:
             self.participant_id = participant.pk
             self.session_id = session.pk
@@ -114,6 +120,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
                 _schedule_people_push(session.pk)
 
     async def disconnect(self, close_code):
+        if hasattr(self.channel_layer, "stop_inline"):
+            self.channel_layer.stop_inline(self.channel_name)
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
         if self.participant_id is not None and await _count_connection(self.participant_id, -1):
@@ -126,7 +134,10 @@ class SessionConsumer(AsyncWebsocketConsumer):
             await self.close(code=1009)
 
     async def html_fragment(self, event):
-        await self.send(text_data=event["html"])
+        # A push that comes inline before the socket is open is dropped: the page fetches every live region
+        # once its socket opens, so it would only repeat what the page is about to show.
+        if self.accepted:
+            await self.send(text_data=event["html"])
 
     async def channel_groups(self, event):
         """Sent to one participant when they change breakout group: their open sockets follow."""

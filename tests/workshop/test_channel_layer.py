@@ -95,3 +95,59 @@ def test_receiving_does_not_scan_every_socket_on_each_message():
     with scans as scan:
         run(scenario)
     assert scan.call_count == 1
+
+
+def test_inline_types_go_straight_to_the_consumer_others_through_its_queue():
+    layer = RoomInMemoryChannelLayer()
+    handled = []
+
+    async def dispatch(message):
+        handled.append(message)
+
+    async def scenario():
+        inline, queued = await layer.new_channel(), await layer.new_channel()
+        layer.deliver_inline(inline, {"html.fragment"}, dispatch)
+        for channel in (inline, queued):
+            await layer.group_add("room", channel)
+        await layer.group_send("room", {"type": "html.fragment", "html": "<p>1</p>"})
+        await layer.group_send("room", {"type": "channel.groups", "add": ["g"]})
+        await layer.send(inline, {"type": "html.fragment", "html": "<p>2</p>"})
+        # Handled before group_send returned: no queue, no task to wake.
+        assert [m["html"] for m in handled] == ["<p>1</p>", "<p>2</p>"]
+        moved = await layer.receive(inline)
+        queued_messages = [await layer.receive(queued) for _ in range(2)]
+        return moved, queued_messages
+
+    moved, queued_messages = run(scenario)
+    assert moved == {"type": "channel.groups", "add": ["g"]}
+    assert [m["type"] for m in queued_messages] == ["html.fragment", "channel.groups"]
+    handled[0]["html"] = "changed by the consumer"
+    assert queued_messages[0]["html"] == "<p>1</p>"
+
+
+def test_a_failing_inline_consumer_does_not_keep_the_message_from_the_others(caplog):
+    layer = RoomInMemoryChannelLayer()
+    reached = []
+
+    async def broken(message):
+        raise ConnectionError("socket gone")
+
+    async def working(message):
+        reached.append(message["html"])
+
+    async def scenario():
+        first, second = await layer.new_channel(), await layer.new_channel()
+        layer.deliver_inline(first, {"html.fragment"}, broken)
+        layer.deliver_inline(second, {"html.fragment"}, working)
+        await layer.group_add("room", first)
+        await layer.group_add("room", second)
+        await layer.group_send("room", {"type": "html.fragment", "html": "<p>hi</p>"})
+        layer.stop_inline(second)
+        await layer.group_send("room", {"type": "html.fragment", "html": "<p>queued</p>"})
+        return await layer.receive(second)
+
+    with caplog.at_level(logging.ERROR, logger="workshop.channel_layer"):
+        after_stop = run(scenario)
+    assert reached == ["<p>hi</p>"]
+    assert after_stop["html"] == "<p>queued</p>"
+    assert "Inline delivery" in caplog.text and "socket gone" in caplog.text
