@@ -16,6 +16,9 @@ from django.conf import settings  # noqa: E402
 from django.utils.http import is_same_domain  # noqa: E402
 
 from facilitation.routing import websocket_urlpatterns  # noqa: E402
+from workshop import twisted_writes  # noqa: E402
+
+twisted_writes.install()
 
 
 def origin_allowed(headers: dict[bytes, bytes]) -> bool:
