@@ -45,7 +45,9 @@ class RoomInMemoryChannelLayer(InMemoryChannelLayer):
         self.dropped = 0
         self._inline: dict[str, tuple[Collection[str], Callable[[dict], Awaitable[None]]]] = {}
 
-    def deliver_inline(self, channel: str, types: Collection[str], dispatch: Callable[[dict], Awaitable[None]]):
+    def deliver_inline(
+        self, channel: str, types: Collection[str], dispatch: Callable[[dict], Awaitable[None]]
+    ):
         """Hand messages of `types` for `channel` straight to `dispatch` (a consumer's) from now on."""
         self._inline[channel] = (frozenset(types), dispatch)
 
