@@ -10,6 +10,7 @@ import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -116,6 +117,9 @@ def _qr_document(url: str) -> bytes:
 
 
 def _dashboard_context(request: HttpRequest, session: LiveSession) -> dict:
+    # Several panels list the participants: load them once for all (`session.participants.all()` then reads
+    # this list), not once per panel — 300 learners made it a quarter of the render.
+    prefetch_related_objects([session], "participants")
     return {
         **fragments.clock_context(session),
         **fragments.people_context(session),
@@ -145,6 +149,7 @@ def dashboard_live(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def projector(request: HttpRequest, code: str) -> TemplateResponse:
     session = _session_for_facilitator(request, code)
+    prefetch_related_objects([session], "participants")
     join_url = _join_url(request, session)
     ctx = {
         **fragments.clock_context(session),

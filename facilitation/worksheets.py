@@ -30,10 +30,10 @@ view and CSS shows the picked one, so one render serves every facilitator.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from facilitation import broadcast, fragments
@@ -392,8 +392,9 @@ def room(session: LiveSession) -> Room:
         "level", "By level", categories, audiences, [(p, e, c, s, a) for p, _, e, c, s, a in answers]
     )
     total = WorksheetItem.objects.filter(category__lesson_id=session.lesson_id).count()
-    answered = Q(worksheet_answers__severity__isnull=False) | Q(worksheet_answers__applies=False)
-    participants = session.participants.annotate(answered=Count("worksheet_answers", filter=answered))
+    answered = Counter(
+        pid for pid, _, _, _, severity, applies in answers if severity is not None or not applies
+    )
     return Room(
         session=session,
         state=WorksheetState.for_session(session),
@@ -401,7 +402,8 @@ def room(session: LiveSession) -> Room:
         rows=heat_rows(heatmap),
         by_role=by_role,
         by_level=by_level,
-        progress=[Progress(p, p.answered, total) for p in participants],
+        # The session's participants as loaded (a dashboard loads them once for every panel).
+        progress=[Progress(p, answered[p.pk], total) for p in session.participants.all()],
         total_items=total,
     )
 

@@ -130,6 +130,36 @@ def test_it_renders_the_dashboard_with_a_fixed_number_of_queries(
     assert "43 joined" in body
 
 
+def test_the_dashboard_loads_the_participants_once_for_all_its_panels(
+    client, session, owner, django_assert_max_num_queries
+):
+    for i in range(5):
+        make_participant(session=session, name=f"P{i}")
+    client.force_login(owner)
+    with django_assert_max_num_queries(120) as queries:
+        client.get(reverse("facilitation:dashboard", args=[session.code]))
+    roster = [
+        q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "facilitation_participant"')
+    ]
+    assert len(roster) == 1, roster
+
+
+def test_the_who_is_here_list_shows_each_person_escaped_with_level_role_and_state(client, session, owner):
+    online = make_participant(session=session, name='<b>Ada</b> & "Bo"', experience="novice", role="ml")
+    make_participant(session=session, name="Grace", experience="expert", role="finance")
+    Participant.objects.filter(pk=online.pk).update(connections=1)
+    client.force_login(owner)
+    body = client.get(reverse("facilitation:dashboard", args=[session.code])).content.decode()
+    assert (
+        '<li class="online"><span class="dot" aria-hidden="true"></span>'
+        '<span class="person-name">&lt;b&gt;Ada&lt;/b&gt; &amp; &quot;Bo&quot;</span>'
+        '<span class="person-meta">Novice AI professionals · Machine learning</span>'
+        '<span class="sr-only">online</span></li>'
+    ) in body
+    assert '<span class="person-name">Grace</span>' in body
+    assert "<b>Ada</b>" not in body
+
+
 # --- Learners: joining --------------------------------------------------------------------------------------
 
 

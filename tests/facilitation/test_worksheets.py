@@ -479,7 +479,11 @@ def test_the_heatmap_counts_severities_per_category_with_means_and_not_applicabl
     level_table = body.split('class="ws-view" data-view="level"')[1].split("</table>")[0]
     assert "Novice AI professionals" in level_table and "Experienced AI leaders" in level_table
     # Completion per learner.
-    assert "Ada Lovelace" in body and "2/3" in body and "Grace Hopper" in body
+    assert (
+        '<li class="started"><span class="ws-person">Ada Lovelace</span><span class="ws-person-count">2/3</span>'
+        '<span class="ws-person-bar" aria-hidden="true"><span style="width: 67%"></span></span></li>'
+    ) in body
+    assert '<span class="ws-person">Grace Hopper</span>' in body
 
 
 def test_each_facilitator_picks_their_own_view_of_the_heatmap(session, owner):
