@@ -1,4 +1,12 @@
-"""Channels' in-memory layer, made to hold a room of hundreds on one process.
+"""Channels' layers, made to hold a room of hundreds: in memory on one process, or on Redis across several.
+
+Both let a consumer take some message types inline (`deliver_inline`): the layer then calls the consumer's
+`dispatch` itself as the message arrives, instead of queueing it and waking the consumer's task. A push to 300
+sockets otherwise costs 300 queue puts, task wake-ups and `asyncio.wait` rounds in Channels' receive loop, about
+half the time of a fan-out. Inline types must have handlers that do not wait (forwarding HTML to the socket does
+not); messages of one type keep their order, since all of them take the same path. Other types still queue.
+
+`RoomInMemoryChannelLayer`, for one process:
 
 `channels.layers.InMemoryChannelLayer` scans every queue and every group membership for expired entries on each
 `receive` and `group_send`. Every open socket calls `receive` again after each message, so one broadcast to N
@@ -12,14 +20,11 @@ This subclass keeps the layer's behaviour and API (queues, groups, expiry, capac
 - `group_send` puts a copy in each member's queue directly (a shallow one when the message holds only strings
   and numbers, as every fragment push does);
 - a message dropped because a socket's queue is full is counted (`dropped`, shown by `/healthz` with
-  BENCHMARK_METRICS and by `bench_live`) and logged;
-- a consumer may take some message types inline (`deliver_inline`): `group_send` and `send` then call its
-  `dispatch` directly instead of queueing the message and waking the consumer's task. A push to 300 sockets
-  otherwise costs 300 queue puts, task wake-ups and `asyncio.wait` rounds in Channels' receive loop, about
-  half the time of a fan-out. Inline types must have handlers that do not wait (forwarding HTML to the socket
-  does not); messages of one type keep their order, since all of them take the same path.
+  BENCHMARK_METRICS and by `bench_live`) and logged.
 
-Several processes still need the Redis layer (`REDIS_URL`); this one lives in one process.
+`RoomRedisChannelLayer` (`REDIS_URL`, several processes) is channels-redis's layer: a group message reaches each
+process once, naming that process's receivers, and the process that reads it hands it to the inline receivers
+there and then, and to the others through their queues as before.
 """
 
 from __future__ import annotations
@@ -32,22 +37,20 @@ from copy import deepcopy
 
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer
+from channels_redis.core import RedisChannelLayer
 
 log = logging.getLogger(__name__)
 FLAT = (str, bytes, int, float, bool, type(None))
 
 
-class RoomInMemoryChannelLayer(InMemoryChannelLayer):
-    def __init__(self, *args, clean_interval: float = 1.0, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.clean_interval = clean_interval
-        self._cleaned_at = 0.0
-        self.dropped = 0
-        self._inline: dict[str, tuple[Collection[str], Callable[[dict], Awaitable[None]]]] = {}
+class InlineDelivery:
+    """The consumers that take message types inline, and the delivery to them."""
+
+    _inline: dict[str, tuple[Collection[str], Callable[[dict], Awaitable[None]]]]
 
     def deliver_inline(
         self, channel: str, types: Collection[str], dispatch: Callable[[dict], Awaitable[None]]
-    ):
+    ) -> None:
         """Hand messages of `types` for `channel` straight to `dispatch` (a consumer's) from now on."""
         self._inline[channel] = (frozenset(types), dispatch)
 
@@ -67,6 +70,35 @@ class RoomInMemoryChannelLayer(InMemoryChannelLayer):
             log.exception("Inline delivery to %s failed", channel)
         return True
 
+
+class RoomRedisChannelLayer(InlineDelivery, RedisChannelLayer):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._inline = {}
+
+    async def receive_single(self, channel):
+        """Read one message for this process (or a named channel) and deliver it to its inline receivers.
+
+        channels-redis's `receive` puts the message in the queue of each channel this returns: only the
+        channels that did not take it inline (a list, possibly empty, is what it expects for a group message)."""
+        target, message = await super().receive_single(channel)
+        if "!" not in channel:
+            return target, message
+        rest = []
+        for name in target if isinstance(target, list) else [target]:
+            if not await self._dispatch_inline(name, message):
+                rest.append(name)
+        return rest, message
+
+
+class RoomInMemoryChannelLayer(InlineDelivery, InMemoryChannelLayer):
+    def __init__(self, *args, clean_interval: float = 1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clean_interval = clean_interval
+        self._cleaned_at = 0.0
+        self.dropped = 0
+        self._inline = {}
+
     def _clean_expired(self):
         now = time.monotonic()
         if now - self._cleaned_at < self.clean_interval:
@@ -84,10 +116,11 @@ class RoomInMemoryChannelLayer(InMemoryChannelLayer):
         assert isinstance(message, dict), "message is not a dict"
         self.require_valid_channel_name(channel)
         assert "__asgi_channel__" not in message
-        if await self._dispatch_inline(channel, deepcopy(message)):
+        message = deepcopy(message)
+        if await self._dispatch_inline(channel, message):
             return
         try:
-            self._queue(channel).put_nowait((time.time() + self.expiry, deepcopy(message)))
+            self._queue(channel).put_nowait((time.time() + self.expiry, message))
         except asyncio.QueueFull:
             self.dropped += 1
             raise ChannelFull(channel) from None

@@ -139,7 +139,7 @@ if REDIS_URL:
     REDIS_HOST = {"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "workshop.channel_layer.RoomRedisChannelLayer",
             "CONFIG": {"hosts": [REDIS_HOST], "capacity": envint("CHANNEL_CAPACITY", 1000), "expiry": 60},
         }
     }
