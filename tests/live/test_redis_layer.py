@@ -68,7 +68,9 @@ def test_redis_url_selects_the_redis_room_layer(monkeypatch):
     try:
         reloaded = importlib.reload(settings_module)
         assert reloaded.CHANNEL_LAYERS["default"]["BACKEND"] == "workshop.channel_layer.RoomRedisChannelLayer"
-        assert reloaded.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["address"] == "redis://127.0.0.1:6379/3"
+        assert (
+            reloaded.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["address"] == "redis://127.0.0.1:6379/3"
+        )
     finally:
         monkeypatch.delenv("REDIS_URL")
         importlib.reload(settings_module)
