@@ -73,6 +73,7 @@ class Results:
     texts: list[str] = field(default_factory=list)
     mean: float | None = None
     correct_count: int = 0
+    answer_shown: bool = True
 
     @property
     def correct_pct(self) -> float:
@@ -95,17 +96,22 @@ def is_correct(poll: PollSpec, answer: PollAnswer) -> bool:
     return poll.correct_index is not None and list(answer.choices) == [poll.correct_index]
 
 
-def compute_results(poll: Poll, answers: list[PollAnswer]) -> Results:
-    """Tally one poll's answers. Choice percentages are of respondents (multiple choice may sum past 100)."""
-    results = Results(poll=poll, respondents=len(answers))
+def compute_results(poll: Poll, answers: list[PollAnswer], *, public: bool = False) -> Results:
+    """Tally one poll's answers. Choice percentages are of respondents (multiple choice may sum past 100).
+
+    `public` results are for learners and the projector: while a quiz is open they do not say which answer is
+    correct (nor how many got it right), or live results would give the answer away to those still choosing."""
+    results = Results(poll=poll, respondents=len(answers), answer_shown=not (public and poll.is_open))
     total = len(answers)
     if poll.has_options:
         counts = Counter(index for answer in answers for index in set(answer.choices))
+        correct_index = poll.correct_index if results.answer_shown else None
         results.bars = [
-            Bar(label, counts[i], _pct(counts[i], total), correct=i == poll.correct_index)
+            Bar(label, counts[i], _pct(counts[i], total), correct=i == correct_index)
             for i, label in enumerate(poll.options)
         ]
-        results.correct_count = sum(1 for answer in answers if is_correct(poll, answer))
+        if results.answer_shown:
+            results.correct_count = sum(1 for answer in answers if is_correct(poll, answer))
     elif poll.kind == PollKind.SCALE:
         ratings = [a.rating for a in answers if a.rating is not None]
         counts = Counter(ratings)
@@ -195,7 +201,7 @@ def panel_context(session: LiveSession, view: str) -> dict:
     if view == "projector":
         polls = list(Poll.objects.filter(session=session).on_screen())
         by_poll = _answers_by_poll(polls)
-        cards = [(p, compute_results(p, by_poll[p.pk])) for p in polls]
+        cards = [(p, compute_results(p, by_poll[p.pk], public=True)) for p in polls]
         return {"projector_poll_cards": cards}
     polls = list(Poll.objects.filter(session=session).select_related("source"))
     by_poll = _answers_by_poll(polls)
@@ -228,7 +234,7 @@ def learner_cards(session: LiveSession, participant: Participant | None) -> list
     return [
         LearnerCard(
             poll=p,
-            results=compute_results(p, by_poll[p.pk]) if p.results_visible else None,
+            results=compute_results(p, by_poll[p.pk], public=True) if p.results_visible else None,
             answer=mine.get(p.pk),
             saved=p.pk in mine,
         )

@@ -358,6 +358,32 @@ def test_it_shows_results_live_when_the_poll_says_so(client, session):
     assert "word-cloud" in body and "silos" in body
 
 
+def test_live_quiz_results_keep_the_answer_from_learners_and_the_projector_until_the_quiz_closes(
+    client, session, owner
+):
+    quiz = make_poll(session, kind=PollKind.QUIZ, show_results_live=True)  # correct: "Costs"
+    ada, grace = make_participant(session=session), make_participant(session=session, name="Grace")
+    polls.submit_answer(quiz, ada, {"choices": [1]})
+    polls.submit_answer(quiz, grace, {"choices": [0]})
+    projector_url = reverse("facilitation:poll_projector_live", args=[session.code])
+    dashboard_url = reverse("facilitation:poll_panel_live", args=[session.code])
+
+    learner = learner_region(as_learner(client, ada), session)
+    assert "poll-bars" in learner and "1 · 50%" in learner
+    assert "correct answer" not in learner and "% correct" not in learner
+    client.force_login(owner)
+    projector = client.get(projector_url).content.decode()
+    assert "poll-bars" in projector and "correct answer" not in projector and "% correct" not in projector
+    dashboard = client.get(dashboard_url).content.decode()
+    assert "✓ correct answer" in dashboard and "50%</strong> correct" in dashboard
+
+    polls.close_poll(quiz)
+    projector = client.get(projector_url).content.decode()
+    assert "✓ correct answer" in projector and "50%</strong> correct" in projector
+    learner = learner_region(as_learner(client, ada), session)
+    assert "✓ correct answer" in learner and "50%</strong> correct" in learner
+
+
 # --- Pushes -------------------------------------------------------------------------------------------------
 
 
