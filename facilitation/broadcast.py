@@ -90,6 +90,11 @@ def move_sockets(participant_group: str, *, add: list[str] = (), discard: list[s
 # from the server's event loop (in a worker thread, for the database and the templates). Pushes of one key
 # never run at the same time, so they cannot overtake each other.
 #
+# The gap after a push is PUSH_INTERVAL, or twice as long as that push took if longer: a push renders and
+# writes to every socket, which for a big room on a busy server can take longer than the interval itself, and
+# pushing back to back would then leave no time for the requests that make the changes. So the pushes of one
+# tool never take more than about a third of the server's time, and they back off by themselves under load.
+#
 # Outside an ASGI server (the test client, management commands) there is no event loop to wait on: every
 # change is pushed at once, as it happens.
 
@@ -99,6 +104,12 @@ class _Pending:
     payload: Any = None
     busy: bool = False
     done_at: float = -math.inf
+    took: float = 0.0
+
+    def gap(self) -> float:
+        """Seconds to leave between the end of one push and the start of the next (see above)."""
+        return max(settings.PUSH_INTERVAL, 2 * self.took)
+
     drain_loop: asyncio.AbstractEventLoop | None = None
 
 
@@ -131,7 +142,7 @@ def coalesce(
     with _pending_lock:
         pending = _pending.setdefault(key, _Pending())
         now = time.monotonic()
-        if not pending.busy and pending.payload is None and now - pending.done_at >= interval:
+        if not pending.busy and pending.payload is None and now - pending.done_at >= pending.gap():
             pending.busy = True
         else:
             pending.payload = payload if pending.payload is None else merge(pending.payload, payload)
@@ -145,12 +156,14 @@ def coalesce(
 
 
 def _run(pending: _Pending, push: Callable, payload: Any) -> None:
+    started = time.monotonic()
     try:
         push(payload)
     finally:
         with _pending_lock:
             pending.busy = False
             pending.done_at = time.monotonic()
+            pending.took = pending.done_at - started
 
 
 def _start_drain(key: Hashable, push: Callable) -> None:
@@ -166,7 +179,7 @@ async def _drain(key: Hashable, push: Callable) -> None:
                 if pending.payload is None:
                     pending.drain_loop = None  # under the lock: a change arriving now schedules a new drain
                     return
-                wait = pending.done_at + settings.PUSH_INTERVAL - time.monotonic()
+                wait = pending.done_at + pending.gap() - time.monotonic()
                 if not pending.busy and wait <= 0:
                     payload, pending.payload = pending.payload, None
                     pending.busy = True

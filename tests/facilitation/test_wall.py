@@ -183,6 +183,32 @@ def test_a_burst_of_changes_is_pushed_first_at_once_then_merged(settings):
     assert pushed[0][0] - started < 0.3 <= pushed[1][0] - started
 
 
+def test_a_push_that_takes_longer_than_the_interval_leaves_twice_its_time_before_the_next(settings):
+    """A slow push (a big room on a busy server) must not run back to back with the next one: the gap after it
+    is twice what it took, so the requests that make the changes keep most of the server's time."""
+    settings.PUSH_INTERVAL = 0.05
+    pushed: list[tuple[float, float, set]] = []
+
+    def push(payload):
+        started = time.monotonic()
+        time.sleep(0.3)
+        pushed.append((started, time.monotonic(), payload))
+
+    def change(n):
+        broadcast.coalesce("slow", {n}, set.union, push)
+
+    async def room():
+        await sync_to_async(change)(1)
+        for n in (2, 3):
+            await sync_to_async(change)(n)
+        await asyncio.sleep(1.4)
+
+    async_to_sync(room)()
+    assert [payload for _, _, payload in pushed] == [{1}, {2, 3}]
+    first_end, second_start = pushed[0][1], pushed[1][0]
+    assert second_start - first_end >= 0.55  # 2 x 0.3 s, not the 0.05 s interval
+
+
 def test_outside_a_server_each_change_is_pushed_as_it_happens(settings):
     settings.PUSH_INTERVAL = 0.3
     pushed = []
