@@ -261,7 +261,7 @@ def _evaluate_and_reflect(session, people, t0) -> None:
             submitted_at=t0 + timedelta(minutes=170) if n % 4 else None,
         )
         PlanAnswer.objects.bulk_create(
-            PlanAnswer(plan=plan, field=f, text=f"{f.label} of {person.name}") for f in fields
+            PlanAnswer(plan=plan, field=f, text=f"{f.label} of {person.name}", version=1) for f in fields
         )
         plans.append(plan)
         for domain in domains:

@@ -99,7 +99,8 @@ from facilitation.models import ActionPlan, PlanAnswer, Participant
 planner = Participant.objects.filter(session=session).order_by("pk")[1]
 plan = ActionPlan.objects.create(participant=planner, session=session, status="submitted")
 for field in lesson.action_plan_fields.all():
-    PlanAnswer.objects.create(plan=plan, field=field, text=f"{field.label}: a realistic paragraph of text. " * 4)
+    PlanAnswer.objects.create(plan=plan, field=field, text=f"{field.label}: a realistic paragraph of text. " * 4,
+                              version=1)
 client = Client()
 client.force_login(user)
 print(json.dumps({"code": session.code, "learners": keys,
