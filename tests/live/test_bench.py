@@ -7,6 +7,9 @@ import pytest
 from django.core.management import call_command
 
 KEYS = {
+    "cpus",
+    "load_before",
+    "load_after",
     "learners",
     "broadcasts",
     "fanout_p50_ms",

@@ -303,6 +303,8 @@ class Command(BaseCommand):
         from websockets.asyncio.client import connect
 
         n = options["learners"]
+        # Other work on the machine slows every figure: the load before and after is part of the result.
+        load_before = os.getloadavg()[0]
         self._manage(env, "migrate", "--noinput")
         output = self._manage({**env, "BENCH_LEARNERS": str(n)}, "shell", "-c", SETUP)
         setup = json.loads(output.strip().splitlines()[-1])
@@ -406,6 +408,9 @@ class Command(BaseCommand):
         renders = renders1 - renders0
         sends = sends1 - sends0
         result = {
+            "cpus": os.cpu_count(),
+            "load_before": round(load_before, 2),
+            "load_after": round(os.getloadavg()[0], 2),
             "learners": n,
             "processes": options["processes"],
             "channel_layer": "redis" if options["redis"] else "in-memory",
@@ -514,7 +519,8 @@ class Command(BaseCommand):
         w = self.stdout.write
         w(
             f"Phasewise live benchmark: {r['learners']} learners, {r['processes']} daphne process(es), "
-            f"{r['channel_layer']} channel layer"
+            f"{r['channel_layer']} channel layer; {r['cpus']} CPUs, load average {r['load_before']} before the run, "
+            f"{r['load_after']} after"
         )
         w(
             f"  fan-out of a wall note (POST -> last learner): p50 {r['fanout_p50_ms']} ms, "
