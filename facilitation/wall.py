@@ -31,6 +31,7 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass, field
 from functools import partial
+from types import SimpleNamespace
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count
@@ -272,7 +273,11 @@ def push_new_notes(session_id: int, note_ids: list[int]) -> None:
     loose = shown.filter(cluster=None).aggregate(notes=Count("id", distinct=True), votes=Count("votes"))
     context = {
         "session": session,
-        "wall": {"clusters": list(Cluster.objects.filter(session=session)), "session": session},
+        # What the note regions read of the board: its clusters (the move menu) and whether voting is open
+        # (learners get a Vote button on a new note then, as on the whole board).
+        "wall": SimpleNamespace(
+            clusters=list(Cluster.objects.filter(session=session)), session=session, state=state
+        ),
         "note_count": shown.count(),
         "loose": loose,
     }

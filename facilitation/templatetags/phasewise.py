@@ -1,6 +1,7 @@
 from html import escape
 
 from django import template
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from facilitation.models import Role
@@ -52,6 +53,91 @@ def completion_rows(progress, total_items):
         return state, escape(p.participant.display_name), p.answered, p.total, p.percent
 
     return _rows(COMPLETION_ROW, (row(p) for p in progress))
+
+
+# --- Wall notes -----------------------------------------------------------------------------------------------
+# A wall of 300 notes is the longest list on any screen, on the dashboard and on every learner page (each one
+# renders it again when its socket reconnects). Each note is written here once, for every region that shows it.
+
+_SENTINEL = 987654321
+
+
+def _note_url(context, name: str, code: str, note_id: int, *rest) -> str:
+    """reverse() for a note's URL, without its cost for each of hundreds of notes: the URL is reversed once per
+    render with a sentinel id, and the note's id is put in its place."""
+    cache = context.render_context.setdefault("phasewise_note_urls", {})
+    key = (name, code, rest)
+    parts = cache.get(key)
+    if parts is None:
+        sample = reverse(name, args=[code, _SENTINEL, *rest])
+        parts = cache[key] = sample.partition(str(_SENTINEL))[::2]
+    return f"{parts[0]}{int(note_id)}{parts[1]}"
+
+
+def _votes(n: int) -> str:
+    return f"{n} vote{'' if n == 1 else 's'}"
+
+
+def _cluster_options(context, clusters, selected) -> str:
+    cache = context.render_context.setdefault("phasewise_cluster_options", {})
+    key = (id(clusters), selected)
+    if key not in cache:
+        options = ['<option value="">Not clustered</option>']
+        for cluster in clusters:
+            chosen = "selected" if cluster.pk == selected else ""
+            options.append(f'<option value="{cluster.pk}" {chosen}>{escape(cluster.name)}</option>')
+        cache[key] = "".join(options)
+    return cache[key]
+
+
+@register.simple_tag(takes_context=True)
+def staff_note(context, note, wall, code):
+    """A note on the facilitators' board, with its tools (move to a cluster, hide or restore)."""
+    colour, text, author = escape(note.colour), escape(note.text), escape(note.author)
+    if note.hidden:
+        restore = _note_url(context, "facilitation:wall_note", code, note.id, "restore")
+        drag = ""
+        tools = f'<button class="small" hx-post="{restore}" hx-swap="none">Restore</button>'
+    else:
+        move = _note_url(context, "facilitation:wall_note", code, note.id, "move")
+        hide = _note_url(context, "facilitation:wall_note", code, note.id, "hide")
+        drag = f' draggable="true" data-move-url="{move}"'
+        tools = (
+            f'<form class="note-move" hx-post="{move}" hx-swap="none">'
+            f'<select name="cluster" aria-label="Move note to cluster">'
+            f"{_cluster_options(context, wall.clusters, note.cluster_id)}</select>"
+            f'<button class="small">Move</button></form>'
+            f'<button class="small danger" hx-post="{hide}" hx-swap="none">Hide'
+            f'<span class="sr-only"> this note</span></button>'
+        )
+    return mark_safe(
+        f'<li class="note note-{colour}"{drag} data-note-id="{int(note.id)}"><p class="note-text">{text}</p>'
+        f'<div class="note-meta"><span class="note-author">{author}</span><span class="note-votes">'
+        f'<span class="vote-count">{_votes(note.votes)}</span></span></div>'
+        f'<div class="note-tools">{tools}</div></li>'
+    )
+
+
+@register.simple_tag(takes_context=True)
+def public_note(context, note, wall, voter=False):
+    """A note as learners and the projector see it; learners get a Vote button while voting is open."""
+    author = f'<span class="note-author">{escape(note.author)}</span>' if note.author else ""
+    has_votes = " has-votes" if note.votes else ""
+    button = ""
+    if voter and wall.state.voting_open:
+        vote = _note_url(context, "facilitation:wall_vote", wall.session.code, note.id)
+        button = (
+            f'<button type="button" class="vote-button" name="action" value="add" aria-pressed="false" '
+            f'data-vote-button data-note-id="{int(note.id)}" hx-post="{vote}" hx-target="#wall-my-votes" '
+            f'hx-swap="outerHTML" hx-disabled-elt="this"><span class="vote-label">Vote</span>'
+            f'<span class="sr-only"> for this note</span></button>'
+        )
+    return mark_safe(
+        f'<li class="note note-{escape(note.colour)}" data-note-id="{int(note.id)}">'
+        f'<p class="note-text">{escape(note.text)}</p><div class="note-meta">{author}'
+        f'<span class="note-votes{has_votes}"><span aria-hidden="true">●</span> '
+        f'<span class="vote-count">{_votes(note.votes)}</span></span>{button}</div></li>'
+    )
 
 
 @register.filter

@@ -157,6 +157,23 @@ def test_the_additions_land_in_lists_the_whole_boards_have(session, ada, staff, 
         assert ("wall-board-loose-count" in targets) == clusters
 
 
+def test_a_note_posted_while_voting_is_open_reaches_learners_with_its_vote_button(
+    session, ada, pushes, django_capture_on_commit_callbacks
+):
+    client, _ = ada
+    wall.open_voting(session, 3)
+    pushes.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_note(client, session, "Late idea").status_code == 201
+    note = Note.objects.get(text="Late idea")
+    learner_html = dict(pushes)[session.group_all]
+    assert f'data-vote-button data-note-id="{note.pk}"' in learner_html
+    assert reverse("facilitation:wall_vote", args=[session.code, note.pk]) in learner_html
+    # The projector shows the note, but nobody votes from the projector.
+    assert "Late idea" in dict(pushes)[session.group_projector]
+    assert "data-vote-button" not in dict(pushes)[session.group_projector]
+
+
 def test_a_burst_of_changes_is_pushed_first_at_once_then_merged(settings):
     """Under a server's event loop the first change goes out at once, the changes of the next moments in one
     push at the end of PUSH_INTERVAL, merged; each push runs alone, in order."""
