@@ -27,6 +27,7 @@ KEYS = {
     "server_rss_mb",
     "rss_kb_per_connection",
     "dashboard_p50_ms",
+    "dashboard_full_wall_p50_ms",
     "plan_pdf_warm_ms",
 }
 
