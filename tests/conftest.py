@@ -43,6 +43,28 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Django's default hasher (PBKDF2, a million rounds) costs about a second per password on this 2-core
+    machine, and nearly every test makes a user (`make_user`) or signs one in: the suite spent minutes hashing.
+    Tests hash with MD5 instead, as Django's testing docs advise; PBKDF2 stays listed, so a hash made the
+    production way (a subprocess server, `manage.py shell`) still verifies. Production settings are unchanged.
+
+    Session-scoped and autouse, so it is in force before `daphne_server` forks: the forked server verifies the
+    passwords that the tests' users were given."""
+    from django.test.utils import override_settings
+
+    fast = override_settings(
+        PASSWORD_HASHERS=[
+            "django.contrib.auth.hashers.MD5PasswordHasher",
+            "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        ]
+    )
+    fast.enable()
+    yield
+    fast.disable()
+
+
 def require_service(host: str, port: int, what: str) -> None:
     """Skip (or, with REQUIRE_SERVICES=1, fail) a test whose service does not answer."""
     if _port_open(host, port):
@@ -75,12 +97,15 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture
 def screenshot(request):
-    """Save a full-page screenshot under artifacts/ for a person to look at."""
+    """Save a full-page screenshot under artifacts/ for a person to look at.
+
+    One pixel per CSS pixel (`scale="css"`): a phone emulated at device scale 2 would otherwise give four times
+    the pixels to capture and encode, and a long page took seconds; the layout shown is the same."""
     ARTIFACTS.mkdir(exist_ok=True)
 
     def take(page, name: str) -> Path:
         path = ARTIFACTS / f"{request.node.name}-{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=True, scale="css")
         return path
 
     return take
