@@ -1,0 +1,185 @@
+"""The browser side of a flaky workshop network, in real browsers against the shared daphne server: a group
+field whose save did not get through is kept, said to be unsaved and sent again; a control clicked while the
+server cannot be reached says so; the live socket is replaced when the browser comes back online; and a
+group's presented strategy is on the projector's screen without scrolling.
+
+Requests are made to fail with Playwright's routing (`page.route`, `page.route_web_socket`), so each failure
+hits exactly the request it is meant for. A server that really goes down is in test_durability.py."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+from playwright.sync_api import Page, expect
+
+from facilitation import control, groups
+from facilitation.models import GroupField, LiveSession
+from tests.conftest import ARTIFACTS
+from tests.factories import make_lesson, make_session, make_user
+
+pytestmark = pytest.mark.browser
+
+PUSH = 6000  # ms: a push (or a save) must arrive well within this
+RETRY = 12_000  # ms: a save that failed is sent again within a few seconds, without a keystroke
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+PROJECTOR = {"viewport": {"width": 1600, "height": 900}}
+EXPLORE, ELABORATE = 1, 3  # phases of the factories' five-phase lesson
+NOT_REACHED = "Could not reach the server"
+
+
+def in_thread(function, *args, **kwargs):
+    """Code that pushes over Channels (the clock, groups) cannot run on Playwright's thread: run it on
+    another one. Its pushes go nowhere (the server process has its own channel layer); pages load after it."""
+
+    def run():
+        try:
+            return function(*args, **kwargs)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
+
+
+def _session_at(phase: int) -> tuple[str, object]:
+    user = make_user()
+    session = control.start(make_session(lesson=make_lesson(), owner=user))
+    if phase:
+        control.go_to(LiveSession.objects.get(pk=session.pk), phase)
+    return session.code, user
+
+
+def _form_groups(code: str, count: int) -> None:
+    session = LiveSession.objects.get(code=code)
+    groups.create_grouping(session, strategy="mixed", count=count, seed=7)
+
+
+def sign_in(person, live, user, **options) -> Page:
+    page = person(**({"viewport": {"width": 1400, "height": 1000}} | options))
+    page.goto(f"{live.url}/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", user.raw_password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{live.url}/facilitate/")
+    return page
+
+
+def join(page: Page, live, code: str, name: str, experience: str = "novice") -> Page:
+    page.goto(f"{live.url}/join/{code}/")
+    page.fill("#id_name", name)
+    page.check(f"input[name=experience][value={experience}]")
+    page.select_option("#id_role", "data")
+    page.check("#id_acknowledge")
+    page.get_by_role("button", name="Join the session").click()
+    expect(page).to_have_url(f"{live.url}/s/{code}/")
+    return page
+
+
+def shot(page_or_locator, name: str) -> str:
+    """A screenshot of what is on screen (not the whole page), under artifacts/, for a person to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"test_client_resilience-{name}.png"
+    page_or_locator.screenshot(path=str(path))
+    return str(path)
+
+
+def leaving_is_questioned(page: Page) -> bool:
+    """Whether the page asks before it is left (its beforeunload handlers cancel the event)."""
+    return page.evaluate(
+        """() => { const e = new Event("beforeunload", {cancelable: true});
+                   window.dispatchEvent(e); return e.defaultPrevented; }"""
+    )
+
+
+# --- 1. Group fields: kept, marked unsaved, retried ------------------------------------------------------------
+
+
+def test_a_group_field_whose_save_failed_says_so_keeps_the_text_and_is_sent_again(live, person):
+    code, _ = in_thread(_session_at, EXPLORE)
+    ada = join(person(**PHONE), live, code, "Ada")
+    in_thread(_form_groups, code, 1)
+    ada.reload()
+    form = ada.locator("form[data-gfield][id$='-evidence']")
+    box, status = form.locator("textarea"), form.locator(".gfield-status")
+    expect(box).to_be_visible()
+    box.fill("The renamed column filled the forecast with zeros.")
+    expect(status).to_have_text("Saved", timeout=PUSH)
+
+    # Saves now fail: first the server answers 503 (restarting behind a proxy), then nothing gets through.
+    failing = {"how": "503"}
+    attempts = []
+
+    def fail(route):
+        attempts.append(failing["how"])
+        if failing["how"] == "503":
+            route.fulfill(status=503, body="Service unavailable")
+        elif failing["how"] == "down":
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    ada.route("**/group/fields/evidence/", fail)
+    box.fill("The renamed column filled the forecast with zeros; nobody owned the handoff.")
+    expect(status).to_contain_text("Not saved", timeout=PUSH)
+    expect(status).to_contain_text("the server had a problem")
+    expect(status).to_have_class("gfield-status error")
+    expect(status).to_have_attribute("role", "status")  # said by screen readers (aria-live polite)
+
+    failing["how"] = "down"
+    typed = "The renamed column filled the forecast with zeros; nobody owned the handoff between teams."
+    box.fill(typed)
+    expect(status).to_contain_text("check your connection", timeout=PUSH)
+    expect(box).to_have_value(typed)
+    assert leaving_is_questioned(ada)
+    ada.evaluate("document.querySelector(\"form[data-gfield][id$='-evidence']\").scrollIntoView()")
+    shot(form, "group-field-not-saved")
+
+    # Retried by itself every few seconds while it fails, without another keystroke.
+    tried = len(attempts)
+    ada.wait_for_timeout(6000)
+    assert len(attempts) > tried, "the unsaved field is not sent again"
+    assert GroupField.objects.get(key="evidence").value != typed
+
+    # The connection is back: the browser says so and the field is saved, as typed.
+    failing["how"] = "through"
+    ada.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(status).to_have_text("Saved", timeout=RETRY)
+    row = GroupField.objects.get(key="evidence")
+    assert (row.value, row.version) == (typed, 2)
+    expect(box).to_have_value(typed)
+    assert not leaving_is_questioned(ada)
+    shot(form, "group-field-saved-after-retry")
+
+
+def test_a_group_field_retried_after_a_mate_saved_it_shows_both_texts(live, person):
+    """A retry is sent with the version the field last saw: what a group mate saved meanwhile is not
+    overwritten, the two texts are shown side by side (the conflict choice stays as it was)."""
+    code, _ = in_thread(_session_at, EXPLORE)
+    ada = join(person(**PHONE), live, code, "Ada")
+    cy = join(person(**PHONE), live, code, "Cy", "experienced")
+    in_thread(_form_groups, code, 1)
+    for page in (ada, cy):
+        page.reload()
+    mine = ada.locator("form[data-gfield][id$='-impact']")
+    theirs = cy.locator("form[data-gfield][id$='-impact']")
+
+    ada.route("**/group/fields/impact/", lambda route: route.abort("internetdisconnected"))
+    mine.locator("textarea").fill("Ada: stock-outs in two regions.")
+    expect(mine.locator(".gfield-status")).to_contain_text("Not saved", timeout=PUSH)
+    theirs.locator("textarea").fill("Cy: a month of wrong forecasts.")
+    expect(theirs.locator(".gfield-status")).to_have_text("Saved", timeout=PUSH)
+
+    ada.unroute("**/group/fields/impact/")
+    conflict = mine.locator(".gfield-status.conflict")
+    expect(conflict).to_be_visible(timeout=RETRY)
+    expect(conflict.locator(".conflict-theirs")).to_have_text("Cy: a month of wrong forecasts.")
+    expect(conflict.locator(".conflict-mine")).to_have_text("Ada: stock-outs in two regions.")
+    assert GroupField.objects.get(key="impact").value == "Cy: a month of wrong forecasts."
+    conflict.get_by_role("button", name="Keep mine").click()
+    expect(mine.locator(".gfield-status")).to_have_text("Saved", timeout=PUSH)
+    assert GroupField.objects.get(key="impact").value == "Ada: stock-outs in two regions."
