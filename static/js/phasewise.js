@@ -184,6 +184,62 @@
     }
   });
 
+  // A request the person made that failed (no network, the server down or restarting, a server error) must
+  // not look like a click that did nothing. Tools that say it where the person acted (the wall's note form,
+  // worksheet items, plan fields, group fields) mark the event (detail.phasewiseReported); every other failure
+  // is said in the page's #net-status bar (base.html), whose text is a lasting assertive live region. Background
+  // refetches (resyncs, polls) are left to the connection indicator. The message goes when a later request
+  // of the person's gets through, when dismissed, or after a while.
+  var NET_OFFLINE = "Could not reach the server — check the connection; nothing was changed. Try again.";
+  var NET_TIMEOUT = "The server did not answer in time — check the connection, then try again.";
+  var NET_SERVER = "The server had a problem, so that did not go through — nothing was changed. Try again in a moment.";
+  var netTimer = null;
+  function personMade(detail) {
+    var config = detail.requestConfig || {};
+    var event = config.triggeringEvent;
+    return (config.verb && config.verb.toLowerCase() !== "get") || !!(event && event.isTrusted);
+  }
+  function setNetStatus(message) {
+    var bar = document.getElementById("net-status");
+    if (!bar) return;
+    var text = bar.querySelector("[data-net-status-text]");
+    var dismiss = bar.querySelector("[data-net-dismiss]");
+    clearTimeout(netTimer);
+    // Emptied first, so that the same message said again (a second click that fails) is announced again.
+    text.textContent = "";
+    bar.classList.toggle("shown", !!message);
+    if (dismiss) dismiss.hidden = !message;
+    if (!message) return;
+    setTimeout(function () { text.textContent = message; }, 50);
+    netTimer = setTimeout(function () { setNetStatus(""); }, 20000);
+  }
+  function failedRequest(message) {
+    return function (event) {
+      var detail = event.detail;
+      if (!personMade(detail)) return;
+      // After every other listener of this event, so that a tool's own message has been marked.
+      setTimeout(function () { if (!detail.phasewiseReported) setNetStatus(message); }, 0);
+    };
+  }
+  document.addEventListener("htmx:sendError", failedRequest(NET_OFFLINE));
+  document.addEventListener("htmx:timeout", failedRequest(NET_TIMEOUT));
+  document.addEventListener("htmx:responseError", function (event) {
+    if (event.detail.xhr.status >= 500) failedRequest(NET_SERVER)(event);
+  });
+  // Watched on the request itself: a push often replaces the control before its answer arrives, and htmx's
+  // events on a detached control do not reach the document.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var xhr = event.detail.xhr;
+    if (!xhr || !personMade(event.detail)) return;
+    xhr.addEventListener("load", function () {
+      var bar = document.getElementById("net-status");
+      if (bar && bar.classList.contains("shown") && xhr.status < 400) setNetStatus("");
+    });
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-net-dismiss]")) setNetStatus("");
+  });
+
   // Confirm prompts and confirm prompts without inline script (CSP).
   document.addEventListener("click", function (event) {
     var target = event.target.closest("[data-confirm]");

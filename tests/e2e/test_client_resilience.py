@@ -9,13 +9,14 @@ hits exactly the request it is meant for. A server that really goes down is in t
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.db import connection
 from playwright.sync_api import Page, expect
 
 from facilitation import control, groups
-from facilitation.models import GroupField, LiveSession
+from facilitation.models import GroupField, LiveSession, Note, WallState
 from tests.conftest import ARTIFACTS
-from tests.factories import make_lesson, make_session, make_user
+from tests.factories import make_lesson, make_participant, make_session, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -88,6 +89,26 @@ def shot(page_or_locator, name: str) -> str:
     return str(path)
 
 
+def net_message(page: Page):
+    """The page-wide message about a request that failed (base.html's #net-status): its text is in a region
+    that was on the page all along and is assertive, so screen readers say it at once."""
+    message = page.locator("#net-status [data-net-status-text]")
+    expect(message).to_have_attribute("aria-live", "assertive")
+    return message
+
+
+def on_screen(locator, height: int) -> bool:
+    """Whether the element is wholly inside the window's height as the page is scrolled now."""
+    box = locator.bounding_box()
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
+
+
+def axe_violations(page: Page) -> list:
+    tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+    found = Axe().run(page, options={"runOnly": {"type": "tag", "values": tags}}).response["violations"]
+    return [(v["id"], [n["target"] for n in v["nodes"][:3]]) for v in found]
+
+
 def leaving_is_questioned(page: Page) -> bool:
     """Whether the page asks before it is left (its beforeunload handlers cancel the event)."""
     return page.evaluate(
@@ -136,6 +157,8 @@ def test_a_group_field_whose_save_failed_says_so_keeps_the_text_and_is_sent_agai
     expect(status).to_contain_text("check your connection", timeout=PUSH)
     expect(box).to_have_value(typed)
     assert leaving_is_questioned(ada)
+    # The field says it itself: no second, page-wide message about the same failure.
+    expect(net_message(ada)).to_have_text("")
     ada.evaluate("document.querySelector(\"form[data-gfield][id$='-evidence']\").scrollIntoView()")
     shot(form, "group-field-not-saved")
 
@@ -183,3 +206,89 @@ def test_a_group_field_retried_after_a_mate_saved_it_shows_both_texts(live, pers
     conflict.get_by_role("button", name="Keep mine").click()
     expect(mine.locator(".gfield-status")).to_have_text("Saved", timeout=PUSH)
     assert GroupField.objects.get(key="impact").value == "Ada: stock-outs in two regions."
+
+
+# --- 2. Any other request that fails: a message for the person ----------------------------------------------
+
+
+def test_a_control_clicked_while_the_server_cannot_be_reached_says_so(live, person):
+    code, user = in_thread(_session_at, 0)
+    dashboard = sign_in(person, live, user)
+    dashboard.goto(f"{live.url}/facilitate/{code}/")
+    expect(dashboard.locator("#clock-toggle")).to_have_text("Pause")
+    message, bar = net_message(dashboard), dashboard.locator("#net-status")
+    expect(message).to_have_text("")
+    expect(bar).not_to_be_visible()
+
+    dashboard.route("**/control/pause/", lambda route: route.abort("internetdisconnected"))
+    dashboard.get_by_role("button", name="Pause").click()
+    expect(message).to_contain_text(NOT_REACHED)
+    expect(message).to_be_visible()
+    expect(message).to_contain_text("nothing was changed")
+    expect(dashboard.locator("#clock-toggle")).to_have_text("Pause")  # and indeed it was not
+    assert dashboard.evaluate("document.activeElement.id") == "clock-toggle"  # focus stays where it was
+    assert on_screen(message, 1000), "the message is off screen"
+    assert axe_violations(dashboard) == []
+    shot(dashboard, "dashboard-not-reached")
+
+    # A server error says so too.
+    dashboard.route("**/control/extend/", lambda route: route.fulfill(status=500, body="Server Error"))
+    dashboard.get_by_role("button", name="+1 min").click()
+    expect(message).to_contain_text("The server had a problem")
+    assert axe_violations(dashboard) == []
+
+    # The next click that gets through clears it.
+    dashboard.unroute("**/control/pause/")
+    dashboard.get_by_role("button", name="Pause").click()
+    expect(dashboard.locator("#clock-toggle")).to_have_text("Resume", timeout=PUSH)
+    expect(message).to_have_text("")
+    expect(bar).not_to_be_visible()
+
+    # Dismissed by hand, too.
+    dashboard.route("**/control/resume/", lambda route: route.abort("internetdisconnected"))
+    dashboard.get_by_role("button", name="Resume").click()
+    expect(message).to_contain_text(NOT_REACHED)
+    dashboard.get_by_role("button", name="Dismiss").click()
+    expect(message).to_have_text("")
+    expect(bar).not_to_be_visible()
+
+
+def _voting_on_a_note(code: str) -> None:
+    session = LiveSession.objects.get(code=code)
+    WallState.objects.create(session=session, voting_open=True)
+    grace = make_participant(session=session, name="Grace", experience="experienced")
+    Note.objects.create(session=session, participant=grace, text="Nobody owns the data contract")
+
+
+def test_a_learner_is_told_once_when_the_wall_cannot_be_reached_and_every_screen_can_say_it(live, person):
+    code, user = in_thread(_session_at, 0)
+    in_thread(_voting_on_a_note, code)
+    dashboard = sign_in(person, live, user)
+    projector = person(storage_state=dashboard.context.storage_state(), **PROJECTOR)
+    for page, url in [(dashboard, f"/facilitate/{code}/"), (projector, f"/facilitate/{code}/projector/")]:
+        page.goto(f"{live.url}{url}")
+        expect(page.locator("#net-status")).to_have_count(1)
+    ada = join(person(**PHONE), live, code, "Ada")
+    message = net_message(ada)
+    expect(ada.locator("#learner-wall .note")).to_have_count(1)
+
+    ada.route("**/wall/notes/**", lambda route: route.abort("internetdisconnected"))
+    # A note that does not get through: the wall's form says so itself, and only it.
+    ada.fill("#wall-note-text", "Our GPU bill arrives as one line")
+    ada.get_by_role("button", name="Post note").click()
+    expect(ada.locator("#wall-compose-status")).to_contain_text("Not posted", timeout=PUSH)
+    ada.wait_for_timeout(300)
+    expect(message).to_have_text("")
+    # A vote that does not get through has no message of its own: the page-wide one says it.
+    ada.locator("#learner-wall [data-vote-button]").click()
+    expect(message).to_contain_text(NOT_REACHED)
+    expect(message).to_be_visible()
+    assert on_screen(message, PHONE["viewport"]["height"])
+    assert axe_violations(ada) == []
+    shot(ada, "learner-vote-not-reached-390")
+
+    ada.unroute("**/wall/notes/**")
+    vote = ada.locator("#learner-wall [data-vote-button]")
+    vote.click()
+    expect(vote).to_have_attribute("aria-pressed", "true", timeout=PUSH)
+    expect(message).to_have_text("")
