@@ -61,6 +61,47 @@
   });
   document.addEventListener("htmx:wsClose", function () { document.body.classList.add("ws-offline"); });
 
+  // After a network change (another Wi-Fi, a phone waking up) the old socket can look open while nothing
+  // reaches it any more, until TCP gives up minutes later; and a socket that did close may be waiting out the
+  // ws extension's backoff (up to a minute). So when the browser says it is online again, or the page is shown
+  // again after a while in the background, open a new socket now; its htmx:wsOpen resyncs the page.
+  // The extension keeps its socket wrapper in htmx's internal data on the [ws-connect] element.
+  function socketWrappers() {
+    return Array.prototype.map.call(document.querySelectorAll("[ws-connect]"), function (el) {
+      var data = el["htmx-internal-data"];
+      return data && data.webSocket;
+    }).filter(function (wrapper) { return wrapper && wrapper.socket && typeof wrapper.init === "function"; });
+  }
+  function reconnect() {
+    socketWrappers().forEach(function (wrapper) {
+      var old = wrapper.socket;
+      if (old.readyState === WebSocket.CONNECTING) return; // a new socket is on its way already
+      if (!wrapper.phasewiseInit) {
+        // A reconnect timer the extension set before this (after a close) would replace the new socket
+        // again when it fires: it only ever needs to act on a closed one.
+        wrapper.phasewiseInit = wrapper.init;
+        wrapper.init = function () {
+          if (this.socket && this.socket.readyState !== WebSocket.CLOSED) return;
+          this.phasewiseInit();
+        };
+      }
+      if (old.readyState !== WebSocket.CLOSED) {
+        // Its close (now, or whenever the dead connection gives up) must not schedule another reconnect.
+        old.onopen = old.onclose = old.onerror = null;
+        old.close(1000, "reconnecting");
+      }
+      wrapper.retryCount = 0;
+      wrapper.phasewiseInit();
+    });
+  }
+  window.addEventListener("online", reconnect);
+  var hiddenSince = null;
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") { hiddenSince = Date.now(); return; }
+    if (hiddenSince !== null && Date.now() - hiddenSince > 30000) reconnect();
+    hiddenSince = null;
+  });
+
   // A resync answer describes the moment its request was sent. If a push arrived meanwhile, the answer may be
   // older than what the push just showed: drop it and ask again.
   var lastPush = 0;

@@ -81,6 +81,10 @@ def join(page: Page, live, code: str, name: str, experience: str = "novice") -> 
     return page
 
 
+def phase_of(page: Page):
+    return page.locator("#learner-phase h1")
+
+
 def shot(page_or_locator, name: str) -> str:
     """A screenshot of what is on screen (not the whole page), under artifacts/, for a person to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -292,3 +296,66 @@ def test_a_learner_is_told_once_when_the_wall_cannot_be_reached_and_every_screen
     vote.click()
     expect(vote).to_have_attribute("aria-pressed", "true", timeout=PUSH)
     expect(message).to_have_text("")
+
+
+# --- 3. Back online: a new socket ------------------------------------------------------------------------------
+
+
+class HalfDeadSockets:
+    """The learner page's websockets, routed through the test, each of which can be made half-dead: still
+    open in the browser, but nothing gets through any more (as after a Wi-Fi change, until TCP times out)."""
+
+    def __init__(self, page: Page):
+        self.sockets = []
+        page.route_web_socket("**/ws/s/**", self._route)
+
+    def _route(self, ws) -> None:
+        entry = {"dead": False, "closed_by_page": False}
+        server = ws.connect_to_server()
+        server.on_message(lambda message: entry["dead"] or ws.send(message))
+        ws.on_message(lambda message: entry["dead"] or server.send(message))
+
+        def closed(code, reason) -> None:
+            entry["closed_by_page"] = True
+            server.close(code=code, reason=reason or "")
+
+        ws.on_close(closed)
+        self.sockets.append(entry)
+
+    def kill_all(self) -> None:
+        for entry in self.sockets:
+            entry["dead"] = True
+
+
+def test_coming_back_online_replaces_a_half_dead_socket(live, person):
+    code, user = in_thread(_session_at, 0)
+    dashboard = sign_in(person, live, user)
+    dashboard.goto(f"{live.url}/facilitate/{code}/")
+    ada = person(**PHONE)
+    sockets = HalfDeadSockets(ada)
+    opened = []
+    ada.on("websocket", lambda ws: opened.append(ws.url))
+    join(ada, live, code, "Ada")
+    expect(phase_of(ada)).to_have_text("Engage")
+    ada.wait_for_function("() => !document.body.classList.contains('ws-offline')")
+    assert len(sockets.sockets) == 1
+
+    # The socket goes half-dead: the facilitator moves on and nothing reaches Ada.
+    sockets.kill_all()
+    dashboard.get_by_role("button", name="Next: Explore →").click()
+    expect(dashboard.locator("#clock-title")).to_have_text("Explore")
+    ada.wait_for_timeout(1500)
+    expect(phase_of(ada)).to_have_text("Engage")
+
+    # The browser says it is online again (a Wi-Fi change): the page opens a new socket at once, catches up,
+    # and closes the old one.
+    ada.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(phase_of(ada)).to_have_text("Explore", timeout=PUSH)
+    assert len(sockets.sockets) == 2 and len(opened) == 2
+    assert sockets.sockets[0]["closed_by_page"]
+
+    # And pushes arrive on the new socket.
+    dashboard.get_by_role("button", name="Next: Explain →").click()
+    expect(phase_of(ada)).to_have_text("Explain", timeout=PUSH)
+    expect(ada.locator("body")).not_to_have_class("ws-offline")
+    assert len(sockets.sockets) == 2
