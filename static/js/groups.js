@@ -210,6 +210,25 @@
     if (form && event.detail.successful) delete form.dataset.touched;
   });
 
+  // --- Projector ------------------------------------------------------------------------------------------
+  // A group's strategy arriving on the projector: bring its heading on screen if it is not (the page may have
+  // been scrolled, or other panels stand above it). Only when another group starts presenting: a late edit to
+  // the same strategy re-renders it, and must not pull back a page someone scrolled to read the rest.
+  var presented = null;
+  function showPresented() {
+    var stage = document.querySelector("#groups-projector[data-presenting]");
+    var now = stage ? stage.dataset.presenting : null;
+    if (now === presented) return;
+    presented = now;
+    var heading = stage && stage.querySelector(".present-name");
+    if (!heading) return;
+    var box = heading.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) stage.scrollIntoView({ block: "start" });
+  }
+  ["DOMContentLoaded", "htmx:afterSettle", "htmx:oobAfterSwap"].forEach(function (name) {
+    document.addEventListener(name, showPresented);
+  });
+
   // --- Annotations -----------------------------------------------------------------------------------------
   // The scenario's text, with whitespace runs collapsed, and for each of its characters the text node and
   // offset it came from: quotes are matched in it, so line breaks between paragraphs do not matter.

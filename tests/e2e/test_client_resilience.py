@@ -60,6 +60,26 @@ def _form_groups(code: str, count: int) -> None:
     groups.create_grouping(session, strategy="mixed", count=count, seed=7)
 
 
+def _strategies_written(code: str) -> None:
+    """Four learners in two groups, each group's strategy written (long enough to fill a projector)."""
+    session = LiveSession.objects.get(code=code)
+    for name, level in [("Ada", "novice"), ("Bo", "novice"), ("Cy", "experienced"), ("Di", "experienced")]:
+        make_participant(session=session, name=name, experience=level)
+    grouping = groups.create_grouping(session, strategy="mixed", count=2, seed=7)
+    texts = {
+        "strategy": "Give each AI use case one owner with a shared data, ML and finance backlog, reviewed "
+        "every two weeks with the cost of each model next to its accuracy.",
+        "first_steps": "1. Name owners for the top three models.\n2. Write data contracts for their inputs.\n"
+        "3. Tag every training run with its team and use case.",
+        "owners": "data,ml,finance",
+        "risks": "Owners without budget authority become figureheads: give them the budget line.",
+        "measures": "Incidents caught before release; cost per forecast visible every month.",
+    }
+    for group in grouping.groups.all():
+        for key, value in texts.items():
+            GroupField.objects.create(group=group, key=key, value=value, version=1)
+
+
 def sign_in(person, live, user, **options) -> Page:
     page = person(**({"viewport": {"width": 1400, "height": 1000}} | options))
     page.goto(f"{live.url}/accounts/login/")
@@ -359,3 +379,37 @@ def test_coming_back_online_replaces_a_half_dead_socket(live, person):
     expect(phase_of(ada)).to_have_text("Explain", timeout=PUSH)
     expect(ada.locator("body")).not_to_have_class("ws-offline")
     assert len(sockets.sockets) == 2
+
+
+# --- 4. The projector: a presented strategy on screen ---------------------------------------------------------
+
+
+def test_a_presented_strategy_is_on_the_projector_screen_without_scrolling(live, person):
+    code, user = in_thread(_session_at, ELABORATE)
+    in_thread(_strategies_written, code)
+    dashboard = sign_in(person, live, user)
+    dashboard.goto(f"{live.url}/facilitate/{code}/")
+    projector = person(storage_state=dashboard.context.storage_state(), **PROJECTOR)
+    projector.goto(f"{live.url}/facilitate/{code}/projector/")
+    expect(projector.locator("#groups-projector")).to_contain_text("Find your group")
+    shot(projector, "projector-groups-1600x900")
+
+    card = dashboard.locator(".group-card").first
+    card.get_by_role("button", name="Present").click()
+    heading = projector.locator(".present-name")
+    expect(heading).to_have_text("Group 1", timeout=PUSH)
+    # The group's name and every part of its strategy are on the 1600x900 screen as it is, not below it.
+    for target in [heading, *projector.locator(".present-field dt").all()]:
+        assert on_screen(target, 900), f"{target.inner_text()!r} is outside the 1600x900 screen"
+    # The join code stays on screen for latecomers.
+    assert on_screen(projector.locator(".join-code"), 900)
+    shot(projector, "projector-presenting-1600x900")
+    assert axe_violations(projector) == []
+
+    # The next group, then back to the groups: each on screen in turn.
+    dashboard.get_by_role("button", name="Present next group →").click()
+    expect(heading).to_have_text("Group 2", timeout=PUSH)
+    assert on_screen(heading, 900)
+    dashboard.get_by_role("button", name="Stop presenting").click()
+    expect(projector.locator("#groups-projector")).to_contain_text("Find your group", timeout=PUSH)
+    expect(projector.locator(".join-code")).to_be_in_viewport()
