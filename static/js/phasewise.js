@@ -235,6 +235,7 @@
   var NET_TIMEOUT = "The server did not answer in time — check the connection, then try again.";
   var NET_SERVER = "The server had a problem, so that did not go through — nothing was changed. Try again in a moment.";
   var netTimer = null;
+  var netMessage = ""; // what the bar says, or is about to say
   function personMade(detail) {
     var config = detail.requestConfig || {};
     var event = config.triggeringEvent;
@@ -246,20 +247,30 @@
     var text = bar.querySelector("[data-net-status-text]");
     var dismiss = bar.querySelector("[data-net-dismiss]");
     clearTimeout(netTimer);
-    // Emptied first, so that the same message said again (a second click that fails) is announced again.
+    netMessage = message;
+    // Emptied (and the bar hidden) first, so that the same message said again, after a second click that
+    // failed, is announced and seen again.
     text.textContent = "";
-    bar.classList.toggle("shown", !!message);
-    if (dismiss) dismiss.hidden = !message;
+    bar.classList.remove("shown");
+    if (dismiss) dismiss.hidden = true;
     if (!message) return;
-    setTimeout(function () { text.textContent = message; }, 50);
-    netTimer = setTimeout(function () { setNetStatus(""); }, 20000);
+    netTimer = setTimeout(function () {
+      text.textContent = message;
+      bar.classList.add("shown");
+      if (dismiss) dismiss.hidden = false;
+      netTimer = setTimeout(function () { setNetStatus(""); }, 20000);
+    }, 50);
   }
   function failedRequest(message) {
     return function (event) {
       var detail = event.detail;
       if (!personMade(detail)) return;
       // After every other listener of this event, so that a tool's own message has been marked.
-      setTimeout(function () { if (!detail.phasewiseReported) setNetStatus(message); }, 0);
+      setTimeout(function () {
+        if (detail.phasewiseReported) return;
+        netFocus = document.activeElement;
+        setNetStatus(message);
+      }, 0);
     };
   }
   document.addEventListener("htmx:sendError", failedRequest(NET_OFFLINE));
@@ -273,12 +284,15 @@
     var xhr = event.detail.xhr;
     if (!xhr || !personMade(event.detail)) return;
     xhr.addEventListener("load", function () {
-      var bar = document.getElementById("net-status");
-      if (bar && bar.classList.contains("shown") && xhr.status < 400) setNetStatus("");
+      if (netMessage && xhr.status < 400) setNetStatus("");
     });
   });
+  // Dismissed from the keyboard: back to where the person was when it failed, not the top of the page.
+  var netFocus = null;
   document.addEventListener("click", function (event) {
-    if (event.target.closest && event.target.closest("[data-net-dismiss]")) setNetStatus("");
+    if (!event.target.closest || !event.target.closest("[data-net-dismiss]")) return;
+    setNetStatus("");
+    if (netFocus && netFocus.isConnected && netFocus !== document.body) netFocus.focus({ preventScroll: true });
   });
 
   // Confirm prompts and confirm prompts without inline script (CSP).

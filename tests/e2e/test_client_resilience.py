@@ -182,7 +182,9 @@ def test_a_group_field_whose_save_failed_says_so_keeps_the_text_and_is_sent_agai
     expect(box).to_have_value(typed)
     assert leaving_is_questioned(ada)
     # The field says it itself: no second, page-wide message about the same failure.
+    ada.wait_for_timeout(500)
     expect(net_message(ada)).to_have_text("")
+    expect(ada.locator("#net-status")).not_to_be_visible()
     ada.evaluate("document.querySelector(\"form[data-gfield][id$='-evidence']\").scrollIntoView()")
     shot(form, "group-field-not-saved")
 
@@ -275,6 +277,7 @@ def test_a_control_clicked_while_the_server_cannot_be_reached_says_so(live, pers
     dashboard.get_by_role("button", name="Dismiss").click()
     expect(message).to_have_text("")
     expect(bar).not_to_be_visible()
+    assert dashboard.evaluate("document.activeElement.id") == "clock-toggle"  # back where it failed
 
 
 def _voting_on_a_note(code: str) -> None:
@@ -301,8 +304,9 @@ def test_a_learner_is_told_once_when_the_wall_cannot_be_reached_and_every_screen
     ada.fill("#wall-note-text", "Our GPU bill arrives as one line")
     ada.get_by_role("button", name="Post note").click()
     expect(ada.locator("#wall-compose-status")).to_contain_text("Not posted", timeout=PUSH)
-    ada.wait_for_timeout(300)
+    ada.wait_for_timeout(500)
     expect(message).to_have_text("")
+    expect(ada.locator("#net-status")).not_to_be_visible()
     # A vote that does not get through has no message of its own: the page-wide one says it.
     ada.locator("#learner-wall [data-vote-button]").click()
     expect(message).to_contain_text(NOT_REACHED)
