@@ -223,7 +223,12 @@
     var heading = stage && stage.querySelector(".present-name");
     if (!heading) return;
     var box = heading.getBoundingClientRect();
-    if (box.top < 0 || box.bottom > window.innerHeight) stage.scrollIntoView({ block: "start" });
+    if (box.top >= 0 && box.bottom <= window.innerHeight) return;
+    // Near the top of the page (as the projector lays it out while presenting): the top, with the join strip
+    // and the clock; further down, the presentation at the top of the screen.
+    var top = stage.getBoundingClientRect().top + window.scrollY;
+    if (top < window.innerHeight / 2) window.scrollTo(0, 0);
+    else stage.scrollIntoView({ block: "start" });
   }
   ["DOMContentLoaded", "htmx:afterSettle", "htmx:oobAfterSwap"].forEach(function (name) {
     document.addEventListener(name, showPresented);

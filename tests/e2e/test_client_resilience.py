@@ -61,7 +61,8 @@ def _form_groups(code: str, count: int) -> None:
 
 
 def _strategies_written(code: str) -> None:
-    """Four learners in two groups, each group's strategy written (long enough to fill a projector)."""
+    """Four learners in two groups, each group's strategy written: enough to fill a projector, and one part
+    long enough that the page scrolls to show it all."""
     session = LiveSession.objects.get(code=code)
     for name, level in [("Ada", "novice"), ("Bo", "novice"), ("Cy", "experienced"), ("Di", "experienced")]:
         make_participant(session=session, name=name, experience=level)
@@ -73,7 +74,12 @@ def _strategies_written(code: str) -> None:
         "3. Tag every training run with its team and use case.",
         "owners": "data,ml,finance",
         "risks": "Owners without budget authority become figureheads: give them the budget line.",
-        "measures": "Incidents caught before release; cost per forecast visible every month.",
+        "measures": "Incidents caught before release, counted per quarter and per model. "
+        "Cost per forecast visible every month to the product owner and to finance, next to its accuracy. "
+        "Time from a schema change upstream to the model team knowing about it, down from weeks to a day. "
+        "Share of training runs tagged with a team and a use case, up to all of them by the end of the "
+        "quarter. Number of models without a named owner, down to none. How many times a month someone "
+        "has to ask in a chat who owns a dataset, which we would like to see fall to zero as well.",
     }
     for group in grouping.groups.all():
         for key, value in texts.items():
@@ -410,10 +416,16 @@ def test_a_presented_strategy_is_on_the_projector_screen_without_scrolling(live,
     shot(projector, "projector-presenting-1600x900")
     assert axe_violations(projector) == []
 
-    # The next group, then back to the groups: each on screen in turn.
+    # Someone scrolls down to read the end of the long part; then the next group presents: its name is brought
+    # back on screen.
+    projector.mouse.wheel(0, 3000)
+    projector.wait_for_function("() => window.scrollY > 500")
+    assert not on_screen(heading, 900)
     dashboard.get_by_role("button", name="Present next group →").click()
     expect(heading).to_have_text("Group 2", timeout=PUSH)
     assert on_screen(heading, 900)
+    assert on_screen(projector.locator(".join-code"), 900)
+    shot(projector, "projector-next-group-1600x900")
     dashboard.get_by_role("button", name="Stop presenting").click()
     expect(projector.locator("#groups-projector")).to_contain_text("Find your group", timeout=PUSH)
     expect(projector.locator(".join-code")).to_be_in_viewport()
