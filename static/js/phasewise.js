@@ -261,30 +261,35 @@
       netTimer = setTimeout(function () { setNetStatus(""); }, 20000);
     }, 50);
   }
-  function failedRequest(message) {
-    return function (event) {
-      var detail = event.detail;
-      if (!personMade(detail)) return;
-      // After every other listener of this event, so that a tool's own message has been marked.
-      setTimeout(function () {
-        if (detail.phasewiseReported) return;
-        netFocus = document.activeElement;
-        setNetStatus(message);
-      }, 0);
-    };
-  }
-  document.addEventListener("htmx:sendError", failedRequest(NET_OFFLINE));
-  document.addEventListener("htmx:timeout", failedRequest(NET_TIMEOUT));
-  document.addEventListener("htmx:responseError", function (event) {
-    if (event.detail.xhr.status >= 500) failedRequest(NET_SERVER)(event);
+  // Each request the person made is watched on the request itself, not through htmx's events on its element:
+  // a push may replace the control while the request is out (a resync after the socket reconnects, another
+  // facilitator's change), and htmx's events on a detached control do not reach the document. Its end
+  // (loadend) comes after htmx has handled it, tools' listeners included: by then a tool has marked it or not.
+  var toldByTool = new WeakMap(); // request -> the htmx event a tool may have marked
+  ["htmx:sendError", "htmx:timeout", "htmx:responseError"].forEach(function (name) {
+    document.addEventListener(name, function (event) {
+      if (event.detail.xhr) toldByTool.set(event.detail.xhr, event.detail);
+    });
   });
-  // Watched on the request itself: a push often replaces the control before its answer arrives, and htmx's
-  // events on a detached control do not reach the document.
   document.addEventListener("htmx:beforeRequest", function (event) {
     var xhr = event.detail.xhr;
     if (!xhr || !personMade(event.detail)) return;
-    xhr.addEventListener("load", function () {
-      if (netMessage && xhr.status < 400) setNetStatus("");
+    var focused = document.activeElement;
+    var failure = null;
+    xhr.addEventListener("error", function () { failure = NET_OFFLINE; });
+    xhr.addEventListener("timeout", function () { failure = NET_TIMEOUT; });
+    xhr.addEventListener("abort", function () { failure = "abort"; }); // htmx's own (hx-sync): not a failure
+    xhr.addEventListener("loadend", function () {
+      if (failure === null && xhr.status >= 500) failure = NET_SERVER;
+      if (failure === null) {
+        if (netMessage && xhr.status > 0 && xhr.status < 400) setNetStatus("");
+        return;
+      }
+      var told = toldByTool.get(xhr);
+      if (failure === "abort" || (told && told.phasewiseReported)) return;
+      var active = document.activeElement;
+      netFocus = active && active !== document.body ? active : focused;
+      setNetStatus(failure);
     });
   });
   // Dismissed from the keyboard: back to where the person was when it failed, not the top of the page.

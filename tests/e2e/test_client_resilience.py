@@ -285,6 +285,18 @@ def test_a_control_clicked_while_the_server_cannot_be_reached_says_so(live, pers
     expect(bar).not_to_be_visible()
     assert dashboard.evaluate("document.activeElement.id") == "clock-toggle"  # back where it failed
 
+    # A push that replaces the control while its request is out (here: the clock, as a resync would) does not
+    # swallow the message: htmx's events on the detached control never reach the page.
+    dashboard.evaluate(
+        """() => document.addEventListener("htmx:beforeRequest", (event) => {
+            if (event.detail.elt.id !== "clock-toggle") return;
+            setTimeout(() => { const clock = document.getElementById("clock");
+                               clock.replaceWith(clock.cloneNode(true)); }, 0);
+        }, {once: true})"""
+    )
+    dashboard.get_by_role("button", name="Resume").click()
+    expect(message).to_contain_text(NOT_REACHED)
+
 
 def _voting_on_a_note(code: str) -> None:
     session = LiveSession.objects.get(code=code)
