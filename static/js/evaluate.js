@@ -80,6 +80,7 @@
   function failed(event, message) {
     var elt = event.detail.elt;
     if (!elt.matches || !elt.matches("[data-plan-text]")) return;
+    event.detail.phasewiseReported = true; // said here, not again page-wide (phasewise.js)
     unsent.add(elt.name);
     var state = stateOf(elt);
     if (!state || state.dataset.state === "conflict") return;

@@ -37,7 +37,8 @@
     if (elt && elt.matches && elt.matches("[data-gfield]")) {
       event.detail.parameters.client = CLIENT;
       elt.dataset.sending = fieldValue(elt);
-      setStatus(elt, "Saving…", "");
+      // A field being retried keeps saying it is not saved (its status is read out on every change).
+      if (!unsaved.has(elt.id)) setStatus(elt, "Saving…", "");
     }
     if (elt && elt.matches && elt.matches("[data-annotate-form]")) elt.dataset.sent = "1";
   });
@@ -58,6 +59,53 @@
       // Typed (or ticked) more while this save was on its way: save that too, so nothing stays unsaved.
       if (isDirty(elt)) setTimeout(function () { if (isDirty(elt)) htmx.trigger(elt, "change"); }, 0);
     }
+  });
+
+  // Saves that did not get through (no network, the server down or restarting, a server error) keep the text in
+  // the box, say so, and are sent again without another keystroke: when the browser is back online, when the
+  // live socket reconnects (the server is back), and every few seconds meanwhile. A retry sends the field as it
+  // is now with the version it last saw, so what a group mate saved meanwhile comes back as a conflict with both
+  // texts, never overwritten; a save that arrived but whose answer was lost is the stored text: no conflict.
+  var OFFLINE = "Not saved — check your connection; your text is still here. Retrying…";
+  var SERVER = "Not saved — the server had a problem; your text is still here. Retrying…";
+  var unsaved = new Set(); // ids of fields whose last save got no answer
+  function fieldOf(elt) { return elt && elt.matches && elt.matches("[data-gfield]") ? elt : null; }
+  function failed(event, message) {
+    var form = fieldOf(event.detail.elt);
+    if (!form) return;
+    event.detail.phasewiseReported = true; // said here, not again page-wide (phasewise.js)
+    unsaved.add(form.id);
+    form.classList.add("gfield-unsaved");
+    setStatus(form, message, "error");
+  }
+  document.addEventListener("htmx:sendError", function (event) { failed(event, OFFLINE); });
+  document.addEventListener("htmx:timeout", function (event) { failed(event, OFFLINE); });
+  document.addEventListener("htmx:responseError", function (event) {
+    if (event.detail.xhr.status >= 500 || event.detail.xhr.status === 0) failed(event, SERVER);
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = fieldOf(event.detail.elt);
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (form && status > 0 && status < 500) {
+      unsaved.delete(form.id);
+      form.classList.remove("gfield-unsaved");
+    }
+  });
+  function retry() {
+    unsaved.forEach(function (id) {
+      var form = document.getElementById(id);
+      if (form && fieldOf(form)) htmx.trigger(form, "change");
+      else unsaved.delete(id);
+    });
+  }
+  window.addEventListener("online", retry);
+  document.addEventListener("htmx:wsOpen", retry);
+  setInterval(function () { if (unsaved.size && navigator.onLine !== false) retry(); }, 5000);
+  // Leaving the page with a save that did not get through: ask first.
+  window.addEventListener("beforeunload", function (event) {
+    if (!unsaved.size) return;
+    event.preventDefault();
+    event.returnValue = "";
   });
 
   // Refusals (bad input, conflicts, full groups) come back as 4xx with a message: show them in place.
@@ -160,6 +208,30 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("[data-keep-while-editing]");
     if (form && event.detail.successful) delete form.dataset.touched;
+  });
+
+  // --- Projector ------------------------------------------------------------------------------------------
+  // A group's strategy arriving on the projector: bring its heading on screen if it is not (the page may have
+  // been scrolled, or other panels stand above it). Only when another group starts presenting: a late edit to
+  // the same strategy re-renders it, and must not pull back a page someone scrolled to read the rest.
+  var presented = null;
+  function showPresented() {
+    var stage = document.querySelector("#groups-projector[data-presenting]");
+    var now = stage ? stage.dataset.presenting : null;
+    if (now === presented) return;
+    presented = now;
+    var heading = stage && stage.querySelector(".present-name");
+    if (!heading) return;
+    var box = heading.getBoundingClientRect();
+    if (box.top >= 0 && box.bottom <= window.innerHeight) return;
+    // Near the top of the page (as the projector lays it out while presenting): the top, with the join strip
+    // and the clock; further down, the presentation at the top of the screen.
+    var top = stage.getBoundingClientRect().top + window.scrollY;
+    if (top < window.innerHeight / 2) window.scrollTo(0, 0);
+    else stage.scrollIntoView({ block: "start" });
+  }
+  ["DOMContentLoaded", "htmx:afterSettle", "htmx:oobAfterSwap"].forEach(function (name) {
+    document.addEventListener(name, showPresented);
   });
 
   // --- Annotations -----------------------------------------------------------------------------------------

@@ -61,6 +61,47 @@
   });
   document.addEventListener("htmx:wsClose", function () { document.body.classList.add("ws-offline"); });
 
+  // After a network change (another Wi-Fi, a phone waking up) the old socket can look open while nothing
+  // reaches it any more, until TCP gives up minutes later; and a socket that did close may be waiting out the
+  // ws extension's backoff (up to a minute). So when the browser says it is online again, or the page is shown
+  // again after a while in the background, open a new socket now; its htmx:wsOpen resyncs the page.
+  // The extension keeps its socket wrapper in htmx's internal data on the [ws-connect] element.
+  function socketWrappers() {
+    return Array.prototype.map.call(document.querySelectorAll("[ws-connect]"), function (el) {
+      var data = el["htmx-internal-data"];
+      return data && data.webSocket;
+    }).filter(function (wrapper) { return wrapper && wrapper.socket && typeof wrapper.init === "function"; });
+  }
+  function reconnect() {
+    socketWrappers().forEach(function (wrapper) {
+      var old = wrapper.socket;
+      if (old.readyState === WebSocket.CONNECTING) return; // a new socket is on its way already
+      if (!wrapper.phasewiseInit) {
+        // A reconnect timer the extension set before this (after a close) would replace the new socket
+        // again when it fires: it only ever needs to act on a closed one.
+        wrapper.phasewiseInit = wrapper.init;
+        wrapper.init = function () {
+          if (this.socket && this.socket.readyState !== WebSocket.CLOSED) return;
+          this.phasewiseInit();
+        };
+      }
+      if (old.readyState !== WebSocket.CLOSED) {
+        // Its close (now, or whenever the dead connection gives up) must not schedule another reconnect.
+        old.onopen = old.onclose = old.onerror = null;
+        old.close(1000, "reconnecting");
+      }
+      wrapper.retryCount = 0;
+      wrapper.phasewiseInit();
+    });
+  }
+  window.addEventListener("online", reconnect);
+  var hiddenSince = null;
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") { hiddenSince = Date.now(); return; }
+    if (hiddenSince !== null && Date.now() - hiddenSince > 30000) reconnect();
+    hiddenSince = null;
+  });
+
   // A resync answer describes the moment its request was sent. If a push replaced one of its regions meanwhile,
   // the answer may be older than what the push just showed: drop it and ask again. A push to other regions
   // (a phase change pushes several tools at once) leaves the answer as good as it was.
@@ -197,6 +238,81 @@
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
+  });
+
+  // A request the person made that failed (no network, the server down or restarting, a server error) must
+  // not look like a click that did nothing. Tools that say it where the person acted (the wall's note form,
+  // worksheet items, plan fields, group fields) mark the event (detail.phasewiseReported); every other failure
+  // is said in the page's #net-status bar (base.html), whose text is a lasting assertive live region. Background
+  // refetches (resyncs, polls) are left to the connection indicator. The message goes when a later request
+  // of the person's gets through, when dismissed, or after a while.
+  var NET_OFFLINE = "Could not reach the server — check the connection; nothing was changed. Try again.";
+  var NET_TIMEOUT = "The server did not answer in time — check the connection, then try again.";
+  var NET_SERVER = "The server had a problem, so that did not go through — nothing was changed. Try again in a moment.";
+  var netTimer = null;
+  var netMessage = ""; // what the bar says, or is about to say
+  function personMade(detail) {
+    var config = detail.requestConfig || {};
+    var event = config.triggeringEvent;
+    return (config.verb && config.verb.toLowerCase() !== "get") || !!(event && event.isTrusted);
+  }
+  function setNetStatus(message) {
+    var bar = document.getElementById("net-status");
+    if (!bar) return;
+    var text = bar.querySelector("[data-net-status-text]");
+    var dismiss = bar.querySelector("[data-net-dismiss]");
+    clearTimeout(netTimer);
+    netMessage = message;
+    // Emptied (and the bar hidden) first, so that the same message said again, after a second click that
+    // failed, is announced and seen again.
+    text.textContent = "";
+    bar.classList.remove("shown");
+    if (dismiss) dismiss.hidden = true;
+    if (!message) return;
+    netTimer = setTimeout(function () {
+      text.textContent = message;
+      bar.classList.add("shown");
+      if (dismiss) dismiss.hidden = false;
+      netTimer = setTimeout(function () { setNetStatus(""); }, 20000);
+    }, 50);
+  }
+  // Each request the person made is watched on the request itself, not through htmx's events on its element:
+  // a push may replace the control while the request is out (a resync after the socket reconnects, another
+  // facilitator's change), and htmx's events on a detached control do not reach the document. Its end
+  // (loadend) comes after htmx has handled it, tools' listeners included: by then a tool has marked it or not.
+  var toldByTool = new WeakMap(); // request -> the htmx event a tool may have marked
+  ["htmx:sendError", "htmx:timeout", "htmx:responseError"].forEach(function (name) {
+    document.addEventListener(name, function (event) {
+      if (event.detail.xhr) toldByTool.set(event.detail.xhr, event.detail);
+    });
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var xhr = event.detail.xhr;
+    if (!xhr || !personMade(event.detail)) return;
+    var focused = document.activeElement;
+    var failure = null;
+    xhr.addEventListener("error", function () { failure = NET_OFFLINE; });
+    xhr.addEventListener("timeout", function () { failure = NET_TIMEOUT; });
+    xhr.addEventListener("abort", function () { failure = "abort"; }); // htmx's own (hx-sync): not a failure
+    xhr.addEventListener("loadend", function () {
+      if (failure === null && xhr.status >= 500) failure = NET_SERVER;
+      if (failure === null) {
+        if (netMessage && xhr.status > 0 && xhr.status < 400) setNetStatus("");
+        return;
+      }
+      var told = toldByTool.get(xhr);
+      if (failure === "abort" || (told && told.phasewiseReported)) return;
+      var active = document.activeElement;
+      netFocus = active && active !== document.body ? active : focused;
+      setNetStatus(failure);
+    });
+  });
+  // Dismissed from the keyboard: back to where the person was when it failed, not the top of the page.
+  var netFocus = null;
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest || !event.target.closest("[data-net-dismiss]")) return;
+    setNetStatus("");
+    if (netFocus && netFocus.isConnected && netFocus !== document.body) netFocus.focus({ preventScroll: true });
   });
 
   // Confirm prompts and confirm prompts without inline script (CSP).

@@ -66,6 +66,7 @@
     if (!status) return;
     status.className = "wall-status error";
     status.textContent = "Not posted: no connection. Your note is still here; post it again when you are back online.";
+    event.detail.phasewiseReported = true; // no second, page-wide message (phasewise.js)
   });
   document.addEventListener("wall-posted", function () {
     var form = document.querySelector("[data-wall-compose]");

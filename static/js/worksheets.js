@@ -49,6 +49,7 @@
   function failed(event, message) {
     var form = itemOf(event.detail.elt);
     if (!form) return;
+    event.detail.phasewiseReported = true; // said here, not again page-wide (phasewise.js)
     unsaved.add(form.id);
     form.classList.add("ws-unsaved");
     setStatus(form, "error", message);
