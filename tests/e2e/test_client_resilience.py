@@ -423,8 +423,9 @@ def test_a_presented_strategy_is_on_the_projector_screen_without_scrolling(live,
     # The group's name and every part of its strategy are on the 1600x900 screen as it is, not below it.
     for target in [heading, *projector.locator(".present-field dt").all()]:
         assert on_screen(target, 900), f"{target.inner_text()!r} is outside the 1600x900 screen"
-    # The join code stays on screen for latecomers.
+    # The join code stays on screen for latecomers, and nothing is pushed off the side.
     assert on_screen(projector.locator(".join-code"), 900)
+    assert projector.evaluate("document.documentElement.scrollWidth - window.innerWidth") == 0
     shot(projector, "projector-presenting-1600x900")
     assert axe_violations(projector) == []
 
