@@ -156,6 +156,9 @@ def test_help_queue_self_assessment_and_reflections_run_live(live, person, scree
     dashboard.get_by_role("button", name="End session").click()
     expect(dashboard.locator(".ended-note")).to_be_visible()
     expect(ada.locator("#learner-phase-title")).to_have_text("Thank you for taking part", timeout=PUSH)
+    # The end refetches the page's tool regions; a person writes for longer than that takes, and a refetch
+    # answered after the save would show the reflection without the save's confirmation.
+    ada.wait_for_load_state("networkidle")
     reflection = ada.locator("#support-reflection")
     expect(reflection).to_be_visible()
     reflection.get_by_label("First reflection learner item").fill("Silos cost us more than tooling.")
