@@ -1,8 +1,19 @@
-"""Browser tests: one browser context per person."""
+"""Browser tests: one browser context per person, and the two ways people arrive (a facilitator signs in, a
+learner joins), shared by the test files."""
 
 import time
 
 import pytest
+from playwright.sync_api import Page, expect
+
+# A phone as the tests emulate one, and a facilitator's laptop.
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+LAPTOP = {"viewport": {"width": 1400, "height": 1000}}
 
 
 @pytest.fixture
@@ -25,3 +36,36 @@ def person(browser, live):
     deadline = time.monotonic() + 3
     while Participant.objects.filter(connections__gt=0).exists() and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def sign_in(person, live, user, device: dict = LAPTOP) -> Page:
+    """A facilitator's browser, signed in through the sign-in form; it lands on their sessions."""
+    page = person(**device)
+    page.goto(f"{live.url}/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", user.raw_password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(f"{live.url}/facilitate/")
+    return page
+
+
+def join(
+    person, live, code: str, name: str, experience: str = "novice", role: str = "data", device: dict = PHONE
+) -> Page:
+    """A learner's browser, joined through the join form; it lands on the learner page, which is marked so
+    that `same_document` can tell later that it was never reloaded."""
+    page = person(**device)
+    page.goto(f"{live.url}/join/{code}/")
+    page.fill("#id_name", name)
+    page.check(f"input[name=experience][value={experience}]")
+    page.select_option("#id_role", role)
+    page.check("#id_acknowledge")
+    page.get_by_role("button", name="Join the session").click()
+    expect(page).to_have_url(f"{live.url}/s/{code}/")
+    page.evaluate("window.__sameDocument = true")
+    return page
+
+
+def same_document(page: Page) -> bool:
+    """Whether the page is still the document `join` marked (no reload, no navigation since)."""
+    return page.evaluate("window.__sameDocument === true")

@@ -11,18 +11,13 @@ from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
 from lessons.models import ActionPlanField, Lesson
+from tests.e2e.conftest import join as join_session
 from tests.factories import make_session, make_user
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 PUSH = 6000  # ms
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
 
 
 def bundled_lesson() -> Lesson:
@@ -44,19 +39,6 @@ def start_at_evaluate(person, live, user, code: str) -> Page:
     page.select_option("#jump-to", label="5. Evaluate")
     page.get_by_role("button", name="Jump").click()
     expect(page.locator("#clock-title")).to_have_text("Evaluate")
-    return page
-
-
-def join(person, live, code: str, name: str, experience: str) -> Page:
-    page = person(**PHONE)
-    page.goto(f"{live.url}/join/{code}/")
-    page.fill("#id_name", name)
-    page.check(f"input[name=experience][value={experience}]")
-    page.select_option("#id_role", "data")
-    page.check("#id_acknowledge")
-    page.get_by_role("button", name="Join the session").click()
-    expect(page).to_have_url(f"{live.url}/s/{code}/")
-    expect(page.locator("#plan-form")).to_be_visible()
     return page
 
 
@@ -90,6 +72,12 @@ def pdf_text(page: Page, live, code: str) -> str:
     response = page.context.request.get(f"{live.url}/s/{code}/plan.pdf")
     assert response.ok and response.headers["content-type"] == "application/pdf"
     return "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(response.body())).pages)
+
+
+def join(person, live, code: str, name: str, experience: str) -> Page:
+    page = join_session(person, live, code, name, experience)
+    expect(page.locator("#plan-form")).to_be_visible()
+    return page
 
 
 def test_it_runs_action_plans_and_peer_review_from_phones_to_pdfs(live, person, screenshot):

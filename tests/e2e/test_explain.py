@@ -19,17 +19,12 @@ from facilitation.models import (
     WorksheetAnswer,
 )
 from lessons.models import ObstacleCategory, WorksheetItem
+from tests.e2e.conftest import join, sign_in
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
 pytestmark = pytest.mark.browser
 
 PUSH = 5000  # ms
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
 PROJECTOR = {"viewport": {"width": 1600, "height": 1000}}
 POLL = "Which obstacle hurts your organization most?"
 
@@ -97,29 +92,6 @@ def build_deck(lesson):
     for order, item in enumerate(items):
         DeckItem.objects.create(deck=deck, order=order, **item)
     return silos
-
-
-def sign_in(person, live, user) -> Page:
-    page = person(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{live.url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", user.raw_password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{live.url}/facilitate/")
-    return page
-
-
-def join(person, live, code: str, name: str, experience: str) -> Page:
-    page = person(**PHONE)
-    page.goto(f"{live.url}/join/{code}/")
-    page.fill("#id_name", name)
-    page.check(f"input[name=experience][value={experience}]")
-    page.select_option("#id_role", "data")
-    page.check("#id_acknowledge")
-    page.get_by_role("button", name="Join the session").click()
-    expect(page).to_have_url(f"{live.url}/s/{code}/")
-    page.evaluate("window.__sameDocument = true")
-    return page
 
 
 def slide_title(page: Page):

@@ -12,46 +12,19 @@ from playwright.sync_api import Page, expect
 
 from facilitation.models import GroupField, LiveSession
 from tests.conftest import ARTIFACTS
+from tests.e2e.conftest import join, sign_in
 from tests.factories import make_user
 
 pytestmark = pytest.mark.browser
 
 PUSH = 6000  # ms
 ROOT = Path(__file__).resolve().parents[2]
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
 PROJECTOR = {"viewport": {"width": 1600, "height": 900}}
 
 
 def seed_lesson():
     call_command("import_lesson", str(ROOT / "fixtures/lessons/integration-maze.md"), verbosity=0)
     call_command("load_materials", str(ROOT / "fixtures/demo/integration-maze.json"), verbosity=0)
-
-
-def sign_in(person, live, user) -> Page:
-    page = person(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{live.url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", user.raw_password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{live.url}/facilitate/")
-    return page
-
-
-def join(person, live, code: str, name: str, experience: str, role: str) -> Page:
-    page = person(**PHONE)
-    page.goto(f"{live.url}/join/{code}/")
-    page.fill("#id_name", name)
-    page.check(f"input[name=experience][value={experience}]")
-    page.select_option("#id_role", role)
-    page.check("#id_acknowledge")
-    page.get_by_role("button", name="Join the session").click()
-    expect(page).to_have_url(f"{live.url}/s/{code}/")
-    return page
 
 
 def field(page: Page, key: str):

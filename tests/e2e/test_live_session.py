@@ -9,22 +9,13 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.conftest import sign_in as sign_in_on
 from tests.factories import make_lesson, make_session, make_user
 
 pytestmark = pytest.mark.browser
 
 PUSH = 5000  # ms: a push must arrive well within this, without a reload
 OFFLINE = re.compile(r"\bws-offline\b")
-
-
-def sign_in(person, live, user) -> Page:
-    page = person()
-    page.goto(f"{live.url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", user.raw_password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{live.url}/facilitate/")
-    return page
 
 
 def join(page: Page, live, code: str, *, name: str, experience: str, role: str = "data") -> Page:
@@ -52,6 +43,10 @@ def same_document(page: Page) -> bool:
 
 def phase_of(page: Page):
     return page.locator("#learner-phase h1")
+
+
+def sign_in(person, live, user) -> Page:
+    return sign_in_on(person, live, user, device={})
 
 
 def test_it_runs_a_live_session_from_join_to_thank_you(live, person, screenshot):

@@ -7,6 +7,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from facilitation.models import PollAnswer, PreparedPoll
+from tests.e2e.conftest import join as join_session
+from tests.e2e.conftest import same_document, sign_in
 from tests.factories import make_lesson, make_session, make_user
 
 pytestmark = pytest.mark.browser
@@ -16,32 +18,10 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "i
 SAVED = "Answer saved — you can change it until the poll closes."
 
 
-def sign_in(person, live, user) -> Page:
-    page = person(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{live.url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", user.raw_password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{live.url}/facilitate/")
-    return page
-
-
 def join(person, live, code: str, *, name: str, experience: str, **options) -> Page:
-    page = person(**options)
-    page.goto(f"{live.url}/join/{code}/")
-    page.fill("#id_name", name)
-    page.check(f"input[name=experience][value={experience}]")
-    page.select_option("#id_role", "data")
-    page.check("#id_acknowledge")
-    page.get_by_role("button", name="Join the session").click()
-    expect(page).to_have_url(f"{live.url}/s/{code}/")
+    page = join_session(person, live, code, name, experience, device=options)
     expect(page.locator(".learner-header .who")).to_have_text(name)
-    page.evaluate("window.__sameDocument = true")
     return page
-
-
-def same_document(page: Page) -> bool:
-    return page.evaluate("window.__sameDocument === true")
 
 
 @pytest.fixture

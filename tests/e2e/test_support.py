@@ -7,44 +7,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import ARTIFACTS
+from tests.e2e.conftest import join, same_document, sign_in
 from tests.factories import make_lesson, make_session, make_user
 
 pytestmark = pytest.mark.browser
 
 PUSH = 5000  # ms
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
-
-
-def sign_in(person, live, user) -> Page:
-    page = person(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{live.url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", user.raw_password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{live.url}/facilitate/")
-    return page
-
-
-def join(person, live, code: str, name: str) -> Page:
-    page = person(**PHONE)
-    page.goto(f"{live.url}/join/{code}/")
-    page.fill("#id_name", name)
-    page.check("input[name=experience][value=novice]")
-    page.select_option("#id_role", "data")
-    page.check("#id_acknowledge")
-    page.get_by_role("button", name="Join the session").click()
-    expect(page).to_have_url(f"{live.url}/s/{code}/")
-    page.evaluate("window.__sameDocument = true")
-    return page
-
-
-def same_document(page: Page) -> bool:
-    return page.evaluate("window.__sameDocument === true")
 
 
 def rate(page: Page, values: dict[str, int], button: str) -> None:

@@ -7,28 +7,14 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.conftest import join as join_session
+from tests.e2e.conftest import sign_in
 from tests.factories import make_lesson, make_session, make_user
 
 pytestmark = pytest.mark.browser
 
 PUSH = 5000  # ms
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
 PROJECTOR = {"viewport": {"width": 1600, "height": 900}}
-
-
-def sign_in(person, live, user) -> Page:
-    page = person(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{live.url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", user.raw_password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{live.url}/facilitate/")
-    return page
 
 
 def start(person, live, user, code: str) -> Page:
@@ -37,20 +23,6 @@ def start(person, live, user, code: str) -> Page:
     page.goto(f"{live.url}/facilitate/{code}/")
     page.get_by_role("button", name="Start session").click()
     expect(page.locator("#clock-title")).to_have_text("Engage")
-    return page
-
-
-def join(person, live, code: str, name: str) -> Page:
-    page = person(**PHONE)
-    page.goto(f"{live.url}/join/{code}/")
-    page.fill("#id_name", name)
-    page.check("input[name=experience][value=novice]")
-    page.select_option("#id_role", "data")
-    page.check("#id_acknowledge")
-    page.get_by_role("button", name="Join the session").click()
-    expect(page).to_have_url(f"{live.url}/s/{code}/")
-    expect(page.locator("#learner-wall")).to_be_visible()
-    page.evaluate("window.__sameDocument = true")
     return page
 
 
@@ -68,6 +40,12 @@ def post_ok(page: Page, text: str, colour: str = "Yellow") -> None:
 
 def note(page: Page, text: str):
     return page.locator(".note", has_text=text)
+
+
+def join(person, live, code: str, name: str) -> Page:
+    page = join_session(person, live, code, name)
+    expect(page.locator("#learner-wall")).to_be_visible()
+    return page
 
 
 def test_it_runs_a_brainstorm_wall_live_across_phones_dashboard_and_projector(live, person, screenshot):

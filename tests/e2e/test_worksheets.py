@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 from facilitation.models import Participant, WorksheetAnswer
 from lessons.models import Lesson, WorksheetItem
 from tests.conftest import ARTIFACTS
+from tests.e2e.conftest import join, sign_in
 from tests.factories import make_session, make_user
 
 pytestmark = pytest.mark.browser
@@ -20,12 +21,6 @@ pytestmark = pytest.mark.browser
 PUSH = 5000  # ms
 SAVED = re.compile(r"^\W*Saved$")  # the status after a save ("✓ Saved"), not the conflict's "Saved there"
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
 PROJECTOR = {"viewport": {"width": 1600, "height": 900}}
 
 
@@ -46,29 +41,6 @@ def bundled_lesson() -> Lesson:
     call_command("import_lesson", str(FIXTURES / "lessons" / "integration-maze.md"), verbosity=0)
     call_command("load_materials", str(FIXTURES / "demo" / "integration-maze.json"), verbosity=0)
     return Lesson.objects.get()
-
-
-def sign_in(person, live, user) -> Page:
-    page = person(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{live.url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", user.raw_password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{live.url}/facilitate/")
-    return page
-
-
-def join(person, live, code: str, name: str, experience: str, role: str) -> Page:
-    page = person(**PHONE)
-    page.goto(f"{live.url}/join/{code}/")
-    page.fill("#id_name", name)
-    page.check(f"input[name=experience][value={experience}]")
-    page.select_option("#id_role", role)
-    page.check("#id_acknowledge")
-    page.get_by_role("button", name="Join the session").click()
-    expect(page).to_have_url(f"{live.url}/s/{code}/")
-    page.evaluate("window.__sameDocument = true")
-    return page
 
 
 def item_form(page: Page, prompt: str):
