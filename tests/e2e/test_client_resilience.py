@@ -16,18 +16,13 @@ from playwright.sync_api import Page, expect
 from facilitation import control, groups
 from facilitation.models import GroupField, LiveSession, Note, WallState
 from tests.conftest import ARTIFACTS
+from tests.e2e.conftest import PHONE
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
 pytestmark = pytest.mark.browser
 
 PUSH = 6000  # ms: a push (or a save) must arrive well within this
 RETRY = 12_000  # ms: a save that failed is sent again within a few seconds, without a keystroke
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
 PROJECTOR = {"viewport": {"width": 1600, "height": 900}}
 EXPLORE, ELABORATE = 1, 3  # phases of the factories' five-phase lesson
 NOT_REACHED = "Could not reach the server"
