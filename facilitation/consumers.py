@@ -104,8 +104,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
             await self.close(code=4403)
             return
         session, participant, groups = found
-        # HTML pushes go straight to this socket when the layer can (one process, in memory): see
-        # workshop.channel_layer. Other messages (group moves) still come through the queue.
+        # HTML pushes go straight to this socket when the layer can (both of workshop.channel_layer's layers,
+        # in memory and on Redis). Other messages (group moves) still come through the queue.
         if hasattr(self.channel_layer, "deliver_inline"):
             self.channel_layer.deliver_inline(self.channel_name, {"html.fragment"}, self.dispatch)
         for group in groups:
