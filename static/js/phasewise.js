@@ -102,32 +102,17 @@
     hiddenSince = null;
   });
 
-  // A resync answer describes the moment its request was sent. If a push replaced one of its regions meanwhile,
-  // the answer may be older than what the push just showed: drop it and ask again. A push to other regions
-  // (a phase change pushes several tools at once) leaves the answer as good as it was.
-  var pushedAt = {}, pushing = false;
-  document.addEventListener("htmx:wsBeforeMessage", function () { pushing = true; });
-  document.addEventListener("htmx:wsAfterMessage", function () { pushing = false; });
-  document.addEventListener("htmx:oobBeforeSwap", function (event) {
-    if (!pushing) return;
-    var now = Date.now();
-    // The region pushed, what it held and what it is about to hold.
-    [event.detail.target, event.detail.fragment].forEach(function (region) {
-      if (!region || !region.querySelectorAll) return;
-      if (region.id) pushedAt[region.id] = now;
-      region.querySelectorAll("[id]").forEach(function (el) { pushedAt[el.id] = now; });
-    });
-  });
+  // A resync answer describes the moment its request was sent. If a push arrived meanwhile, the answer may be
+  // older than what the push just showed: drop it and ask again.
+  var lastPush = 0;
+  document.addEventListener("htmx:wsAfterMessage", function () { lastPush = Date.now(); });
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (event.detail.elt.hasAttribute("data-resync")) event.detail.elt.dataset.sentAt = String(Date.now());
   });
   document.addEventListener("htmx:beforeSwap", function (event) {
     var elt = event.detail.elt;
     if (!elt.hasAttribute("data-resync")) return;
-    var sentAt = Number(elt.dataset.sentAt || 0);
-    var ids = (event.detail.xhr.responseText || "").match(/\sid="[^"]+"/g) || [];
-    var stale = ids.some(function (attr) { return (pushedAt[attr.slice(5, -1)] || 0) >= sentAt; });
-    if (stale) {
+    if (Number(elt.dataset.sentAt || 0) <= lastPush) {
       event.detail.shouldSwap = false;
       setTimeout(function () { htmx.trigger(elt, "resync"); }, 150);
     }
