@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from facilitation import control, groups
 from facilitation.models import GroupField, LiveSession, Note, WallState
 from tests.conftest import ARTIFACTS
-from tests.e2e.conftest import PHONE
+from tests.e2e.conftest import PHONE, sign_in
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
 pytestmark = pytest.mark.browser
@@ -79,16 +79,6 @@ def _strategies_written(code: str) -> None:
     for group in grouping.groups.all():
         for key, value in texts.items():
             GroupField.objects.create(group=group, key=key, value=value, version=1)
-
-
-def sign_in(person, live, user, **options) -> Page:
-    page = person(**({"viewport": {"width": 1400, "height": 1000}} | options))
-    page.goto(f"{live.url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", user.raw_password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{live.url}/facilitate/")
-    return page
 
 
 def join(page: Page, live, code: str, name: str, experience: str = "novice") -> Page:
