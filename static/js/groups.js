@@ -124,10 +124,17 @@
   var refocus = null;
   // A whole region arriving (the room after a phase change or a reconnect): keep, as they are, the parts this
   // person is in the middle of, so a refetch never wipes unsaved typing (htmx keeps hx-preserve elements).
+  // A field is also kept while its save is on the way, and when the region shows an older version than this tab
+  // has saved (a refetch rendered before the save): taking it would base the next save on that older version,
+  // and the person's own save would come back as a conflict.
   function keepInProgress(target, fragment) {
     var keep = [];
     target.querySelectorAll("[data-gfield]").forEach(function (form) {
-      if (isDirty(form) || form.contains(document.activeElement)) keep.push(form.id);
+      var incoming = fragment.querySelector("#" + CSS.escape(form.id));
+      var older = incoming && Number(incoming.dataset.version || 0) < Number(versionInput(form).value || 0);
+      if (isDirty(form) || older || form.classList.contains("htmx-request") || form.contains(document.activeElement)) {
+        keep.push(form.id);
+      }
     });
     var annotate = target.querySelector("[data-annotate-form]");
     if (annotate && !annotate.hidden) keep.push(annotate.id);

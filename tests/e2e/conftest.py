@@ -2,8 +2,10 @@
 learner joins), shared by the test files."""
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from django.db import connection
 from playwright.sync_api import Page, expect
 
 # A phone as the tests emulate one, and a facilitator's laptop.
@@ -69,3 +71,18 @@ def join(
 def same_document(page: Page) -> bool:
     """Whether the page is still the document `join` marked (no reload, no navigation since)."""
     return page.evaluate("window.__sameDocument === true")
+
+
+def in_thread(function, *args, **kwargs):
+    """Code that pushes over Channels (the clock controls, groups, play_workshop) cannot run on Playwright's
+    thread, which runs an event loop: run it on another one. Its pushes reach nobody (the server process has its
+    own channel layer), so pages load or reload after it."""
+
+    def run():
+        try:
+            return function(*args, **kwargs)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()

@@ -4,7 +4,6 @@ learner pages on a 360-pixel phone; the countdown's state in words; phase change
 Keyboard-only use is in test_keyboard.py."""
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from importlib import import_module
 
@@ -12,7 +11,6 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -31,26 +29,13 @@ from facilitation.models import (
 )
 from facilitation.sessions import SESSION_KEY
 from lessons.models import Lesson
+from tests.e2e.conftest import in_thread
 from tests.factories import make_lesson, make_participant, make_session, make_user, play_workshop
 
 pytestmark = pytest.mark.browser
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PHONE = {"width": 360, "height": 740}
 PUSH = 15000  # ms: generous, the machine is shared
-
-
-def in_thread(function, *args, **kwargs):
-    """Code that pushes over Channels (play_workshop, the clock controls) cannot run on Playwright's thread:
-    run it on another one."""
-
-    def run():
-        try:
-            return function(*args, **kwargs)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(run).result()
 
 
 def _played_session(owner, lesson=None):

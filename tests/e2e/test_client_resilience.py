@@ -6,17 +6,14 @@ group's presented strategy is on the projector's screen without scrolling.
 Requests are made to fail with Playwright's routing (`page.route`, `page.route_web_socket`), so each failure
 hits exactly the request it is meant for. A server that really goes down is in test_durability.py."""
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.db import connection
 from playwright.sync_api import Page, expect
 
 from facilitation import control, groups
 from facilitation.models import GroupField, LiveSession, Note, WallState
 from tests.conftest import ARTIFACTS
-from tests.e2e.conftest import PHONE, sign_in
+from tests.e2e.conftest import PHONE, in_thread, sign_in
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
 pytestmark = pytest.mark.browser
@@ -26,20 +23,6 @@ RETRY = 12_000  # ms: a save that failed is sent again within a few seconds, wit
 PROJECTOR = {"viewport": {"width": 1600, "height": 900}}
 EXPLORE, ELABORATE = 1, 3  # phases of the factories' five-phase lesson
 NOT_REACHED = "Could not reach the server"
-
-
-def in_thread(function, *args, **kwargs):
-    """Code that pushes over Channels (the clock, groups) cannot run on Playwright's thread: run it on
-    another one. Its pushes go nowhere (the server process has its own channel layer); pages load after it."""
-
-    def run():
-        try:
-            return function(*args, **kwargs)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(run).result()
 
 
 def _session_at(phase: int) -> tuple[str, object]:

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from facilitation.models import GroupField, LiveSession
 from tests.conftest import ARTIFACTS
-from tests.e2e.conftest import join, sign_in
+from tests.e2e.conftest import in_thread, join, sign_in
 from tests.factories import make_user
 
 pytestmark = pytest.mark.browser
@@ -201,3 +201,45 @@ def test_groups_case_analysis_conflicts_annotations_and_presented_strategies(liv
     dashboard.get_by_role("button", name="Present next group →").click()
     other_name = next(v for v in rooms.values() if v != rooms["Ada"])
     expect(projector.locator(".present-name")).to_have_text(other_name, timeout=PUSH)
+
+
+def test_a_refetch_rendered_before_a_save_never_takes_the_saved_field_back(live, person):
+    """The room is refetched on every phase change and reconnect. A refetch rendered just before this tab's
+    save, answering after it, shows the field at its older version: the tab keeps the version it saved, so the
+    person's next save is not refused as a conflict with their own text (seen in CI under load)."""
+    from facilitation import control
+    from facilitation.groups import create_grouping
+    from facilitation.sessions import create_session
+    from lessons.models import Lesson
+
+    seed_lesson()
+    session = create_session(lesson=Lesson.objects.get(), owner=make_user())
+    in_thread(control.start, session)
+    in_thread(control.next_phase, LiveSession.objects.get(pk=session.pk))
+    page = join(person, live, session.code, "Ada")
+    in_thread(create_grouping, session, strategy="random", count=1)
+    page.reload()
+    expect(field(page, "evidence")).to_be_visible()
+
+    # The room as a refetch sent now renders it; its answer is swapped in after the save below.
+    page.evaluate(
+        """async url => {
+          const answer = await fetch(url, {headers: {"HX-Request": "true"}});
+          window.staleRoom = await answer.text();
+        }""",
+        f"{live.url}/s/{session.code}/group/",
+    )
+    field(page, "evidence").fill("The renamed column filled the forecast with zeros.")
+    expect(saved(page, "evidence")).to_have_text("Saved", timeout=PUSH)
+    page.evaluate("document.activeElement.blur()")
+    page.evaluate("htmx.swap(document.body, window.staleRoom, {swapStyle: 'none'})")
+    form = page.locator("form[data-gfield][id$='-evidence']")
+    expect(form).to_have_attribute("data-version", "1")
+    expect(field(page, "evidence")).to_have_value("The renamed column filled the forecast with zeros.")
+
+    field(page, "evidence").fill("Nobody owned the handoff between data and data science.")
+    expect(form).to_have_attribute("data-version", "2", timeout=PUSH)
+    expect(saved(page, "evidence")).to_have_text("Saved")
+    expect(page.locator(".gfield-status.conflict")).to_have_count(0)
+    row = GroupField.objects.get(group__grouping__session=session, key="evidence")
+    assert (row.value, row.version) == ("Nobody owned the handoff between data and data science.", 2)
