@@ -29,6 +29,7 @@ KEYS = {
     "dashboard_p50_ms",
     "dashboard_full_wall_p50_ms",
     "plan_pdf_warm_ms",
+    "fanout_spacing_ms",
 }
 
 
@@ -38,7 +39,7 @@ def test_it_measures_a_small_room_and_loses_nothing():
     call_command("bench_live", learners=4, broadcasts=3, burst_seconds=0.5, json=True, stdout=out)
     result = json.loads(out.getvalue())
     assert KEYS <= result.keys()
-    assert result["learners"] == 4 and result["broadcasts"] == 3
+    assert result["learners"] == 4 and result["broadcasts"] == 3 and result["fanout_spacing_ms"] == 250
     assert result["lost"] == 0 and result["burst_lost"] == 0
     assert result["burst_failed_writes"] == 0 and result["db_locked_errors"] == 0
     assert result["renders_per_broadcast"] == 1.0
