@@ -345,9 +345,13 @@ def test_coming_back_online_replaces_a_half_dead_socket(live, person):
     sockets = HalfDeadSockets(ada)
     opened = []
     ada.on("websocket", lambda ws: opened.append(ws.url))
+    # The page's body is not marked offline before its first socket opens: count the openings instead.
+    ada.add_init_script(
+        "document.addEventListener('htmx:wsOpen', () => { window.__wsOpened = (window.__wsOpened || 0) + 1; })"
+    )
     join(ada, live, code, "Ada")
     expect(phase_of(ada)).to_have_text("Engage")
-    ada.wait_for_function("() => !document.body.classList.contains('ws-offline')")
+    ada.wait_for_function("() => window.__wsOpened === 1", timeout=PUSH)
     assert len(sockets.sockets) == 1
 
     # The socket goes half-dead: the facilitator moves on and nothing reaches Ada.
