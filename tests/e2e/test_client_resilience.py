@@ -414,3 +414,30 @@ def test_a_presented_strategy_is_on_the_projector_screen_without_scrolling(live,
     dashboard.get_by_role("button", name="Stop presenting").click()
     expect(projector.locator("#groups-projector")).to_contain_text("Find your group", timeout=PUSH)
     expect(projector.locator(".join-code")).to_be_in_viewport()
+
+
+# --- 5. Before htmx has loaded: a note tapped in early is posted, not lost ------------------------------------
+
+
+def test_a_note_posted_before_the_page_has_loaded_its_scripts_is_posted_once_they_have(live, person):
+    """On a slow phone the wall's form can be on screen before htmx is running. The browser would submit it
+    itself (a GET of the page, the note in the address, the box emptied); it is held and sent through htmx
+    once htmx is ready."""
+    code, _ = in_thread(_session_at, 0)
+    ada = join(person(**PHONE), live, code, "Ada")
+    held = []
+    ada.route("**/htmx-2.min.js", lambda route: held.append(route))
+    ada.goto(f"{live.url}/s/{code}/", wait_until="commit")
+    ada.locator("#wall-note-text").fill("Nobody reads the cost dashboard")
+    ada.get_by_role("button", name="Post note").click()
+    ada.wait_for_timeout(300)
+    assert held, "the page asked for htmx, and is still waiting for it"
+    assert ada.url == f"{live.url}/s/{code}/"  # no GET of the page with the note in its address
+    expect(ada.locator("#wall-note-text")).to_have_value("Nobody reads the cost dashboard")
+
+    for route in held:
+        route.continue_()
+    expect(ada.locator("#wall-compose-status")).to_contain_text("Posted to the wall", timeout=PUSH)
+    expect(ada.locator("#learner-wall .note", has_text="Nobody reads the cost dashboard")).to_have_count(1)
+    assert ada.url == f"{live.url}/s/{code}/"
+    assert Note.objects.filter(text="Nobody reads the cost dashboard").count() == 1
