@@ -149,19 +149,21 @@ def item(request: HttpRequest, code: str, item_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def panel(request: HttpRequest, code: str) -> HttpResponse:
-    """The dashboard's worksheet regions, for a resync; `?view=room|role|level` also switches this browser's
-    view (a preference kept in the facilitator's session, like the wall's "show authors to me")."""
+    """The dashboard's worksheet regions, for a resync. `?view=room|role|level` instead remembers this
+    facilitator's view (kept in their session, like the wall's "show authors to me") and answers 204: the page
+    has switched already (worksheets.js), and an answer swapped in could only bring back an older click. The
+    view switch is not in a resync either: once the page is loaded, the view is the page's own."""
     session = _session_for_facilitator(request, code)
     if "view" in request.GET:
         request.session[VIEW_KEY] = worksheets.clean_view(request.GET["view"])
+        return HttpResponse(status=204)
     context = {
         "session": session,
         "worksheet_room": worksheets.room(session),
         "worksheet_view": worksheets.clean_view(request.session.get(VIEW_KEY)),
         "oob": True,
     }
-    regions = ("ws_view_switch", *worksheets.PANEL_REGIONS)
-    return HttpResponse("".join(_partial(request, name, context) for name in regions))
+    return HttpResponse("".join(_partial(request, name, context) for name in worksheets.PANEL_REGIONS))
 
 
 @login_required

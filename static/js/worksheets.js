@@ -81,6 +81,19 @@
   document.addEventListener("htmx:wsOpen", retry);
   setInterval(function () { if (unsaved.size && navigator.onLine !== false) retry(); }, 5000);
 
+  // The facilitator's heatmap views: a click shows the view at once; the request behind it only remembers the
+  // choice (answered 204), so answers arriving out of order never bring back an older click.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-ws-view]");
+    if (!button) return;
+    var group = button.closest("#ws-view-switch");
+    if (!group) return;
+    group.dataset.view = button.dataset.wsView;
+    group.querySelectorAll("[data-ws-view]").forEach(function (other) {
+      other.setAttribute("aria-pressed", other === button ? "true" : "false");
+    });
+  });
+
   // Leaving the page with a save that did not get through: ask first.
   window.addEventListener("beforeunload", function (event) {
     if (!unsaved.size) return;

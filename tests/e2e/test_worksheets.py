@@ -249,3 +249,33 @@ def test_two_tabs_of_one_learner_meet_a_conflict_not_a_silent_overwrite(live, pe
     item_form(phone, prompt).locator(".ws-level-2").click()
     expect(item_form(phone, prompt).locator(".ws-status")).to_have_text(SAVED, timeout=PUSH)
     assert Participant.objects.filter(name="Grace").count() == 1
+
+
+def test_two_quick_view_changes_end_on_the_last_one_whatever_order_the_answers_come_in(live, person):
+    """The heatmap's view buttons ask the server (the choice is remembered per facilitator). Clicked quickly,
+    the first answer may come back last: the page switches at once, and the server is told one click after the
+    other, so the last click is the view shown and the view remembered."""
+    lesson = bundled_lesson()
+    facilitator = make_user()
+    code = make_session(lesson=lesson, owner=facilitator).code
+    dashboard = sign_in(person, live, facilitator)
+    dashboard.goto(f"{live.url}/facilitate/{code}/")
+    panel = dashboard.locator("#worksheet-panel")
+    expect(panel.locator(".ws-view[data-view=room]")).to_be_visible()
+
+    held = []
+    dashboard.route("**/worksheet/?view=level", lambda route: held.append(route))
+    panel.get_by_role("button", name="By experience level").click()
+    panel.get_by_role("button", name="Whole room").click()
+    dashboard.wait_for_timeout(500)  # the second answer, were it asked at once, would be back by now
+    assert len(held) == 1
+    # The held answer, then the last click's request, which was waiting for it.
+    with dashboard.expect_response("**/worksheet/?view=room"):
+        held[0].continue_()
+    expect(panel.get_by_role("button", name="Whole room")).to_have_attribute(
+        "aria-pressed", "true", timeout=PUSH
+    )
+    expect(panel.locator(".ws-view[data-view=room]")).to_be_visible()
+    expect(panel.locator(".ws-view[data-view=level]")).to_be_hidden()
+    dashboard.reload()  # and it is the view remembered
+    expect(panel.locator(".ws-view[data-view=room]")).to_be_visible()
