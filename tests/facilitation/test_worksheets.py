@@ -489,7 +489,9 @@ def test_the_heatmap_counts_severities_per_category_with_means_and_not_applicabl
 def test_each_facilitator_picks_their_own_view_of_the_heatmap(session, owner):
     url = reverse("facilitation:worksheet_panel", args=[session.code])
     staff = login(owner)
-    switch = 'id="ws-view-switch" class="ws-view-switch" role="group" aria-label="Heatmap view" data-view="{}"'
+    switch = (
+        'id="ws-view-switch" class="ws-view-switch" role="group" aria-label="Heatmap view" data-view="{}"'
+    )
     # Choosing a view only remembers it (the page switched already): nothing comes back to swap in.
     answer = staff.get(url, {"view": "role"})
     assert answer.status_code == 204 and answer.content == b""
