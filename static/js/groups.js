@@ -124,15 +124,15 @@
   var refocus = null;
   // A whole region arriving (the room after a phase change or a reconnect): keep, as they are, the parts this
   // person is in the middle of, so a refetch never wipes unsaved typing (htmx keeps hx-preserve elements).
-  // A field is also kept while its save is on the way, and when the region shows an older version than this tab
-  // has saved (a refetch rendered before the save): taking it would base the next save on that older version,
-  // and the person's own save would come back as a conflict.
+  // A field is also kept while its save is on the way, and unless the region brings a newer version than this
+  // tab has: an older one (a refetch rendered before this tab's save) would base the next save on it, and the
+  // person's own save would come back as a conflict; the same one would only wipe its "Saved" status.
   function keepInProgress(target, fragment) {
     var keep = [];
     target.querySelectorAll("[data-gfield]").forEach(function (form) {
       var incoming = fragment.querySelector("#" + CSS.escape(form.id));
-      var older = incoming && Number(incoming.dataset.version || 0) < Number(versionInput(form).value || 0);
-      if (isDirty(form) || older || form.classList.contains("htmx-request") || form.contains(document.activeElement)) {
+      var notNewer = incoming && Number(incoming.dataset.version || 0) <= Number(versionInput(form).value || 0);
+      if (isDirty(form) || notNewer || form.classList.contains("htmx-request") || form.contains(document.activeElement)) {
         keep.push(form.id);
       }
     });
