@@ -160,6 +160,17 @@
     });
     return key === el.tagName.toLowerCase() ? null : key;
   }
+  // A region that says when what it shows was saved (data-fresh, seconds) is not replaced by a copy of an
+  // earlier moment: a refetch rendered before this person's save and answered after it would show the form
+  // without the save's confirmation.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    var fragment = event.detail.fragment;
+    var incoming = fragment && (fragment.firstElementChild || fragment);
+    if (!target || !target.dataset || !incoming || !incoming.dataset) return;
+    if (!target.dataset.fresh || incoming.dataset.fresh === undefined) return;
+    if (Number(incoming.dataset.fresh || 0) < Number(target.dataset.fresh)) event.detail.shouldSwap = false;
+  });
   var refocus = null;
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var active = document.activeElement;

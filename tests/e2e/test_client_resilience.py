@@ -441,3 +441,31 @@ def test_a_note_posted_before_the_page_has_loaded_its_scripts_is_posted_once_the
     expect(ada.locator("#learner-wall .note", has_text="Nobody reads the cost dashboard")).to_have_count(1)
     assert ada.url == f"{live.url}/s/{code}/"
     assert Note.objects.filter(text="Nobody reads the cost dashboard").count() == 1
+
+
+# --- 6. A region saved at a known moment is not replaced by an earlier copy -------------------------------------
+
+
+def test_a_refetch_older_than_what_a_region_shows_does_not_replace_it(live, person):
+    """Regions that carry the moment they were saved (data-fresh; the exit reflection) keep a save's
+    confirmation when a refetch rendered before the save answers after it; a newer copy still replaces them."""
+    code, _ = in_thread(_session_at, 0)
+    ada = join(person(**PHONE), live, code, "Ada")
+    ada.evaluate(
+        """() => document.querySelector("main").insertAdjacentHTML("beforeend",
+             '<section id="fresh-probe" data-fresh="1764320000.500000"><p>Saved at 10:13</p></section>')"""
+    )
+
+    def push(fresh: str, text: str) -> None:
+        ada.evaluate(
+            """([fresh, text]) => htmx.swap(document.body,
+                 `<section id="fresh-probe" hx-swap-oob="true" data-fresh="${fresh}"><p>${text}</p></section>`,
+                 {swapStyle: "none"})""",
+            [fresh, text],
+        )
+
+    push("1764320000.400000", "an earlier copy")
+    push("", "a copy from before anything was saved")
+    expect(ada.locator("#fresh-probe")).to_have_text("Saved at 10:13")
+    push("1764320060.000000", "Saved at 10:14")
+    expect(ada.locator("#fresh-probe")).to_have_text("Saved at 10:14")
