@@ -43,6 +43,37 @@
       });
     });
   }
+  // A refetch of the wall (a resync, a phase change) brings the person's votes without any message: when the
+  // votes are the same, keep what is shown, so a refusal ("You have used all your votes") is not wiped at once.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    var fragment = event.detail.fragment;
+    var incoming = fragment && (fragment.firstElementChild || fragment);
+    if (!target || target.id !== "wall-my-votes" || !incoming || !incoming.dataset) return;
+    if (incoming.dataset.myVotes === target.dataset.myVotes && !incoming.textContent.trim()) {
+      event.detail.shouldSwap = false;
+    }
+  });
+  // The facilitators' board is pushed again on every vote and note. A "Move to cluster" choice made but not yet
+  // sent would go back to the note's cluster under the facilitator's hands: carry it over to the new board.
+  var movePicks = {};
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || !target.querySelectorAll) return;
+    target.querySelectorAll(".note-move select").forEach(function (select) {
+      var current = select.querySelector("option[selected]") || select.options[0];
+      var note = select.closest("[data-note-id]");
+      if (note && current && select.value !== current.value) movePicks[note.dataset.noteId] = select.value;
+    });
+  });
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var picks = movePicks;
+    movePicks = {};
+    Object.keys(picks).forEach(function (id) {
+      var select = document.querySelector('[data-note-id="' + id + '"] .note-move select');
+      if (select && select.querySelector('option[value="' + CSS.escape(picks[id]) + '"]')) select.value = picks[id];
+    });
+  });
   ["DOMContentLoaded", "htmx:afterSettle", "htmx:oobAfterSwap", "htmx:wsAfterMessage"].forEach(function (name) {
     document.addEventListener(name, dropRepeatedNotes);
     document.addEventListener(name, applyMyVotes);

@@ -103,6 +103,10 @@ def test_it_runs_a_brainstorm_wall_live_across_phones_dashboard_and_projector(li
     expect(grace.locator("[data-votes-left]")).to_have_text("0 of 2 votes left")
     note(grace, "shared on-call").locator("[data-vote-button]").click()
     expect(grace.locator("#wall-my-votes")).to_contain_text("You have used all 2 of your votes")
+    # A refetch of the wall meanwhile (a reconnect) brings the same votes: the refusal stays on screen.
+    with grace.expect_response(re.compile(r"/wall/$")):
+        grace.evaluate("htmx.trigger(document.querySelector('[data-resync][hx-get$=\"/wall/\"]'), 'resync')")
+    expect(grace.locator("#wall-my-votes")).to_contain_text("You have used all 2 of your votes")
     grace_vote.click()
     expect(grace_vote).to_have_attribute("aria-pressed", "false")
     expect(note(projector, "Nobody owns the cost").locator(".vote-count")).to_have_text(
@@ -117,6 +121,12 @@ def test_it_runs_a_brainstorm_wall_live_across_phones_dashboard_and_projector(li
         expect(dashboard.locator("#wall-board .cluster-name", has_text=name)).to_be_visible()
     move = note(dashboard, "Nobody owns the cost").locator(".note-move")
     move.locator("select").select_option(label="Ownership")
+    # The board is pushed again (a vote, a note, a refetch) before "Move" is pressed: the choice stays.
+    with dashboard.expect_response(re.compile(r"/facilitate/[^/]+/wall/$")):
+        dashboard.evaluate(
+            "htmx.trigger(document.querySelector('[data-resync][hx-get$=\"/wall/\"]'), 'resync')"
+        )
+    expect(move.locator("select option:checked")).to_have_text("Ownership")
     move.get_by_role("button", name="Move").click()
     ownership = dashboard.locator("#wall-board [data-drop-cluster]", has_text="Ownership")
     expect(ownership.locator(".note", has_text="Nobody owns the cost")).to_be_visible()
