@@ -451,6 +451,7 @@ def test_a_refetch_older_than_what_a_region_shows_does_not_replace_it(live, pers
     confirmation when a refetch rendered before the save answers after it; a newer copy still replaces them."""
     code, _ = in_thread(_session_at, 0)
     ada = join(person(**PHONE), live, code, "Ada")
+    ada.wait_for_function("() => window.htmx !== undefined")  # `join` returns once the address has changed
     ada.evaluate(
         """() => document.querySelector("main").insertAdjacentHTML("beforeend",
              '<section id="fresh-probe" data-fresh="1764320000.500000"><p>Saved at 10:13</p></section>')"""
