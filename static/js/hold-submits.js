@@ -5,16 +5,14 @@
 (function () {
   "use strict";
   var HTMX = "[hx-post], [hx-get], [hx-put], [hx-patch], [hx-delete]";
-  var ready = false;
+  var ready = false; // htmx has processed the page: from then on its own handlers take every submit
   var held = [];
-  function handledByHtmx(form) {
-    return ready && !!form["htmx-internal-data"];
-  }
   document.addEventListener("submit", function (event) {
+    if (ready) return;
     var form = event.target;
     var submitter = event.submitter;
     var viaHtmx = (form.matches && form.matches(HTMX)) || (submitter && submitter.matches && submitter.matches(HTMX));
-    if (!viaHtmx || handledByHtmx(form)) return;
+    if (!viaHtmx) return;
     event.preventDefault();
     if (!held.some(function (entry) { return entry.form === form; })) held.push({ form: form, submitter: submitter || null });
   }, true);
