@@ -56,16 +56,25 @@ def join(
 ) -> Page:
     """A learner's browser, joined through the join form; it lands on the learner page, which is marked so
     that `same_document` can tell later that it was never reloaded."""
-    page = person(**device)
+    return join_in(person(**device), live, code, name, experience, role)
+
+
+def join_in(page: Page, live, code: str, name: str, experience: str = "novice", role: str = "data") -> Page:
+    """`join` in a page the test already has (with its routes set up, or on a server of its own)."""
     page.goto(f"{live.url}/join/{code}/")
+    send_join_form(page, name, experience, role)
+    expect(page).to_have_url(f"{live.url}/s/{code}/")
+    page.evaluate("window.__sameDocument = true")
+    return page
+
+
+def send_join_form(page: Page, name: str, experience: str = "novice", role: str = "data") -> None:
+    """Fill in the join form the page shows and send it."""
     page.fill("#id_name", name)
     page.check(f"input[name=experience][value={experience}]")
     page.select_option("#id_role", role)
     page.check("#id_acknowledge")
     page.get_by_role("button", name="Join the session").click()
-    expect(page).to_have_url(f"{live.url}/s/{code}/")
-    page.evaluate("window.__sameDocument = true")
-    return page
 
 
 def same_document(page: Page) -> bool:

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from facilitation import control, groups
 from facilitation.models import GroupField, LiveSession, Note, WallState
 from tests.conftest import ARTIFACTS
-from tests.e2e.conftest import PHONE, in_thread, sign_in
+from tests.e2e.conftest import PHONE, in_thread, join_in, sign_in
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
 pytestmark = pytest.mark.browser
@@ -64,17 +64,6 @@ def _strategies_written(code: str) -> None:
             GroupField.objects.create(group=group, key=key, value=value, version=1)
 
 
-def join(page: Page, live, code: str, name: str, experience: str = "novice") -> Page:
-    page.goto(f"{live.url}/join/{code}/")
-    page.fill("#id_name", name)
-    page.check(f"input[name=experience][value={experience}]")
-    page.select_option("#id_role", "data")
-    page.check("#id_acknowledge")
-    page.get_by_role("button", name="Join the session").click()
-    expect(page).to_have_url(f"{live.url}/s/{code}/")
-    return page
-
-
 def phase_of(page: Page):
     return page.locator("#learner-phase h1")
 
@@ -120,7 +109,7 @@ def leaving_is_questioned(page: Page) -> bool:
 
 def test_a_group_field_whose_save_failed_says_so_keeps_the_text_and_is_sent_again(live, person):
     code, _ = in_thread(_session_at, EXPLORE)
-    ada = join(person(**PHONE), live, code, "Ada")
+    ada = join_in(person(**PHONE), live, code, "Ada")
     in_thread(_form_groups, code, 1)
     ada.reload()
     form = ada.locator("form[data-gfield][id$='-evidence']")
@@ -183,8 +172,8 @@ def test_a_group_field_retried_after_a_mate_saved_it_shows_both_texts(live, pers
     """A retry is sent with the version the field last saw: what a group mate saved meanwhile is not
     overwritten, the two texts are shown side by side (the conflict choice stays as it was)."""
     code, _ = in_thread(_session_at, EXPLORE)
-    ada = join(person(**PHONE), live, code, "Ada")
-    cy = join(person(**PHONE), live, code, "Cy", "experienced")
+    ada = join_in(person(**PHONE), live, code, "Ada")
+    cy = join_in(person(**PHONE), live, code, "Cy", "experienced")
     in_thread(_form_groups, code, 1)
     for page in (ada, cy):
         page.reload()
@@ -281,7 +270,7 @@ def test_a_learner_is_told_once_when_the_wall_cannot_be_reached_and_every_screen
     for page, url in [(dashboard, f"/facilitate/{code}/"), (projector, f"/facilitate/{code}/projector/")]:
         page.goto(f"{live.url}{url}")
         expect(page.locator("#net-status")).to_have_count(1)
-    ada = join(person(**PHONE), live, code, "Ada")
+    ada = join_in(person(**PHONE), live, code, "Ada")
     message = net_message(ada)
     expect(ada.locator("#learner-wall .note")).to_have_count(1)
 
@@ -349,7 +338,7 @@ def test_coming_back_online_replaces_a_half_dead_socket(live, person):
     ada.add_init_script(
         "document.addEventListener('htmx:wsOpen', () => { window.__wsOpened = (window.__wsOpened || 0) + 1; })"
     )
-    join(ada, live, code, "Ada")
+    join_in(ada, live, code, "Ada")
     expect(phase_of(ada)).to_have_text("Engage")
     ada.wait_for_function("() => window.__wsOpened === 1", timeout=PUSH)
     assert len(sockets.sockets) == 1
@@ -424,7 +413,7 @@ def test_a_note_posted_before_the_page_has_loaded_its_scripts_is_posted_once_the
     itself (a GET of the page, the note in the address, the box emptied); it is held and sent through htmx
     once htmx is ready."""
     code, _ = in_thread(_session_at, 0)
-    ada = join(person(**PHONE), live, code, "Ada")
+    ada = join_in(person(**PHONE), live, code, "Ada")
     held = []
     ada.route("**/htmx-2.min.js", lambda route: held.append(route))
     ada.goto(f"{live.url}/s/{code}/", wait_until="commit")
@@ -450,7 +439,7 @@ def test_a_refetch_older_than_what_a_region_shows_does_not_replace_it(live, pers
     """Regions that carry the moment they were saved (data-fresh; the exit reflection) keep a save's
     confirmation when a refetch rendered before the save answers after it; a newer copy still replaces them."""
     code, _ = in_thread(_session_at, 0)
-    ada = join(person(**PHONE), live, code, "Ada")
+    ada = join_in(person(**PHONE), live, code, "Ada")
     ada.wait_for_function("() => window.htmx !== undefined")  # `join` returns once the address has changed
     ada.evaluate(
         """() => document.querySelector("main").insertAdjacentHTML("beforeend",

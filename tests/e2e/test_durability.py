@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from lessons.models import PhaseTool
 from tests.conftest import ARTIFACTS
+from tests.e2e.conftest import PHONE, join_in, same_document
 from tests.factories import make_lesson, make_session, make_user
 from tests.servers import DaphneSubprocess, migrated_database, run_script, server_env
 
@@ -21,12 +22,6 @@ pytestmark = pytest.mark.browser
 PUSH = 6000  # ms: a push (or a save) must arrive well within this
 BACK = 40_000  # ms: a page notices the restarted server on its own (htmx's jittered reconnect backoff)
 OFFLINE = re.compile(r"\bws-offline\b")
-PHONE = {
-    "viewport": {"width": 390, "height": 844},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
 
 # An Engage on the wall, then two timed phases that open the action plan (writing, then peer review).
 PHASES = [
@@ -98,23 +93,7 @@ def sign_in(people, server, username: str, password: str) -> Page:
 
 
 def join(people, server, code: str, name: str, experience: str) -> Page:
-    return join_page(people(**PHONE), server, code, name, experience)
-
-
-def join_page(page: Page, server, code: str, name: str, experience: str) -> Page:
-    page.goto(f"{server.url}/join/{code}/")
-    page.fill("#id_name", name)
-    page.check(f"input[name=experience][value={experience}]")
-    page.select_option("#id_role", "data")
-    page.check("#id_acknowledge")
-    page.get_by_role("button", name="Join the session").click()
-    expect(page).to_have_url(f"{server.url}/s/{code}/")
-    page.evaluate("window.__sameDocument = true")
-    return page
-
-
-def same_document(page: Page) -> bool:
-    return page.evaluate("window.__sameDocument === true")
+    return join_in(people(**PHONE), server, code, name, experience)
 
 
 def post_note(page: Page, text: str) -> None:
@@ -274,9 +253,9 @@ def test_a_learner_back_from_a_network_drop_sees_the_new_phase_and_every_note(li
     code, dashboard = start_plan_session(live, person)
     ada = person(**PHONE)
     network = Network(ada)
-    join_page(ada, live, code, "Ada", "novice")
+    join_in(ada, live, code, "Ada", "novice")
     grace = person(**PHONE)
-    join_page(grace, live, code, "Grace", "experienced")
+    join_in(grace, live, code, "Grace", "experienced")
     post_note(grace, "Nobody owns the feature store")
     expect(ada.locator("#learner-wall .note")).to_have_count(1, timeout=PUSH)
     expect(dashboard.locator("#participants .count")).to_have_text("2 online · 2 joined", timeout=PUSH)
@@ -330,7 +309,7 @@ def test_a_phase_change_keeps_plan_text_whose_save_has_not_got_through(live, per
 
     code, dashboard = start_plan_session(live, person)
     ada = person(**PHONE)
-    join_page(ada, live, code, "Ada", "novice")
+    join_in(ada, live, code, "Ada", "novice")
     dashboard.get_by_role("button", name="Next: Write your plan →").click()
     expect(plan_field(ada, "goal")).to_be_visible(timeout=PUSH)
     plan_field(ada, "goal").fill("Tag every model's cost")

@@ -9,6 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.conftest import send_join_form
 from tests.e2e.conftest import sign_in as sign_in_on
 from tests.factories import make_lesson, make_session, make_user
 
@@ -21,11 +22,7 @@ OFFLINE = re.compile(r"\bws-offline\b")
 def join(page: Page, live, code: str, *, name: str, experience: str, role: str = "data") -> Page:
     """Fill in the join form that `page` shows and land on the learner page."""
     expect(page.locator("#id_name")).to_be_visible()
-    page.fill("#id_name", name)
-    page.check(f"input[name=experience][value={experience}]")
-    page.select_option("#id_role", role)
-    page.check("#id_acknowledge")
-    page.get_by_role("button", name="Join the session").click()
+    send_join_form(page, name, experience, role)
     expect(page).to_have_url(f"{live.url}/s/{code}/")
     expect(page.locator(".learner-header .who")).to_have_text(name)
     mark_document(page)
