@@ -34,8 +34,8 @@ DELETE = "delete"
 MIN_NAME_LENGTH = 2
 
 ANONYMISE_LABELS = {
-    KEEP: "kept (names removed from the text)",
-    CUT_AUTHOR: "kept without who wrote it",
+    KEEP: "kept",
+    CUT_AUTHOR: "kept, without who wrote it",
     DELETE: "deleted",
 }
 
@@ -52,6 +52,19 @@ class LearnerData:
     anonymise: str = KEEP
     text_fields: tuple[str, ...] = ()
     author: str = ""
+    anonymise_note: str = ""
+
+    @property
+    def anonymise_label(self) -> str:
+        """What anonymising does with these rows, in words for the data page."""
+        if self.anonymise_note:
+            return self.anonymise_note
+        label = ANONYMISE_LABELS[self.anonymise]
+        return (
+            f"{label}; learners' names taken out of the text"
+            if self.text_fields and self.anonymise != DELETE
+            else label
+        )
 
 
 LEARNER_DATA: tuple[LearnerData, ...] = (
@@ -59,6 +72,7 @@ LEARNER_DATA: tuple[LearnerData, ...] = (
         Participant,
         "learners: names, experience level, role, when they joined and were last seen (attendance)",
         lambda s: Participant.objects.filter(session=s),
+        anonymise_note='renamed "Learner 1", "Learner 2" … in the order they joined; level, role and times kept',
     ),
     LearnerData(
         m.Note,
@@ -240,8 +254,7 @@ class Inventory:
 def inventory(session: LiveSession) -> list[Inventory]:
     """What the session holds now, entry by entry (one count query each), for the data page."""
     return [
-        Inventory(entry.label, entry.rows(session).count(), ANONYMISE_LABELS[entry.anonymise])
-        for entry in LEARNER_DATA
+        Inventory(entry.label, entry.rows(session).count(), entry.anonymise_label) for entry in LEARNER_DATA
     ]
 
 
