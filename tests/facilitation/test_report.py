@@ -67,6 +67,19 @@ def test_it_prints_the_report_as_a_pdf(client, session, owner):
     assert "Planned vs actual time" in text and "Which hurts most?" in text
 
 
+@pytest.mark.parametrize("learners", [8, 30])
+def test_the_pdf_holds_every_section_down_to_the_last(client, owner, learners):
+    """WeasyPrint dropped the screen layout's grid items that continued on a later page (8 learners: everything
+    after the groups was missing)."""
+    session = play_workshop(learners=learners, owner=owner)
+    client.force_login(owner)
+    response = client.get(reverse("facilitation:report_pdf", args=[session.code]))
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    for heading in ("Questions (Q&A)", "Action plans and peer review", "Coaching and self-assessment"):
+        assert heading in text
+    assert "Reflection of Learner 4" in text and "Generated" in text
+
+
 @pytest.mark.parametrize(
     "dataset", ["timings", "participants", "notes", "votes", "poll-answers", "worksheet-answers"]
 )
