@@ -66,7 +66,7 @@ def learner_data(request: HttpRequest, code: str) -> HttpResponse:
         if request.POST.get("confirm", "").strip().upper() != session.code:
             error = f"Type the session code {session.code} to confirm."
         elif action == "delete":
-            log = retention.delete_learner_data(session, by=request.user)
+            log = retention.delete_learner_data(session, by=request.user)  # tells open learner pages
             broadcast.people_changed(session.pk)
             messages.success(request, f"Deleted the data of {log.participants} learners. This was logged.")
             return redirect("facilitation:learner_data", code=session.code)

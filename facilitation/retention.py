@@ -18,11 +18,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from facilitation import broadcast
 from facilitation import models as m
 from facilitation.models import LiveSession, Participant, RetentionAction, RetentionLog
 
@@ -319,6 +321,7 @@ def delete_learner_data(session: LiveSession, *, by=None, automatic: bool = Fals
         entry.rows(session).delete()
     session.learner_data_deleted_at = timezone.now()
     session.save(update_fields=["learner_data_deleted_at"])
+    transaction.on_commit(partial(broadcast.learner_data_deleted, session.pk))
     return _log(session, RetentionAction.DELETE, len(participants), by=by, automatic=automatic)
 
 

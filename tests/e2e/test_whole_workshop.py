@@ -258,6 +258,12 @@ def delete_learner_data_and_find_nothing_left(
             assert text not in body, (where, text)
     assert "Planned vs actual time" in places["report"]  # the timing stays
 
+    # A learner's page still open is told at once (pushed); one who reloads reads the same.
+    bruno = learners["Bruno"]
+    expect(bruno.get_by_role("heading", level=1)).to_have_text(
+        "This session's learner data was deleted", timeout=PUSH
+    )
+    assert same_document(bruno)
     ada = learners["Ada"]
     ada.reload()
     expect(ada.get_by_role("heading", level=1)).to_have_text("This session's learner data was deleted")

@@ -229,3 +229,16 @@ def test_it_shows_a_styled_page_for_an_unknown_address(client):
     assert response.status_code == 404
     body = response.content.decode()
     assert "No session with that code." in body and "stylesheet" in body
+
+
+def test_learners_pages_still_open_are_told_at_once(owner, monkeypatch, django_capture_on_commit_callbacks):
+    from facilitation import broadcast
+
+    session = play_workshop(learners=2, owner=owner)
+    sent = []
+    monkeypatch.setattr(broadcast, "send", lambda group, html: sent.append((group, html)))
+    with django_capture_on_commit_callbacks(execute=True):
+        retention.delete_learner_data(session)
+    html = next(html for group, html in sent if group == session.group_all)
+    assert '<main id="main"' in html and 'hx-swap-oob="true"' in html
+    assert "learner data was deleted" in html and "Thank you for taking part" in html
