@@ -24,6 +24,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import transaction
+from django.template.loader import render_to_string
 
 from facilitation import fragments
 from facilitation.models import LiveSession
@@ -70,6 +71,14 @@ def people_changed(session_id: int) -> None:
         session.group_facilitators, _render(fragments.DASHBOARD, fragments.DASHBOARD_PEOPLE_REGIONS, context)
     )
     send(session.group_projector, _render(fragments.PROJECTOR, fragments.PROJECTOR_PEOPLE_REGIONS, context))
+
+
+def learner_data_deleted(session_id: int) -> None:
+    """Learners' open pages show that their data was deleted, instead of work that no longer exists."""
+    session = LiveSession.objects.select_related("lesson").get(pk=session_id)
+    send(
+        session.group_all, render_to_string("facilitation/learner_gone.html#gone_push", {"session": session})
+    )
 
 
 def move_sockets(participant_group: str, *, add: list[str] = (), discard: list[str] = ()) -> None:

@@ -279,6 +279,51 @@ def my_votes(participant: Participant) -> list[int]:
     return list(QuestionVote.objects.filter(participant=participant).values_list("question_id", flat=True))
 
 
+@dataclass
+class SlideQuestions:
+    """The questions asked while one slide was showing (or with none: `key` empty), for the report."""
+
+    key: str
+    title: str
+    kind: str
+    questions: list[Question] = field(default_factory=list)
+
+    @property
+    def upvotes(self) -> int:
+        return sum(q.vote_count for q in self.questions)
+
+
+NOT_ON_A_SLIDE = "Not on a slide"
+
+
+SLIDE_KINDS = {
+    DeckItemKind.CATEGORY: "obstacle category",
+    DeckItemKind.FREE: "slide",
+    DeckItemKind.MAP: "Wardley map",
+    DeckItemKind.POLL: "poll",
+}
+
+
+def _slide_kind(key: str) -> str:
+    return SLIDE_KINDS.get(key.split("-", 1)[0], "slide") if key else ""
+
+
+def questions_by_slide(session: LiveSession) -> list[SlideQuestions]:
+    """Every question of the session (hidden ones too, marked), grouped by the slide it was asked on in deck
+    order, then slides no longer in the deck, then questions asked with no slide showing. Within a slide:
+    pinned, then by upvotes. Two queries plus the deck's."""
+    order = {slide.key: i for i, slide in enumerate(deck(session.lesson))}
+    groups: dict[str, SlideQuestions] = {}
+    questions = Question.objects.filter(session=session).by_votes().select_related("participant", "category")
+    for question in questions:
+        key = question.slide_key
+        if key not in groups:
+            title = question.slide_title or NOT_ON_A_SLIDE if key else NOT_ON_A_SLIDE
+            groups[key] = SlideQuestions(key, title, _slide_kind(key))
+        groups[key].questions.append(question)
+    return sorted(groups.values(), key=lambda g: (not g.key, order.get(g.key, len(order)), g.title))
+
+
 def questions_by_category(session: LiveSession) -> list[tuple[str, int]]:
     """For the session report: how many (shown) questions each category's slides raised, most first."""
     counts = Counter(

@@ -276,7 +276,8 @@ def group_action(request: HttpRequest, code: str, group_id: int, action: str) ->
 @login_required
 @require_POST
 def control(request: HttpRequest, code: str, action: str) -> HttpResponse:
-    """Session-wide group controls: move someone, message all groups, observe, present, default categories."""
+    """Session-wide group controls: move someone, message all groups, observe, present, default categories,
+    discard the current grouping (the dashboard asks first)."""
     session = _session_for_facilitator(request, code)
     try:
         if action == "move":
@@ -308,6 +309,8 @@ def control(request: HttpRequest, code: str, action: str) -> HttpResponse:
             groups.present(session, None)
         elif action == "default-categories":
             groups.apply_default_categories(session)
+        elif action == "discard":
+            groups.discard_grouping(session)
         else:
             raise Http404("Unknown group control.")
     except groups.GroupError as exc:

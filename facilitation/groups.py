@@ -376,6 +376,7 @@ class GroupCard:
     annotations: int = 0
     notes: int = 0
     observations: list[Observation] = field(default_factory=list)
+    observation_count: int = 0
 
     @property
     def analysis_total(self) -> int:
@@ -406,6 +407,7 @@ class Panel:
     categories: list
     observations: list[Observation]
     audience_names: dict[str, str]
+    work: GroupingWork | None = None
 
     @property
     def strategies(self):
@@ -472,6 +474,7 @@ def _cards(grouping: Grouping | None, *, with_observations: bool = True) -> list
                 annotations=annotations[group.pk],
                 notes=notes[group.pk],
                 observations=observations[group.pk][:3],
+                observation_count=len(observations[group.pk]),
             )
         )
     return cards
@@ -497,6 +500,14 @@ def panel(session: LiveSession) -> Panel:
             )[:12]
         ),
         audience_names={a.key: a.name for a in session.lesson.audiences.all()},
+        work=GroupingWork(
+            fields=sum(c.analysis_filled + c.strategy_filled for c in cards),
+            annotations=sum(c.annotations for c in cards),
+            notes=sum(c.notes for c in cards),
+            observations=sum(c.observation_count for c in cards),
+        )
+        if grouping
+        else None,
     )
 
 
@@ -698,6 +709,90 @@ def _channels_of(session: LiveSession, participant_ids) -> dict[int, list[str]]:
     return result
 
 
+@dataclass
+class GroupingWork:
+    """What the groups of one grouping produced: their fields with text, annotations and wall notes, and the
+    facilitator's observations of them. A grouping without any is a trial, replaced when groups are formed
+    again; one with work is kept (for the report) unless the facilitator discards it."""
+
+    fields: int = 0
+    annotations: int = 0
+    notes: int = 0
+    observations: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.fields + self.annotations + self.notes + self.observations
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def describe(self) -> str:
+        parts = [
+            (self.fields, "filled field"),
+            (self.annotations, "annotation"),
+            (self.notes, "wall note"),
+            (self.observations, "observation"),
+        ]
+        return ", ".join(f"{n} {word}{'s' if n != 1 else ''}" for n, word in parts if n) or "nothing written"
+
+
+def grouping_work(session: LiveSession) -> dict[int, GroupingWork]:
+    """The work of each of the session's groupings, by grouping id (four queries)."""
+    group_ids = dict(BreakoutGroup.objects.filter(grouping__session=session).values_list("pk", "grouping_id"))
+    work = {gid: GroupingWork() for gid in set(group_ids.values())}
+    for pk, n in (
+        GroupField.objects.filter(group_id__in=group_ids)
+        .exclude(value="")
+        .values_list("group_id")
+        .annotate(n=Count("id"))
+    ):
+        work[group_ids[pk]].fields += n
+    for pk, n in (
+        Annotation.objects.filter(group_id__in=group_ids).values_list("group_id").annotate(n=Count("id"))
+    ):
+        work[group_ids[pk]].annotations += n
+    for pk, n in (
+        Observation.objects.filter(group_id__in=group_ids).values_list("group_id").annotate(n=Count("id"))
+    ):
+        work[group_ids[pk]].observations += n
+    keys = {f"group-{pk}": pk for pk in group_ids}
+    for key, n in (
+        Note.objects.filter(session=session, group_key__in=keys)
+        .values_list("group_key")
+        .annotate(n=Count("id"))
+    ):
+        work[group_ids[keys[key]]].notes += n
+    return work
+
+
+def _delete_grouping(grouping: Grouping) -> None:
+    """A grouping and everything in it: its groups' wall notes (keyed, not linked) and the observations of
+    its groups included."""
+    group_ids = list(grouping.groups.values_list("pk", flat=True))
+    Note.objects.filter(
+        session_id=grouping.session_id, group_key__in=[f"group-{pk}" for pk in group_ids]
+    ).delete()
+    Observation.objects.filter(group_id__in=group_ids).delete()
+    grouping.delete()
+
+
+@transaction.atomic
+def discard_grouping(session: LiveSession) -> Grouping:
+    """The facilitator discards the current grouping and its work (after confirming on the dashboard):
+    learners leave their group rooms, and no grouping is current until new groups are formed."""
+    if not session.is_open:
+        raise GroupError("The session has ended: its groups stay as the record of what they did.")
+    grouping = active_grouping(session)
+    if grouping is None:
+        raise GroupError("There are no current groups to discard.")
+    members = list(GroupMember.objects.filter(grouping=grouping).values_list("participant_id", "group_id"))
+    _delete_grouping(grouping)
+    moves = [(pid, [], [f"breakout-{gid}"]) for pid, gid in members]
+    _on_commit(push_rooms, session.pk, moves)
+    return grouping
+
+
 @transaction.atomic
 def create_grouping(
     session: LiveSession,
@@ -708,7 +803,8 @@ def create_grouping(
     cap: int | None = None,
     seed: int | None = None,
 ) -> Grouping:
-    """New groups for the current phase; the previous grouping stops being active (its work is kept)."""
+    """New groups for the current phase. The previous grouping is replaced (deleted) when nobody wrote
+    anything in it; with work, it stops being current and is kept for the report."""
     participants = list(session.participants.all())
     scores = _worksheet_scores(session)
     order = {c.pk: c.order for c in session.lesson.categories.all()}
@@ -724,6 +820,11 @@ def create_grouping(
     except rules.AllocationError as exc:
         raise GroupError(str(exc)) from None
     before = _channels_of(session, [p.pk for p in participants])
+    previous = list(Grouping.objects.filter(session=session, active=True))
+    work = grouping_work(session) if previous else {}
+    for old in previous:
+        if not work.get(old.pk):
+            _delete_grouping(old)  # a trial nobody wrote in: replaced, not kept
     Grouping.objects.filter(session=session, active=True).update(active=False, presenting=None)
     if strategy == GroupingStrategy.SELF_SELECT and cap is None and size:
         cap = size

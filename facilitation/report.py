@@ -195,8 +195,16 @@ class GroupSummary:
 
 
 def _groups(session: LiveSession) -> dict:
-    """Every group of every grouping with its case analysis and strategy, and the facilitator's observations."""
-    from facilitation.groups import ANALYSIS_FIELDS, STRATEGY_FIELDS, field_options
+    """The groups of every grouping that was used (the current one, and earlier ones with work: a trial
+    grouping nobody wrote in is not shown), with case analysis and strategy, and the facilitator's
+    observations."""
+    from facilitation.groups import (
+        ANALYSIS_FIELDS,
+        STRATEGY_FIELDS,
+        active_grouping,
+        field_options,
+        grouping_work,
+    )
     from facilitation.models import BreakoutGroup, Observation
 
     options = {kind: dict(field_options(session, kind)) for kind in ("categories", "domains", "roles")}
@@ -206,8 +214,13 @@ def _groups(session: LiveSession) -> dict:
             return value
         return ", ".join(options[spec.kind].get(key, key) for key in value.split(","))
 
+    work = grouping_work(session)
+    used = [pk for pk, done in work.items() if done]
+    current = active_grouping(session)
+    if current is not None:
+        used.append(current.pk)
     groups = (
-        BreakoutGroup.objects.filter(grouping__session=session)
+        BreakoutGroup.objects.filter(grouping__session=session, grouping_id__in=used)
         .select_related("grouping", "case_study")
         .annotate(
             member_count=Count("members", distinct=True), annotation_count=Count("annotations", distinct=True)
@@ -238,9 +251,15 @@ def _groups(session: LiveSession) -> dict:
 
 
 def _explain(session: LiveSession) -> dict:
-    from facilitation.explain import questions_by_category
+    from facilitation.explain import questions_by_category, questions_by_slide
 
-    return {"questions_by_category": questions_by_category(session)}
+    slides = questions_by_slide(session)
+    return {
+        "questions_by_slide": slides,
+        "question_count": sum(len(s.questions) for s in slides),
+        "upvote_count": sum(s.upvotes for s in slides),
+        "questions_by_category": questions_by_category(session),
+    }
 
 
 def _tool_sections(session: LiveSession) -> list[dict]:
@@ -458,6 +477,127 @@ def reflection_rows(session: LiveSession) -> list[list]:
     return rows
 
 
+def _grouping_label(grouping) -> str:
+    return f"{grouping.get_strategy_display()} groups, {timezone.localtime(grouping.created_at):%H:%M}"
+
+
+def question_rows(session: LiveSession) -> list[list]:
+    """Every question with its slide, upvotes and state; the author only when they chose to show their name."""
+    from facilitation.explain import questions_by_slide
+
+    rows = [
+        [
+            "question_id",
+            "slide",
+            "slide_kind",
+            "category",
+            "text",
+            "upvotes",
+            "pinned",
+            "answered",
+            "hidden",
+            "author",
+            "asked_at",
+        ]
+    ]
+    for slide in questions_by_slide(session):
+        for q in slide.questions:
+            shown = not q.anonymous and q.participant is not None
+            rows.append(
+                [
+                    q.pk,
+                    slide.title,
+                    slide.kind,
+                    q.category.name if q.category else "",
+                    q.text,
+                    q.vote_count,
+                    "yes" if q.pinned else "no",
+                    "yes" if q.answered else "no",
+                    "yes" if q.hidden else "no",
+                    q.participant.display_name if shown else "",
+                    _iso(q.created_at),
+                ]
+            )
+    return rows
+
+
+def annotation_rows(session: LiveSession) -> list[list]:
+    from facilitation.models import Annotation
+
+    rows = [
+        ["grouping", "group", "case_study", "quote", "start", "comment", "category", "author", "created_at"]
+    ]
+    annotations = (
+        Annotation.objects.filter(group__grouping__session=session)
+        .select_related("group__grouping", "group__case_study", "category", "participant")
+        .order_by("group__grouping__created_at", "group__number", "start", "created_at", "pk")
+    )
+    for a in annotations:
+        rows.append(
+            [
+                _grouping_label(a.group.grouping),
+                a.group.name,
+                a.group.case_study.title if a.group.case_study else "",
+                a.quote,
+                a.start,
+                a.comment,
+                a.category.name if a.category else "",
+                a.participant.display_name if a.participant else "",
+                _iso(a.created_at),
+            ]
+        )
+    return rows
+
+
+def group_field_rows(session: LiveSession) -> list[list]:
+    """Each group's case analysis and strategy, one row per field, with its version and last editor."""
+    from facilitation.groups import FIELD_BY_KEY, field_options
+    from facilitation.models import GroupField
+
+    options = {kind: dict(field_options(session, kind)) for kind in ("categories", "domains", "roles")}
+    rows = [["grouping", "group", "field", "label", "value", "version", "last_editor", "updated_at"]]
+    fields = (
+        GroupField.objects.filter(group__grouping__session=session)
+        .select_related("group__grouping", "updated_by")
+        .order_by("group__grouping__created_at", "group__number", "pk")
+    )
+    order = {key: i for i, key in enumerate(FIELD_BY_KEY)}
+    for f in sorted(
+        fields, key=lambda f: (f.group.grouping.created_at, f.group.number, order.get(f.key, 99))
+    ):
+        spec = FIELD_BY_KEY.get(f.key)
+        value = f.value
+        if spec and not spec.is_text and value:
+            value = ", ".join(options[spec.kind].get(k, k) for k in value.split(",") if k)
+        rows.append(
+            [
+                _grouping_label(f.group.grouping),
+                f.group.name,
+                f.key,
+                spec.label if spec else f.key,
+                value,
+                f.version,
+                f.updated_by.display_name if f.updated_by else "",
+                _iso(f.updated_at),
+            ]
+        )
+    return rows
+
+
+def self_assessment_rows(session: LiveSession) -> list[list]:
+    from facilitation.models import ConfidenceRating
+
+    rows = [["participant", "domain", "moment", "value", "updated_at"]]
+    ratings = (
+        ConfidenceRating.objects.filter(session=session)
+        .select_related("participant", "domain")
+        .order_by("participant__joined_at", "participant_id", "domain__order", "domain_id", "moment")
+    )
+    for r in ratings:
+        rows.append([r.participant.display_name, r.domain.name, r.moment, r.value, _iso(r.updated_at)])
+    return rows
+
+
 DATASETS = {
     "timings": timing_rows,
     "participants": participant_rows,
@@ -469,6 +609,10 @@ DATASETS = {
     "reviews": review_rows,
     "help-requests": help_rows,
     "reflections": reflection_rows,
+    "questions": question_rows,
+    "annotations": annotation_rows,
+    "group-fields": group_field_rows,
+    "self-assessment": self_assessment_rows,
 }
 
 

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from facilitation import retention
+from facilitation import broadcast, retention
 from facilitation.csv_export import csv_response
 from facilitation.report import build_report, dataset_names, dataset_rows, lesson_timing
 from facilitation.views import _session_for_facilitator
@@ -66,11 +66,13 @@ def learner_data(request: HttpRequest, code: str) -> HttpResponse:
         if request.POST.get("confirm", "").strip().upper() != session.code:
             error = f"Type the session code {session.code} to confirm."
         elif action == "delete":
-            log = retention.delete_learner_data(session, by=request.user)
+            log = retention.delete_learner_data(session, by=request.user)  # tells open learner pages
+            broadcast.people_changed(session.pk)
             messages.success(request, f"Deleted the data of {log.participants} learners. This was logged.")
             return redirect("facilitation:learner_data", code=session.code)
         elif action == "anonymise":
             log = retention.anonymise(session, by=request.user)
+            broadcast.people_changed(session.pk)
             messages.success(request, f"Removed the names of {log.participants} learners. This was logged.")
             return redirect("facilitation:learner_data", code=session.code)
         else:
@@ -78,6 +80,8 @@ def learner_data(request: HttpRequest, code: str) -> HttpResponse:
     context = {
         "session": session,
         "participant_count": session.participants.count(),
+        "inventory": retention.inventory(session),
+        "kept": retention.KEPT_SUMMARY,
         "logs": session.retention_logs.select_related("by"),
         "error": error,
     }

@@ -1,19 +1,300 @@
 """Deleting or anonymising a session's learner data: confirmed, logged, and touching nothing else.
 
-Everything a learner produced hangs off their Participant row (notes, votes, answers, worksheets, plans,
-reviews, help requests, reflections cascade), so deleting learner data deletes the participants. Anonymising
-keeps the content and replaces the names. The session, its clock and the facilitator's own notes stay, so the
-timing report and the lesson-level view keep working."""
+`LEARNER_DATA` is the one list of every table that holds what a learner wrote, did, or that names them (a
+facilitator's observation about a learner included). Deleting learner data deletes every row of those tables
+for the session; anonymising applies each entry's rule (keep, cut the author link, or delete) and takes the
+learners' names out of every text that stays. `KEPT` names every other model of the app with the reason it
+stays (the session, its clock, the facilitator's settings and authoring). The test suite walks every model of
+the app and fails when one is in neither list, or when a model pointing at a participant or at learner data
+is not in `LEARNER_DATA`: a new tool cannot forget its learners' data.
+
+Names in kept texts (a poll written on the spot, the wall's question, the facilitator's reflection, a group's
+name, allocation notes) are replaced by "a learner" on delete and by the learner's pseudonym ("Learner 3") on
+anonymise, whole words, case-insensitive."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
+from facilitation import broadcast
+from facilitation import models as m
 from facilitation.models import LiveSession, Participant, RetentionAction, RetentionLog
+
+KEEP = "keep"
+CUT_AUTHOR = "cut-author"
+DELETE = "delete"
+
+# A one-letter "name" would match every "a" or "I" in every text; such names are not searched for in texts.
+MIN_NAME_LENGTH = 2
+
+ANONYMISE_LABELS = {
+    KEEP: "kept",
+    CUT_AUTHOR: "kept, without who wrote it",
+    DELETE: "deleted",
+}
+
+
+@dataclass(frozen=True)
+class LearnerData:
+    """One table of learner data: its rows of a session, what it is called on the data page, and what
+    anonymising does with it. `text_fields` are scrubbed of learners' names when the rows stay; `author` is
+    the nullable link to the participant that anonymising cuts."""
+
+    model: type[models.Model]
+    label: str
+    rows: Callable[[LiveSession], models.QuerySet]
+    anonymise: str = KEEP
+    text_fields: tuple[str, ...] = ()
+    author: str = ""
+    anonymise_note: str = ""
+
+    @property
+    def anonymise_label(self) -> str:
+        """What anonymising does with these rows, in words for the data page."""
+        if self.anonymise_note:
+            return self.anonymise_note
+        label = ANONYMISE_LABELS[self.anonymise]
+        return (
+            f"{label}; learners' names taken out of the text"
+            if self.text_fields and self.anonymise != DELETE
+            else label
+        )
+
+
+LEARNER_DATA: tuple[LearnerData, ...] = (
+    LearnerData(
+        Participant,
+        "learners: names, experience level, role, when they joined and were last seen (attendance)",
+        lambda s: Participant.objects.filter(session=s),
+        anonymise_note='renamed "Learner 1", "Learner 2" … in the order they joined; level, role and times kept',
+    ),
+    LearnerData(
+        m.Note,
+        "wall notes (room wall and group walls)",
+        lambda s: m.Note.objects.filter(session=s),
+        CUT_AUTHOR,
+        ("text",),
+        "participant",
+    ),
+    LearnerData(m.Vote, "votes on wall notes", lambda s: m.Vote.objects.filter(note__session=s)),
+    LearnerData(
+        m.Cluster,
+        "the wall's clusters (they group learners' notes)",
+        lambda s: m.Cluster.objects.filter(session=s),
+        KEEP,
+        ("name",),
+    ),
+    LearnerData(
+        m.PollAnswer,
+        "poll and quiz answers",
+        lambda s: m.PollAnswer.objects.filter(poll__session=s),
+        KEEP,
+        ("text",),
+    ),
+    LearnerData(
+        m.WorksheetAnswer,
+        "worksheet answers and comments",
+        lambda s: m.WorksheetAnswer.objects.filter(participant__session=s),
+        KEEP,
+        ("comment",),
+    ),
+    LearnerData(m.Grouping, "breakout groupings", lambda s: m.Grouping.objects.filter(session=s)),
+    LearnerData(
+        m.BreakoutGroup,
+        "breakout groups (names, case studies, meeting links)",
+        lambda s: m.BreakoutGroup.objects.filter(grouping__session=s),
+        KEEP,
+        ("name",),
+    ),
+    LearnerData(
+        m.GroupMember, "group memberships", lambda s: m.GroupMember.objects.filter(grouping__session=s)
+    ),
+    LearnerData(
+        m.GroupField,
+        "groups' case analyses and strategies (every field, with its last editor)",
+        lambda s: m.GroupField.objects.filter(group__grouping__session=s),
+        CUT_AUTHOR,
+        ("value",),
+        "updated_by",
+    ),
+    LearnerData(
+        m.Annotation,
+        "annotations of case studies",
+        lambda s: m.Annotation.objects.filter(group__grouping__session=s),
+        CUT_AUTHOR,
+        ("quote", "comment"),
+        "participant",
+    ),
+    LearnerData(
+        m.GroupMessage,
+        "your messages to groups",
+        lambda s: m.GroupMessage.objects.filter(session=s),
+        KEEP,
+        ("text",),
+    ),
+    LearnerData(
+        m.Observation,
+        "your formative observations (they name groups and learners)",
+        lambda s: m.Observation.objects.filter(session=s),
+        DELETE,
+    ),
+    LearnerData(
+        m.Question,
+        "Q&A questions",
+        lambda s: m.Question.objects.filter(session=s),
+        CUT_AUTHOR,
+        ("text",),
+        "participant",
+    ),
+    LearnerData(m.QuestionVote, "Q&A upvotes", lambda s: m.QuestionVote.objects.filter(question__session=s)),
+    LearnerData(m.ActionPlan, "action plans", lambda s: m.ActionPlan.objects.filter(session=s)),
+    LearnerData(
+        m.PlanAnswer,
+        "action-plan answers",
+        lambda s: m.PlanAnswer.objects.filter(plan__session=s),
+        KEEP,
+        ("text",),
+    ),
+    LearnerData(
+        m.PeerReview,
+        "peer reviews (scores, strengths, suggestions, your nudges)",
+        lambda s: m.PeerReview.objects.filter(plan__session=s),
+        KEEP,
+        ("strengths", "suggestion", "nudge"),
+    ),
+    LearnerData(
+        m.SummativeAssessment,
+        "your summative assessments of plans",
+        lambda s: m.SummativeAssessment.objects.filter(plan__session=s),
+        KEEP,
+        ("comment",),
+    ),
+    LearnerData(
+        m.HelpRequest,
+        "help requests",
+        lambda s: m.HelpRequest.objects.filter(session=s),
+        KEEP,
+        ("message",),
+    ),
+    LearnerData(
+        m.ConfidenceRating,
+        "self-assessments (confidence ratings)",
+        lambda s: m.ConfidenceRating.objects.filter(session=s),
+    ),
+    LearnerData(
+        m.LearnerReflection,
+        "learners' reflections",
+        lambda s: m.LearnerReflection.objects.filter(session=s),
+        KEEP,
+        ("text",),
+    ),
+)
+
+# Every other model of the app, and why deleting learner data leaves it. Texts listed in `KEPT_TEXTS` stay but
+# lose any learner's name.
+KEPT: dict[type[models.Model], str] = {
+    LiveSession: "the session itself: its title, code and when it ran",
+    m.SessionPhase: "the phases and their time budgets",
+    m.PhaseSegment: "the timings: when each phase ran",
+    m.Pause: "the pauses",
+    m.BudgetAdjustment: "extensions and rebalancing",
+    m.RetentionLog: "this log of deletions",
+    m.WallState: "the wall's question and settings",
+    m.Poll: "the polls' questions and options (without answers)",
+    m.WorksheetState: "what the worksheet showed on the projector",
+    m.Presentation: "where the presentation was",
+    m.EvaluateState: "peer-review settings",
+    m.FacilitatorReflection: "your own reflection on the session",
+    # Authoring: part of the lesson, not of a session.
+    m.FreeSlide: "lesson content",
+    m.CategoryResource: "lesson content",
+    m.WardleyMap: "lesson content",
+    m.WardleyComponent: "lesson content",
+    m.WardleyDependency: "lesson content",
+    m.SlideDeck: "lesson content",
+    m.DeckItem: "lesson content",
+    m.PreparedPoll: "lesson content",
+}
+
+KEPT_TEXTS: tuple[
+    tuple[type[models.Model], Callable[[LiveSession], models.QuerySet], tuple[str, ...]], ...
+] = (
+    (m.WallState, lambda s: m.WallState.objects.filter(session=s), ("prompt",)),
+    (
+        m.Poll,
+        lambda s: m.Poll.objects.filter(session=s),
+        ("question", "options_text", "scale_min_label", "scale_max_label"),
+    ),
+    (m.EvaluateState, lambda s: m.EvaluateState.objects.filter(session=s), ("allocation_notes",)),
+    (m.FacilitatorReflection, lambda s: m.FacilitatorReflection.objects.filter(session=s), ("text",)),
+)
+
+KEPT_SUMMARY = (
+    "the session, its phases and timings, pauses, extensions and rebalancing (the timing report and the "
+    "lesson's timing across sessions keep working)",
+    "the polls' questions and options, the wall's question, and your own reflection, with any learner's name "
+    "taken out",
+    "this log",
+)
+
+
+@dataclass(frozen=True)
+class Inventory:
+    label: str
+    count: int
+    anonymise: str
+
+
+def inventory(session: LiveSession) -> list[Inventory]:
+    """What the session holds now, entry by entry (one count query each), for the data page."""
+    return [
+        Inventory(entry.label, entry.rows(session).count(), entry.anonymise_label) for entry in LEARNER_DATA
+    ]
+
+
+def _names_pattern(replacements: dict[str, str]) -> re.Pattern | None:
+    """One pattern for all names, longest first, so "Sam (2)" wins over "Sam" and a replacement is never
+    replaced again."""
+    names = sorted((n for n in replacements if len(n.strip()) >= MIN_NAME_LENGTH), key=len, reverse=True)
+    if not names:
+        return None
+    return re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n in names) + r")(?!\w)", re.IGNORECASE)
+
+
+def _scrub(rows, fields: tuple[str, ...], pattern: re.Pattern | None, replacements: dict[str, str]) -> None:
+    if pattern is None or not fields:
+        return
+    lowered = {k.lower(): v for k, v in replacements.items()}
+    fallback = next(iter(replacements.values()), "")
+    changed = []
+    for row in rows.only("pk", *fields):
+        dirty = False
+        for name in fields:
+            value = getattr(row, name) or ""
+            new = pattern.sub(lambda match: lowered.get(match.group(0).lower(), fallback), value)
+            if new != value:
+                setattr(row, name, new)
+                dirty = True
+        if dirty:
+            changed.append(row)
+    if changed:
+        type(changed[0]).objects.bulk_update(changed, list(fields))
+
+
+def _replacements(participants, new_name: Callable[[int, Participant], str]) -> dict[str, str]:
+    replacements: dict[str, str] = {}
+    for number, p in enumerate(participants, 1):
+        for name in (p.display_name, p.name):
+            replacements.setdefault(name, new_name(number, p))
+    return replacements
 
 
 def _log(session: LiveSession, action: str, count: int, *, by=None, automatic: bool = False) -> RetentionLog:
@@ -30,16 +311,38 @@ def _log(session: LiveSession, action: str, count: int, *, by=None, automatic: b
 
 @transaction.atomic
 def delete_learner_data(session: LiveSession, *, by=None, automatic: bool = False) -> RetentionLog:
-    count = session.participants.count()
-    session.participants.all().delete()
+    """Delete every row of every learner-data table of the session, and learners' names from kept texts."""
+    participants = list(session.participants.order_by("joined_at", "id"))
+    replacements = _replacements(participants, lambda number, p: "a learner")
+    pattern = _names_pattern(replacements)
+    for _model, rows, fields in KEPT_TEXTS:
+        _scrub(rows(session), fields, pattern, replacements)
+    for entry in reversed(LEARNER_DATA):
+        entry.rows(session).delete()
     session.learner_data_deleted_at = timezone.now()
     session.save(update_fields=["learner_data_deleted_at"])
-    return _log(session, RetentionAction.DELETE, count, by=by, automatic=automatic)
+    transaction.on_commit(partial(broadcast.learner_data_deleted, session.pk))
+    return _log(session, RetentionAction.DELETE, len(participants), by=by, automatic=automatic)
 
 
 @transaction.atomic
 def anonymise(session: LiveSession, *, by=None) -> RetentionLog:
+    """Names become "Learner 1", "Learner 2" … (in join order) everywhere: on the learners, in every text
+    that stays; author links of notes, questions, annotations and group fields are cut; formative
+    observations are deleted. Counts, ratings, scores, answers and texts stay for the report."""
     participants = list(session.participants.order_by("joined_at", "id"))
+    replacements = _replacements(participants, lambda number, p: f"Learner {number}")
+    pattern = _names_pattern(replacements)
+    for entry in LEARNER_DATA:
+        rows = entry.rows(session)
+        if entry.anonymise == DELETE:
+            rows.delete()
+            continue
+        if entry.anonymise == CUT_AUTHOR:
+            rows.update(**{entry.author: None})
+        _scrub(rows, entry.text_fields, pattern, replacements)
+    for _model, rows, fields in KEPT_TEXTS:
+        _scrub(rows(session), fields, pattern, replacements)
     for number, participant in enumerate(participants, 1):
         participant.name = f"Learner {number}"
         participant.name_number = 1

@@ -28,6 +28,7 @@ from facilitation.sessions import (
     create_session,
     find_open_session,
     participant_for,
+    participant_id_for,
     remember_participant,
     sessions_of,
 )
@@ -44,12 +45,40 @@ def _session_for_facilitator(request: HttpRequest, code: str) -> LiveSession:
     return session
 
 
+class LearnerDataDeleted(Http404):
+    """This browser's learner was in the session, but the facilitator has since deleted the learner data."""
+
+    def __init__(self, session: LiveSession):
+        super().__init__("This session's learner data was deleted.")
+        self.session = session
+
+
 def _participant_for(request: HttpRequest, code: str) -> tuple[LiveSession, Participant | None]:
+    """The session and this browser's participant in it (None if it never joined). A browser whose
+    participant was deleted with the session's learner data gets `not_found`'s friendly page, wherever it
+    asks."""
     session = LiveSession.objects.select_related("lesson").filter(code=normalize_code(code))
     session = session.order_by("-created_at").first()
     if session is None:
         raise Http404("No session with that code.")
-    return session, participant_for(request.session, session)
+    participant = participant_for(request.session, session)
+    if (
+        participant is None
+        and session.learner_data_deleted_at is not None
+        and participant_id_for(request.session, session.code) is not None
+    ):
+        raise LearnerDataDeleted(session)
+    return session, participant
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The project's 404 page (`handler404`): styled, with the reason when our code gave one. A learner whose
+    data was deleted is told so (410 Gone), with a way back in while the session is still open."""
+    if isinstance(exception, LearnerDataDeleted):
+        context = {"session": exception.session}
+        return TemplateResponse(request, "facilitation/learner_gone.html", context, status=410).render()
+    reason = exception.args[0] if exception and exception.args and isinstance(exception.args[0], str) else ""
+    return TemplateResponse(request, "404.html", {"reason": reason}, status=404).render()
 
 
 def participant_over_limit(

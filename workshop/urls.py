@@ -5,6 +5,8 @@ from django.views.static import serve
 
 from workshop import views
 
+handler404 = "facilitation.views.not_found"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

@@ -105,6 +105,8 @@ def test_every_main_screen_has_no_axe_violations(live, person):
         f"/facilitate/{session.code}/",
         f"/facilitate/{session.code}/projector/",
         f"/facilitate/{session.code}/report/",
+        f"/facilitate/{session.code}/data/",
+        "/s/NOSUCH/",  # the styled "Not found" page
         "/accounts/login/",
     ]
     found = {}

@@ -12,6 +12,7 @@ with peer review and each learner's PDF (Evaluate), and the session report with 
 Every step asserts what a person sees on their screen. Setup writes nothing that broadcasts: everything after
 `setup_demo` happens through the browsers, where pushes start in the server process, as in a real room."""
 
+import csv
 import io
 import re
 from datetime import timedelta
@@ -136,6 +137,137 @@ def pdf_text(response) -> str:
     body = response.body()
     assert body.startswith(b"%PDF-")
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
+
+
+# --- Q&A, and what is left after "Delete learner data" ------------------------------------------------------
+
+QUESTIONS = {
+    "Ada": "Who pays for a model's cloud bill once it is live?",
+    "Chen": "How do finance and ML agree on one cost number?",
+}
+
+
+def ask_and_upvote(learners: dict[str, Page], dashboard: Page) -> None:
+    """Two learners ask during Explain, everyone else upvotes both (4 + 4); the facilitator pins the first and
+    marks the second answered."""
+    for name, text in QUESTIONS.items():
+        page = learners[name]
+        page.fill("#explain-question-text", text)
+        page.get_by_role("button", name="Ask", exact=True).click()
+        expect(page.locator("#explain-ask-status")).to_have_text(
+            "Sent. Everyone can upvote it now.", timeout=PUSH
+        )
+    for name, page in learners.items():
+        for asker, text in QUESTIONS.items():
+            if asker == name:
+                continue
+            button = page.locator("#explain-learner-questions .question", has_text=text).locator(
+                "[data-upvote-button]"
+            )
+            button.click()
+            expect(button).to_have_attribute("aria-pressed", "true", timeout=PUSH)
+    staff = dashboard.locator("#explain-questions")
+    for text in QUESTIONS.values():
+        expect(staff.locator(".question", has_text=text)).to_contain_text("▲ 4", timeout=PUSH)
+    staff.locator(".question", has_text=QUESTIONS["Ada"]).get_by_role(
+        "button", name="Pin to projector"
+    ).click()
+    expect(
+        staff.locator(".question", has_text=QUESTIONS["Ada"]).get_by_role("button", name="Unpin")
+    ).to_be_visible(timeout=PUSH)
+    staff.locator(".question", has_text=QUESTIONS["Chen"]).get_by_role("button", name="Mark answered").click()
+    expect(
+        staff.locator(".question", has_text=QUESTIONS["Chen"]).get_by_role("button", name="Reopen")
+    ).to_be_visible(timeout=PUSH)
+
+
+def csv_rows(page: Page, url: str) -> list[dict]:
+    response = page.context.request.get(url)
+    assert response.ok and response.headers["content-type"].startswith("text/csv"), url
+    return list(csv.DictReader(io.StringIO(response.text())))
+
+
+def check_questions_in_report(dashboard: Page, live, code: str, slide_title: str) -> None:
+    """Every question in the report, under the slide it was asked on, and in the `questions` dataset."""
+    qa = dashboard.locator(".report section[aria-labelledby=r-questions]")
+    expect(qa).to_contain_text("2 questions, 8 upvotes")
+    expect(qa.locator("h3", has_text=slide_title)).to_be_visible()
+    expect(qa.locator("li", has_text=QUESTIONS["Ada"])).to_contain_text("(▲ 4 · pinned)")
+    expect(qa.locator("li", has_text=QUESTIONS["Chen"])).to_contain_text("(▲ 4 · answered)")
+    rows = {r["text"]: r for r in csv_rows(dashboard, f"{live.url}/facilitate/{code}/report/questions.csv")}
+    assert set(rows) == set(QUESTIONS.values())
+    ada, chen = rows[QUESTIONS["Ada"]], rows[QUESTIONS["Chen"]]
+    assert (ada["slide"], ada["upvotes"], ada["pinned"], ada["answered"]) == (slide_title, "4", "yes", "no")
+    assert (chen["upvotes"], chen["pinned"], chen["answered"]) == ("4", "no", "yes")
+    assert ada["author"] == chen["author"] == ""  # asked anonymously
+
+
+def _database_texts(session) -> str:
+    """Every text and JSON value in every table of the live-session app, one string to search."""
+    from django.apps import apps
+    from django.db import models
+
+    chunks = []
+    for model in apps.get_app_config("facilitation").get_models():
+        fields = [
+            f.name
+            for f in model._meta.concrete_fields
+            if isinstance(f, models.CharField | models.TextField | models.JSONField)
+        ]
+        for values in model.objects.values_list(*fields) if fields else ():
+            chunks.extend(str(v) for v in values)
+    return "\n".join(chunks)
+
+
+def delete_learner_data_and_find_nothing_left(
+    dashboard: Page, live, code: str, learners: dict[str, Page], texts: list[str], screenshot
+) -> None:
+    """The facilitator deletes the learner data; then no learner text is in any table, the report, any CSV
+    dataset or the report's PDF, and a learner who reloads is told what happened."""
+    from facilitation import retention
+
+    dashboard.goto(f"{live.url}/facilitate/{code}/data/")
+    inventory = dashboard.locator("table.report-table")
+    expect(inventory.locator("tr", has_text="Q&A questions").locator("td").first).to_have_text("2")
+    expect(inventory.locator("tr", has_text="Learners:").locator("td").first).to_have_text("5")
+    screenshot(dashboard, "learner-data-before")
+    dashboard.fill("#confirm-delete", code)
+    dashboard.get_by_role("button", name="Delete learner data").click()
+    expect(dashboard.locator(".message.success")).to_contain_text(
+        "Deleted the data of 5 learners", timeout=PUSH
+    )
+    expect(inventory.locator("tbody td:nth-child(2)")).to_have_text(["0"] * len(retention.LEARNER_DATA))
+    screenshot(dashboard, "learner-data-deleted")
+
+    session = LiveSession.objects.get(code=code)
+    left = {entry.label: entry.rows(session).count() for entry in retention.LEARNER_DATA}
+    assert not any(left.values()), left
+    names = re.compile(r"\b(" + "|".join(learners) + r")\b")
+    places = {"database": _database_texts(session)}
+    places["report"] = dashboard.context.request.get(f"{live.url}/facilitate/{code}/report/?names=1").text()
+    dashboard.goto(f"{live.url}/facilitate/{code}/report/")
+    datasets = dashboard.locator(".datasets a").evaluate_all("links => links.map(a => a.href)")
+    assert len(datasets) >= 14
+    for url in datasets:
+        places[url.rsplit("/", 1)[-1]] = dashboard.context.request.get(url).text()
+    pdf_href = dashboard.get_by_role("link", name="Download PDF").get_attribute("href")
+    places["report.pdf"] = re.sub(r"\s+", " ", pdf_text(dashboard.context.request.get(live.url + pdf_href)))
+    for where, body in places.items():
+        assert not names.search(body), (where, names.search(body).group(0))
+        for text in texts:
+            assert text not in body, (where, text)
+    assert "Planned vs actual time" in places["report"]  # the timing stays
+
+    # A learner's page still open is told at once (pushed); one who reloads reads the same.
+    bruno = learners["Bruno"]
+    expect(bruno.get_by_role("heading", level=1)).to_have_text(
+        "This session's learner data was deleted", timeout=PUSH
+    )
+    assert same_document(bruno)
+    ada = learners["Ada"]
+    ada.reload()
+    expect(ada.get_by_role("heading", level=1)).to_have_text("This session's learner data was deleted")
+    screenshot(ada, "learner-data-deleted-phone")
 
 
 def test_the_seed_workshop_runs_end_to_end_with_a_facilitator_and_five_learners(
@@ -385,6 +517,8 @@ def test_the_seed_workshop_runs_end_to_end_with_a_facilitator_and_five_learners(
         expect(page.locator("#explain-learner-slide .explain-title")).to_have_text(
             "From what you found to why it happens", timeout=PUSH
         )
+    slide_title = ada.locator("#explain-learner-slide .explain-title").inner_text()
+    ask_and_upvote(learners, dashboard)
     dashboard.locator(".poll-prepared li", has_text=POLL).get_by_role("button", name="Open now").click()
     card = dashboard.locator(".poll-card", has_text=POLL)
     expect(card.locator(".poll-status")).to_have_text("Open", timeout=PUSH)
@@ -554,6 +688,16 @@ def test_the_seed_workshop_runs_end_to_end_with_a_facilitator_and_five_learners(
     assert "5 learners joined." in text
     assert POLL in text
     assert strategies["Group 1"][:40] in re.sub(r"\s+", " ", text)
+
+    check_questions_in_report(dashboard, live, code, slide_title)
+    texts = [*NOTES.values(), *QUESTIONS.values(), *analyses.values(), *strategies.values()]
+    texts += [
+        "of my plan.",
+        "likes the clear first step",
+        "suggests a measurable milestone",
+        "from the invoice",
+    ]
+    delete_learner_data_and_find_nothing_left(dashboard, live, code, learners, texts, screenshot)
 
 
 def test_a_note_posted_while_the_wall_refreshes_is_confirmed_once(live, person):

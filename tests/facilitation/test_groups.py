@@ -185,9 +185,69 @@ def test_new_groups_replace_the_old_ones_and_keeping_changes_nothing(session, fo
     form_groups(staff, session)
     first = Grouping.objects.get(active=True)
     form_groups(staff, session, strategy="random", by="size", number=4)
-    assert not Grouping.objects.get(pk=first.pk).active
+    assert not Grouping.objects.filter(pk=first.pk).exists()  # nobody wrote in it: a trial, replaced
     assert Grouping.objects.filter(active=True).count() == 1
     assert BreakoutGroup.objects.filter(grouping__active=True).count() == 1
+
+
+def test_trying_every_strategy_leaves_one_grouping_not_a_pile_of_empty_ones(session, four, staff, owner):
+    for strategy in ("random", "mixed", "role", "self", "worksheet", "random", "mixed"):
+        assert form_groups(staff, session, strategy=strategy, number=2).status_code == 200
+    assert Grouping.objects.filter(session=session).count() == 1
+    report = staff.get(reverse("facilitation:report", args=[session.code])).content.decode()
+    assert report.count('class="group-report"') == 2
+
+
+def test_new_groups_keep_the_previous_grouping_when_someone_wrote_in_it(session, four, staff):
+    form_groups(staff, session)
+    client, ada = four[0]
+    assert save(client, session, "evidence", "The forecast job reads stale tables", 0).status_code == 200
+    worked = Grouping.objects.get(active=True)
+    assert (
+        "Their work so far: 1 filled field"
+        in staff.get(reverse("facilitation:group_panel", args=[session.code])).content.decode()
+    )
+    form_groups(staff, session, strategy="random", number=2)
+    form_groups(staff, session, strategy="role", number=2)  # this trial replaces the one before it
+    assert set(Grouping.objects.filter(session=session).values_list("pk", "active")) == {
+        (worked.pk, False),
+        (Grouping.objects.get(active=True).pk, True),
+    }
+    report = staff.get(reverse("facilitation:report", args=[session.code])).content.decode()
+    assert "The forecast job reads stale tables" in report and report.count('class="group-report"') == 4
+
+
+def test_the_facilitator_discards_the_current_grouping_and_its_work(
+    session, four, staff, pushes, django_capture_on_commit_callbacks
+):
+    form_groups(staff, session)
+    client, ada = four[0]
+    save(client, session, "evidence", "Discard me", 0)
+    client.post(
+        reverse("facilitation:group_note", args=[session.code]), {"text": "Group note", "colour": "pink"}
+    )
+    group = group_of(ada)
+    panel = staff.get(reverse("facilitation:group_panel", args=[session.code])).content.decode()
+    assert "Discard this grouping" in panel and "and their work (1 filled field, 1 wall note)" in panel
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(
+            reverse("facilitation:group_control", args=[session.code, "discard"]), headers=HX
+        )
+    assert response.status_code == 200 and "No groups yet" in response.content.decode()
+    assert not Grouping.objects.filter(session=session).exists()
+    assert not GroupField.objects.exists() and not Note.objects.filter(group_key=f"group-{group.pk}").exists()
+    assert group_of(ada) is None
+    assert (ada.group_name, f"MOVE +[] -['breakout-{group.pk}']") in pushes
+    again = staff.post(reverse("facilitation:group_control", args=[session.code, "discard"]), headers=HX)
+    assert again.status_code == 400 and "no current groups" in again.content.decode()
+
+
+def test_an_ended_sessions_groups_cannot_be_discarded(session, four, staff):
+    form_groups(staff, session)
+    control.end(session)
+    response = staff.post(reverse("facilitation:group_control", args=[session.code, "discard"]), headers=HX)
+    assert response.status_code == 400 and "The session has ended" in response.content.decode()
+    assert Grouping.objects.filter(session=session).exists()
 
 
 def test_a_late_joiner_goes_into_the_smallest_group(

@@ -67,6 +67,19 @@ def test_it_prints_the_report_as_a_pdf(client, session, owner):
     assert "Planned vs actual time" in text and "Which hurts most?" in text
 
 
+@pytest.mark.parametrize("learners", [8, 30])
+def test_the_pdf_holds_every_section_down_to_the_last(client, owner, learners):
+    """WeasyPrint dropped the screen layout's grid items that continued on a later page (8 learners: everything
+    after the groups was missing)."""
+    session = play_workshop(learners=learners, owner=owner)
+    client.force_login(owner)
+    response = client.get(reverse("facilitation:report_pdf", args=[session.code]))
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    for heading in ("Questions (Q&A)", "Action plans and peer review", "Coaching and self-assessment"):
+        assert heading in text
+    assert "Reflection of Learner 4" in text and "Generated" in text
+
+
 @pytest.mark.parametrize(
     "dataset", ["timings", "participants", "notes", "votes", "poll-answers", "worksheet-answers"]
 )
@@ -165,3 +178,111 @@ def test_it_shows_the_lessons_timing_across_sessions(client):
     assert "Engage ran 8.0 min over in 2 of 2 sessions" in body
     client.force_login(make_user(username="learnerish", staff=False))
     assert client.get(reverse("facilitation:lesson_timing", args=[lesson.slug])).status_code == 302
+
+
+def _questions(session):
+    """Four questions with ten upvotes: one pinned on a poll slide, one answered on a category slide, one
+    asked with no slide showing, one hidden by the facilitator."""
+    from facilitation.models import Question, QuestionVote
+    from lessons.models import ObstacleCategory
+
+    people = list(session.participants.order_by("id"))  # "Learner 0", "Learner 1" …
+    category = ObstacleCategory.objects.filter(lesson=session.lesson).first()
+    asked = [
+        Question.objects.create(
+            session=session,
+            participant=people[0],
+            text="Does the poll count late joiners?",
+            pinned=True,
+            slide_key="poll-99",
+            slide_title="Which hurts most?",
+        ),
+        Question.objects.create(
+            session=session,
+            participant=people[1],
+            text="=1+1 who owns the budget?",
+            answered=True,
+            anonymous=False,
+            slide_key=f"category-{category.pk}",
+            slide_title=category.name,
+            category=category,
+        ),
+        Question.objects.create(session=session, participant=people[2], text="Where are the slides?"),
+        Question.objects.create(session=session, participant=people[3], text="Off topic", hidden=True),
+    ]
+    for question, voters in zip(asked, (people[4:9], people[4:7], people[4:6], []), strict=True):
+        for person in voters:
+            QuestionVote.objects.create(question=question, participant=person)
+    return asked, category
+
+
+def test_it_reports_every_question_by_the_slide_it_was_asked_on(client, session, owner):
+    _, category = _questions(session)
+    client.force_login(owner)
+    body = client.get(reverse("facilitation:report", args=[session.code])).content.decode()
+    assert "4 questions, 10 upvotes" in body
+    assert "No questions were asked" not in body
+    poll_slide = body.index("Which hurts most? <span")
+    assert 'Does the poll count late joiners? <span class="muted">(▲ 5 · pinned)' in body[poll_slide:]
+    assert f'{category.name} <span class="muted small">obstacle category</span>' in body
+    assert '=1+1 who owns the budget? <span class="muted">(▲ 3 · answered)' in body
+    not_on_a_slide = body.index("Not on a slide")
+    assert body.index("Where are the slides?") > not_on_a_slide
+    assert 'Off topic <span class="muted">(▲ 0 · hidden by the facilitator)' in body
+    assert "Learner 1)" not in body  # names only when asked for, and only of learners who showed theirs
+    named = client.get(reverse("facilitation:report", args=[session.code]) + "?names=1").content.decode()
+    assert "answered · Learner 1)" in named and "pinned · Learner 0)" not in named
+    pdf = client.get(reverse("facilitation:report_pdf", args=[session.code])).content
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Does the poll count late joiners?" in text and "Not on a slide" in text
+
+
+def test_it_exports_questions_annotations_group_fields_and_self_assessment(client, session, owner):
+    import csv
+
+    from facilitation.models import Annotation, BreakoutGroup, GroupField
+
+    _questions(session)
+    group = BreakoutGroup.objects.filter(grouping__session=session).order_by("number").first()
+    editor = group.members.first().participant
+    GroupField.objects.filter(group=group, key="evidence").update(version=3, updated_by=editor)
+    GroupField.objects.create(group=group, key="owners", value="data,finance", version=1)
+    Annotation.objects.create(group=group, participant=editor, quote="+stale tables", comment="Root cause")
+    client.force_login(owner)
+
+    def rows(name):
+        response = client.get(reverse("facilitation:report_csv", args=[session.code, name]))
+        assert response.status_code == 200
+        return list(csv.DictReader(io.StringIO(response.content.decode())))
+
+    questions = rows("questions")
+    by_text = {q["text"]: q for q in questions}
+    assert set(by_text) == {
+        "Does the poll count late joiners?",
+        "'=1+1 who owns the budget?",  # formula-safe
+        "Where are the slides?",
+        "Off topic",
+    }
+    pinned = by_text["Does the poll count late joiners?"]
+    assert (pinned["slide"], pinned["slide_kind"], pinned["pinned"], pinned["upvotes"], pinned["author"]) == (
+        "Which hurts most?",
+        "poll",
+        "yes",
+        "5",
+        "",  # anonymous
+    )
+    answered = by_text["'=1+1 who owns the budget?"]
+    assert (answered["author"], answered["answered"], answered["upvotes"]) == ("Learner 1", "yes", "3")
+    assert answered["category"] == answered["slide"] != ""
+    assert by_text["Where are the slides?"]["slide"] == "Not on a slide"
+    assert by_text["Off topic"]["hidden"] == "yes"
+    fields = rows("group-fields")
+    evidence = next(f for f in fields if f["group"] == group.name and f["field"] == "evidence")
+    assert evidence["value"] == f"Evidence found by {group.name}" and evidence["version"] == "3"
+    assert evidence["last_editor"] == editor.display_name and evidence["label"] == "Evidence from the case"
+    assert next(f for f in fields if f["field"] == "owners")["value"] == "Data, Finance"
+    annotation = rows("annotations")[0]
+    assert annotation["quote"] == "'+stale tables" and annotation["author"] == editor.display_name
+    ratings = rows("self-assessment")
+    assert len(ratings) == 2 * 30 * session.lesson.domains.count()
+    assert {r["moment"] for r in ratings} == {"before", "after"}

@@ -535,6 +535,7 @@ RECIPES: dict[str, Recipe] = {
                 ("present-next", {}),
                 ("present-stop", {}),
                 ("default-categories", {}),
+                ("discard", {}),
             ],
         ),
     ),
