@@ -21,6 +21,7 @@ from whitenoise.middleware import WhiteNoiseMiddleware
 
 log = logging.getLogger(__name__)
 _built: dict[tuple, object] = {}
+_logged = False
 
 
 def source_files() -> dict[str, str]:
@@ -73,7 +74,9 @@ class StaticFilesMiddleware(WhiteNoiseMiddleware):
                 self.add_file_to_dictionary(url, path)
                 _built[key] = self.files[url]
             self.files[url] = _built[key]
-        if stale:
+        global _logged
+        if stale and not _logged:
+            _logged = True
             log.info(
                 "%d static files served from their source folders (missing or older in STATIC_ROOT %s); "
                 "`manage.py collectstatic` makes compressed copies.",

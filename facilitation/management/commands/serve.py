@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from facilitation import addresses
 from workshop.static_files import outdated
 
 
@@ -17,7 +18,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, **options):
         self._collect_static_files()
+        addresses.bound_host = host  # the join address shown on the pages is one this server listens on
         self.stdout.write(self.style.SUCCESS(f"Phasewise is running. Open http://localhost:{port}/"))
+        lines = addresses.startup_lines(
+            host=host, port=port, public_url=settings.PUBLIC_URL, interfaces=addresses.machine_interfaces()
+        )
+        for line in lines:
+            self.stdout.write(line)
         self.stdout.write("Stop with Ctrl+C.")
         self.stdout.flush()
         args = ["-b", host, "-p", str(port)]
