@@ -50,6 +50,9 @@ class JoinBase:
     loopback_only: bool = False
     # "setting" (PUBLIC_URL), "request" (the host the page was opened on), "interface" (found on the machine).
     source: str = "request"
+    # Why phones cannot reach `url`, when they cannot: "setting" (PUBLIC_URL names loopback), "network" (no
+    # address besides loopback), "bind" (the machine has one, but the server does not listen on it).
+    problem: str = ""
 
 
 def machine_interfaces() -> list[Interface]:
@@ -150,13 +153,17 @@ def join_base(
     the best of the machine's addresses, or `chosen` when that is one of them."""
     if public_url:
         url = public_url.strip().rstrip("/")
-        return JoinBase(url, loopback_only=is_loopback_host(urlsplit(url).hostname or ""), source="setting")
+        if is_loopback_host(urlsplit(url).hostname or ""):
+            return JoinBase(url, loopback_only=True, source="setting", problem="setting")
+        return JoinBase(url, source="setting")
     hostname, port = _split_host(host)
     if not is_loopback_host(hostname):
         return JoinBase(f"{scheme}://{host}")
-    candidates = reachable(machine_interfaces() if interfaces is None else interfaces, bind)
+    interfaces = machine_interfaces() if interfaces is None else list(interfaces)
+    candidates = reachable(interfaces, bind)
     if not candidates:
-        return JoinBase(f"{scheme}://{host}", loopback_only=True)
+        problem = "bind" if reachable(interfaces) else "network"
+        return JoinBase(f"{scheme}://{host}", loopback_only=True, problem=problem)
     choices = tuple(
         Choice(base_url(scheme, item.address, port), f"{item.address} ({item.name})") for item in candidates
     )

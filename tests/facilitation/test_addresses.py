@@ -65,7 +65,7 @@ def test_the_facilitators_pick_wins_while_it_is_one_of_the_machines_addresses():
 def test_only_loopback_keeps_the_address_and_says_phones_cannot_reach_it():
     join = base(interfaces=[*LOOPBACK, *LINK_LOCAL])
     assert join.url == "http://localhost:8000"
-    assert join.loopback_only and join.choices == ()
+    assert join.loopback_only and join.choices == () and join.problem == "network"
 
 
 def test_public_url_wins_over_every_interface_and_host():
@@ -73,21 +73,22 @@ def test_public_url_wins_over_every_interface_and_host():
     assert join.url == "https://workshop.example.org"
     assert join.source == "setting" and not join.loopback_only and join.choices == ()
     assert base("10.0.0.9", public_url="http://192.168.5.5:9000").url == "http://192.168.5.5:9000"
-    assert base(public_url="http://localhost:8000", interfaces=[WIFI]).loopback_only
+    assert base(public_url="http://localhost:8000", interfaces=[WIFI]).problem == "setting"
 
 
 def test_an_ipv6_only_machine_shows_its_address_in_brackets():
     interfaces = [*LOOPBACK, Interface("eth0", "2001:db8::5"), LINK_LOCAL[0]]
     assert base("[::1]:8000", interfaces=interfaces).url == "http://[2001:db8::5]:8000"
     # daphne bound to 0.0.0.0 listens on IPv4 only: that address would not answer.
-    assert base(interfaces=interfaces, bind="0.0.0.0").loopback_only
+    assert base(interfaces=interfaces, bind="0.0.0.0").problem == "bind"
     assert base(interfaces=interfaces, bind="::").url == "http://[2001:db8::5]:8000"
 
 
 def test_a_server_bound_to_one_address_offers_only_that_one():
     interfaces = [WIFI, Interface("eth0", "10.0.0.5")]
     assert base(interfaces=interfaces, bind="10.0.0.5").url == "http://10.0.0.5:8000"
-    assert base(interfaces=interfaces, bind="127.0.0.1").loopback_only
+    only_here = base(interfaces=interfaces, bind="127.0.0.1")
+    assert only_here.loopback_only and only_here.problem == "bind"
 
 
 def test_a_page_opened_on_a_reachable_name_keeps_it():

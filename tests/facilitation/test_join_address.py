@@ -78,6 +78,17 @@ def test_it_warns_on_the_dashboard_and_the_projector_when_the_only_address_is_lo
     assert WARNING in page(facilitator, "projector_live", session)
 
 
+def test_it_says_to_serve_on_the_network_when_the_server_listens_on_loopback_only(
+    facilitator, session, interfaces, monkeypatch
+):
+    interfaces.append(WIFI)
+    monkeypatch.setattr(addresses, "bound_host", "127.0.0.1")  # `manage.py serve --host 127.0.0.1`
+    dashboard = page(facilitator, "dashboard", session)
+    assert f"http://localhost:8000/join/{session.code}/" in dashboard
+    assert "The server listens on this computer only" in dashboard and "--host 0.0.0.0" in dashboard
+    assert "--host 0.0.0.0" in page(facilitator, "projector", session)
+
+
 def test_public_url_wins_without_picker_or_warning(facilitator, session, interfaces, settings):
     interfaces.extend([WIFI, CABLE])
     settings.PUBLIC_URL = "https://workshop.example.org/"
