@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from facilitation.addresses import base_url, is_loopback_host, machine_interfaces, reachable
+from tests.e2e.test_accessibility import violations
 from tests.e2e.test_whole_workshop import encodes
 from tests.factories import make_session, make_user
 from tests.servers import DaphneSubprocess, migrated_database, run_script, server_env
@@ -70,6 +71,7 @@ def test_the_facilitator_picks_another_address_and_the_open_projector_follows(li
     picker = dashboard.locator("#join-address")
     expect(picker.locator("option")).to_have_count(len(LAN))
     expect(picker).to_have_value(base_url("http", LAN[0], str(live.port)))
+    assert violations(dashboard) == []
     screenshot(dashboard, "dashboard-picker")
 
     other = base_url("http", LAN[1], str(live.port))
@@ -125,6 +127,7 @@ def test_the_dashboard_and_projector_warn_when_phones_cannot_reach_the_address(
         expect(warning).to_contain_text(fix)
         expect(dashboard.locator("#join-card")).to_contain_text(f"{server.url}/join/{data['code']}/")
         expect(dashboard.locator("#join-address")).to_have_count(0)
+        assert violations(dashboard) == []
         screenshot(dashboard, "dashboard")
         projector = context.new_page()
         projector.set_viewport_size(PROJECTOR["viewport"])
@@ -135,6 +138,7 @@ def test_the_dashboard_and_projector_warn_when_phones_cannot_reach_the_address(
         expect(projector.locator("#projector-join-address .join-warning")).to_contain_text(
             "--host 0.0.0.0" if LAN else "connect this computer to the room's network"
         )
+        assert violations(projector) == []
         screenshot(projector, "projector")
     finally:
         context.close()

@@ -55,7 +55,10 @@ def test_serve_collects_missing_static_files_first_and_serves_them_compressed(tm
         assert gzip.decompress(body) == Path(finders.find("css/app.css")).read_bytes()
     finally:
         server.stop()
-    assert "new or changed static files" in server.output()
+    output = server.output()
+    assert "new or changed static files" in output
+    # And it says where learners join (here: nowhere but this machine, since it listens on 127.0.0.1).
+    assert "Only this computer can open it: the server listens on 127.0.0.1" in output
 
 
 @pytest.fixture
