@@ -157,7 +157,10 @@ def sqlite_database(path: str) -> dict:
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 0))}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-        DATABASES["default"] = sqlite_database(DATABASES["default"]["NAME"])
+        DATABASES["default"] = {
+            **sqlite_database(DATABASES["default"]["NAME"]),
+            "CONN_MAX_AGE": DATABASES["default"].get("CONN_MAX_AGE", 0),
+        }
 else:
     DATABASES = {"default": sqlite_database(SQLITE_PATH)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
