@@ -214,8 +214,8 @@ def join_address(request: HttpRequest, code: str) -> HttpResponse:
         if error:
             messages.error(request, error)
         return redirect(session)
-    html = fragments.render_regions(fragments.DASHBOARD, ("join_card",), context, oob=True)
-    return HttpResponse(html, status=400 if error else 200)
+    # 200 with the message in the card, as the clock controls answer: htmx swaps only successful answers.
+    return HttpResponse(fragments.render_regions(fragments.DASHBOARD, ("join_card",), context, oob=True))
 
 
 def _run_control(session: LiveSession, action: str, request: HttpRequest) -> LiveSession:
