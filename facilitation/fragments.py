@@ -26,6 +26,7 @@ DASHBOARD_CLOCK_REGIONS = ("clock", "timeline", "now", "rebalance")
 DASHBOARD_PEOPLE_REGIONS = ("participants",)
 PROJECTOR_CLOCK_REGIONS = ("projector_clock",)
 PROJECTOR_PEOPLE_REGIONS = ("projector_people",)
+PROJECTOR_JOIN_REGIONS = ("projector_join_address", "projector_qr")
 LEARNER_REGIONS = ("learner_phase",)
 
 

@@ -25,6 +25,7 @@ urlpatterns = [
     path("facilitate/<str:code>/projector/", views.projector, name="projector"),
     path("facilitate/<str:code>/projector/live/", views.projector_live, name="projector_live"),
     path("facilitate/<str:code>/qr.svg", views.qr_code, name="qr"),
+    path("facilitate/<str:code>/join-address/", views.join_address, name="join_address"),
     path("facilitate/<str:code>/report/", report_views.report, name="report"),
     path("facilitate/<str:code>/report.pdf", report_views.report_pdf, name="report_pdf"),
     path("facilitate/<str:code>/report/<slug:dataset>.csv", report_views.report_csv, name="report_csv"),

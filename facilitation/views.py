@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import io
-import socket
 
 import segno
 from django.conf import settings
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
 
-from facilitation import broadcast, control, fragments, groups, tools
+from facilitation import addresses, broadcast, control, fragments, groups, tools
 from facilitation.forms import CreateSessionForm, JoinCodeForm, JoinForm
 from facilitation.models import LiveSession, Participant, normalize_code
 from facilitation.sessions import (
@@ -112,25 +111,35 @@ def sessions(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "facilitation/sessions.html", ctx)
 
 
+# The join address the facilitator picked on the dashboard, kept in their browser's session: the dashboard and
+# the projector window of one laptop share it, for every session they run.
+JOIN_ADDRESS_KEY = "phasewise_join_address"
+
+
+def join_base(request: HttpRequest) -> addresses.JoinBase:
+    """Where learners' phones reach this server (`facilitation.addresses`): PUBLIC_URL, else the host the page
+    was opened on, else (opened on localhost) the machine's address the facilitator picked or the best one."""
+    return addresses.join_base(
+        scheme=request.scheme,
+        host=request.get_host(),
+        public_url=settings.PUBLIC_URL,
+        chosen=request.session.get(JOIN_ADDRESS_KEY),
+        bind=addresses.bound_host,
+    )
+
+
 def public_base_url(request: HttpRequest) -> str:
-    """Where learners' phones reach this server. A QR code for 'localhost' is useless on a phone, so when the
-    facilitator opened the dashboard on localhost we show the machine's own address instead."""
-    if settings.PUBLIC_URL:
-        return settings.PUBLIC_URL.rstrip("/")
-    host = request.get_host()
-    hostname, _, port = host.partition(":")
-    if hostname in {"localhost", "127.0.0.1", "[::1]"}:
-        try:
-            address = socket.gethostbyname(socket.gethostname())
-        except OSError:
-            address = hostname
-        if not address.startswith("127."):
-            host = f"{address}:{port}" if port else address
-    return f"{request.scheme}://{host}"
+    return join_base(request).url
 
 
 def _join_url(request: HttpRequest, session: LiveSession) -> str:
     return public_base_url(request) + reverse("facilitation:join_code", args=[session.code])
+
+
+def _join_context(request: HttpRequest, session: LiveSession, *, qr: bool = False) -> dict:
+    join = join_base(request)
+    join_url = join.url + reverse("facilitation:join_code", args=[session.code])
+    return {"join": join, "join_url": join_url, **({"qr_svg": _qr_svg(join_url)} if qr else {})}
 
 
 def _qr_svg(url: str) -> str:
@@ -153,7 +162,7 @@ def _dashboard_context(request: HttpRequest, session: LiveSession) -> dict:
         **fragments.clock_context(session),
         **fragments.people_context(session),
         **tools.panel_context(session, "dashboard"),
-        "join_url": _join_url(request, session),
+        **_join_context(request, session),
     }
 
 
@@ -179,13 +188,11 @@ def dashboard_live(request: HttpRequest, code: str) -> HttpResponse:
 def projector(request: HttpRequest, code: str) -> TemplateResponse:
     session = _session_for_facilitator(request, code)
     prefetch_related_objects([session], "participants")
-    join_url = _join_url(request, session)
     ctx = {
         **fragments.clock_context(session),
         **fragments.people_context(session),
         **tools.panel_context(session, "projector"),
-        "join_url": join_url,
-        "qr_svg": _qr_svg(join_url),
+        **_join_context(request, session, qr=True),
     }
     return TemplateResponse(request, fragments.PROJECTOR, ctx)
 
@@ -194,8 +201,16 @@ def projector(request: HttpRequest, code: str) -> TemplateResponse:
 @require_GET
 def projector_live(request: HttpRequest, code: str) -> HttpResponse:
     session = _session_for_facilitator(request, code)
-    context = {**fragments.clock_context(session), **fragments.people_context(session)}
-    regions = fragments.PROJECTOR_CLOCK_REGIONS + fragments.PROJECTOR_PEOPLE_REGIONS
+    context = {
+        **fragments.clock_context(session),
+        **fragments.people_context(session),
+        **_join_context(request, session, qr=True),
+    }
+    regions = (
+        fragments.PROJECTOR_CLOCK_REGIONS
+        + fragments.PROJECTOR_PEOPLE_REGIONS
+        + fragments.PROJECTOR_JOIN_REGIONS
+    )
     return HttpResponse(fragments.render_regions(fragments.PROJECTOR, regions, context, oob=True))
 
 
@@ -204,6 +219,32 @@ def projector_live(request: HttpRequest, code: str) -> HttpResponse:
 def qr_code(request: HttpRequest, code: str) -> HttpResponse:
     session = _session_for_facilitator(request, code)
     return HttpResponse(_qr_document(_join_url(request, session)), content_type="image/svg+xml")
+
+
+@login_required
+@require_POST
+def join_address(request: HttpRequest, code: str) -> HttpResponse:
+    """The facilitator picks which of the machine's addresses learners are shown (when it has several). The
+    choice is kept in their browser's session and goes at once to this session's projectors."""
+    session = _session_for_facilitator(request, code)
+    wanted, join = request.POST.get("address", ""), join_base(request)
+    if wanted == join.url or wanted in [choice.url for choice in join.choices]:
+        request.session[JOIN_ADDRESS_KEY] = wanted
+        error = ""
+    else:
+        error = "That address is not one of this computer's any more. Pick one from the list."
+    context = {**_join_context(request, session, qr=True), "session": session, "join_error": error}
+    if not error:
+        broadcast.send(
+            session.group_projector,
+            fragments.render_regions(fragments.PROJECTOR, fragments.PROJECTOR_JOIN_REGIONS, context),
+        )
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect(session)
+    # 200 with the message in the card, as the clock controls answer: htmx swaps only successful answers.
+    return HttpResponse(fragments.render_regions(fragments.DASHBOARD, ("join_card",), context, oob=True))
 
 
 def _run_control(session: LiveSession, action: str, request: HttpRequest) -> LiveSession:

@@ -96,8 +96,11 @@ class DaphneSubprocess:
     """`python -m daphne` on a fixed port; `kill()` is a crash (SIGKILL), `start()` again reuses the port.
     Everything the server writes goes to `log`, which `output()` reads back."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None, log: Path | None = None):
+    def __init__(
+        self, env: dict[str, str], port: int | None = None, log: Path | None = None, *, serve: bool = False
+    ):
         self.env = env
+        self.serve = serve  # start it the way `make run` does (`manage.py serve`) instead of bare daphne
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
@@ -106,9 +109,20 @@ class DaphneSubprocess:
 
     def start(self, timeout: float = 60) -> DaphneSubprocess:
         with open(self.log, "a") as log:
+            if self.serve:
+                command = ["manage.py", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+            else:
+                command = [
+                    "-m",
+                    "daphne",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "workshop.asgi:application",
+                ]
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
-                + ["workshop.asgi:application"],
+                [sys.executable, *command],
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,

@@ -6,6 +6,7 @@ import tempfile
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -42,6 +43,25 @@ def _secret_key() -> str:
     return key_file.read_text().strip()
 
 
+# PHASEWISE_PROFILE=production: served over HTTPS behind a reverse proxy. Turns on, as defaults that the
+# variables below may still override, what `check --deploy` asks for (secure cookies, HTTPS redirect, HSTS for a
+# year with subdomains and preload, proxy headers), and needs SECRET_KEY and ALLOWED_HOSTS set explicitly.
+# Empty (the default): one laptop on a workshop network, plain HTTP.
+PROFILES = ("", "production")
+PROFILE = os.environ.get("PHASEWISE_PROFILE", "").strip().lower()
+if PROFILE not in PROFILES:
+    raise ImproperlyConfigured(
+        f"PHASEWISE_PROFILE={PROFILE!r} is not a profile: leave it empty (one laptop) or set it to production."
+    )
+PRODUCTION = PROFILE == "production"
+if PRODUCTION:
+    missing = [name for name in ("SECRET_KEY", "ALLOWED_HOSTS") if not os.environ.get(name, "").strip()]
+    if missing:
+        raise ImproperlyConfigured(
+            f"PHASEWISE_PROFILE=production needs {' and '.join(missing)} set (see README, Settings): a key "
+            "shared by every process, and the host names the site is served under."
+        )
+
 SECRET_KEY = _secret_key()
 DEBUG = envbool("DEBUG", False)
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "*")
@@ -66,7 +86,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "workshop.security.SecurityHeadersMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "workshop.static_files.StaticFilesMiddleware",  # whitenoise, also before or without collectstatic
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -95,33 +115,54 @@ TEMPLATES = [
     },
 ]
 
-# Database: SQLite (WAL, IMMEDIATE transactions, busy timeout) unless DATABASE_URL names another.
+# Database: SQLite (WAL, IMMEDIATE transactions, busy timeout) unless DATABASE_URL names another. The same
+# tuning applies whichever setting names the SQLite file (SQLITE_PATH or a sqlite:/// DATABASE_URL): without
+# it a room joining at once gets "database is locked".
 SQLITE_PATH = os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))
+SQLITE_TIMEOUT = envint("SQLITE_TIMEOUT", 20)
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+
+
+def sqlite_database(path: str) -> dict:
+    """Phasewise's SQLite: WAL (readers never wait for the writer), IMMEDIATE transactions (a writer takes the
+    lock when its transaction starts, so it waits its turn instead of failing when it upgrades from reading)
+    and a busy timeout."""
+    if path in {"", ":memory:"} or path.startswith("file::memory:"):
+        raise ImproperlyConfigured(
+            "An in-memory SQLite database is empty in every process and connection: name a file with "
+            "SQLITE_PATH (and leave DATABASE_URL empty) or DATABASE_URL=sqlite:////absolute/path.sqlite3."
+        )
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": path,
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": SQLITE_TIMEOUT,
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                f"PRAGMA busy_timeout={SQLITE_TIMEOUT * 1000};"
+            ),
+        },
+        # A file, not memory: browser and websocket tests run a real daphne process on the test database.
+        # One file per test run, so parallel runs on one machine do not share it.
+        "TEST": {
+            "NAME": os.environ.get(
+                "SQLITE_TEST_PATH",
+                str(Path(tempfile.gettempdir()) / f"phasewise-test-{os.getpid()}.sqlite3"),
+            )
+        },
+    }
+
+
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 0))}
-else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": SQLITE_PATH,
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "timeout": envint("SQLITE_TIMEOUT", 20),
-                "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
-                ),
-            },
-            # A file, not memory: browser and websocket tests run a real daphne process on the test database.
-            # One file per test run, so parallel runs on one machine do not share it.
-            "TEST": {
-                "NAME": os.environ.get(
-                    "SQLITE_TEST_PATH",
-                    str(Path(tempfile.gettempdir()) / f"phasewise-test-{os.getpid()}.sqlite3"),
-                )
-            },
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["default"] = {
+            **sqlite_database(DATABASES["default"]["NAME"]),
+            "CONN_MAX_AGE": DATABASES["default"].get("CONN_MAX_AGE", 0),
         }
-    }
+else:
+    DATABASES = {"default": sqlite_database(SQLITE_PATH)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # HTTP requests that run in Django at once per process; more wait in line (workshop.asgi.BoundedHttp). 0: no limit.
@@ -163,15 +204,17 @@ LOGIN_REDIRECT_URL = "/facilitate/"
 LOGOUT_REDIRECT_URL = "/"
 
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 60 * 60 * 24 * 14)
-SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Behind nginx: trust X-Forwarded-For/-Proto (never without a proxy: clients could spoof their address).
-TRUST_PROXY_HEADERS = envbool("TRUST_PROXY_HEADERS", False)
+TRUST_PROXY_HEADERS = envbool("TRUST_PROXY_HEADERS", PRODUCTION)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUST_PROXY_HEADERS else None
-SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
-SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
-SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", PRODUCTION)
+# Health checks come from the machine itself or a load balancer over plain HTTP: answer them, don't redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", PRODUCTION)
 # Our own scripts only; set CONTENT_SECURITY_POLICY to an empty value to send none (e.g. behind a proxy that
 # sets its own).
 CONTENT_SECURITY_POLICY = os.environ.get("CONTENT_SECURITY_POLICY", None)
@@ -186,7 +229,7 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -25,6 +25,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
+from facilitation.addresses import is_loopback_host, machine_interfaces, reachable
 from facilitation.models import LiveSession
 from lessons.models import ActionPlanField, Lesson, ObstacleCategory, WorksheetItem
 
@@ -314,6 +315,14 @@ def test_the_seed_workshop_runs_end_to_end_with_a_facilitator_and_five_learners(
     projector.evaluate("window.__sameDocument = true")
     join_url = projector.locator(".projector-join .join-label strong").inner_text()
     assert urlsplit(join_url).path == f"/join/{code}/"
+    # Opened on the loopback address, the projector names one phones can reach: this machine's best network
+    # address when it has one (only read here, never connected to), else the loopback one with a warning.
+    lan = [item.address for item in reachable(machine_interfaces())]
+    if lan:
+        assert urlsplit(join_url).hostname == lan[0] and not is_loopback_host(urlsplit(join_url).hostname)
+        expect(projector.locator(".join-warning")).to_have_count(0)
+    else:
+        expect(projector.locator(".join-warning")).to_contain_text("Phones can't open this address")
     # The QR codes (inline on the projector, and the image the dashboard links) encode that very address.
     assert encodes(projector.locator(".qr svg").evaluate("svg => svg.outerHTML"), join_url)
     qr_src = dashboard.locator(".join-card img.qr-small").get_attribute("src")

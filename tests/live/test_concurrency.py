@@ -110,11 +110,16 @@ def a_learners_minute(learner: Learner, i: int, data: dict, start: threading.Bar
     return replies
 
 
-@pytest.fixture
-def two_servers(tmp_path):
-    """Two daphne processes on one fresh SQLite file, with a started session and 60 joined learners."""
+@pytest.fixture(params=["SQLITE_PATH", "DATABASE_URL"])
+def two_servers(tmp_path, request):
+    """Two daphne processes on one fresh SQLite file, with a started session and 60 joined learners. The file
+    is named by SQLITE_PATH or by a sqlite:/// DATABASE_URL (SQLITE_PATH then names another file, unused):
+    both get the same tuning."""
     db = migrated_database(tmp_path)
-    env = server_env(db)
+    if request.param == "DATABASE_URL":
+        env = server_env(tmp_path / "unused.sqlite3", DATABASE_URL=f"sqlite:///{db}")
+    else:
+        env = server_env(db)
     data = run_script(env, SETUP)
     servers = [DaphneSubprocess(env).start(), DaphneSubprocess(env).start()]
     yield db, data, servers

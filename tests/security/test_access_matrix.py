@@ -397,6 +397,11 @@ RECIPES: dict[str, Recipe] = {
     "facilitation:projector": Recipe(FACILITATOR, get()),
     "facilitation:projector_live": Recipe(FACILITATOR, get()),
     "facilitation:qr": Recipe(FACILITATOR, get()),
+    "facilitation:join_address": Recipe(
+        FACILITATOR,
+        lambda w: [Call("POST", _code(w), {"address": "http://testserver"})],
+        unchanged_because="the join address shown is a preference of the facilitator's browser, not session data",
+    ),
     "facilitation:control": Recipe(
         FACILITATOR,
         lambda w: _actions(
