@@ -38,9 +38,20 @@ from copy import deepcopy
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer
 from channels_redis.core import RedisChannelLayer
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger(__name__)
 FLAT = (str, bytes, int, float, bool, type(None))
+
+# What a channel layer raises when its backing service is gone (Redis stopped, restarted or unreachable).
+# redis-py's ConnectionError is not the builtin one; a refused or reset socket may also come up as OSError.
+LAYER_DOWN: tuple[type[BaseException], ...] = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    ConnectionError,
+    OSError,
+)
 
 
 class InlineDelivery:

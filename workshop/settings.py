@@ -127,6 +127,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # HTTP requests that run in Django at once per process; more wait in line (workshop.asgi.BoundedHttp). 0: no limit.
 HTTP_CONCURRENCY = envint("HTTP_CONCURRENCY", 8)
 
+# Open websockets one learner (participant) or one facilitator (user) may keep per process; a socket past the
+# cap closes that person's oldest one (facilitation.consumers.OpenSockets). 0: no limit.
+SOCKETS_PER_PARTICIPANT = envint("SOCKETS_PER_PARTICIPANT", 6)
+SOCKETS_PER_FACILITATOR = envint("SOCKETS_PER_FACILITATOR", 20)
+
 # Seconds between two pushes of the same screen region in a burst (facilitation.broadcast.coalesce). 0: push
 # every change at once.
 PUSH_INTERVAL = envfloat("PUSH_INTERVAL", 0.1)

@@ -95,6 +95,26 @@
     });
   }
   window.addEventListener("online", reconnect);
+
+  // The server closes a socket with 4012 when its channel layer failed (Redis restarted: the socket's
+  // subscriptions are gone): open a new one, as the extension does after 1012, within a random 0-2 s so that a
+  // whole room does not come back in the same instant; its htmx:wsOpen resyncs the page. 4429: this person
+  // opened more sockets than allowed and this page's was the oldest; it stays closed until the page is used
+  // again (reload, or back after a while in the background).
+  var CLOSE_SERVICE_RESTART = 4012, CLOSE_TOO_MANY_SOCKETS = 4429;
+  document.addEventListener("htmx:wsClose", function (event) {
+    var code = event.detail.event && event.detail.event.code;
+    var elt = event.detail.elt;
+    if (code === CLOSE_SERVICE_RESTART) {
+      setTimeout(function () {
+        var data = elt && elt["htmx-internal-data"];
+        var wrapper = data && data.webSocket;
+        if (wrapper && wrapper.socket && wrapper.socket.readyState === WebSocket.CLOSED) wrapper.init();
+      }, Math.random() * 2000);
+    } else if (code === CLOSE_TOO_MANY_SOCKETS) {
+      setNetStatus("Live updates stopped on this page: it is open in too many tabs or devices. Reload it to use it here.");
+    }
+  });
   var hiddenSince = null;
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden") { hiddenSince = Date.now(); return; }
