@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so that its process_exception sees a view's exception first (workshop/unavailable.py).
+    "workshop.unavailable.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "workshop.urls"

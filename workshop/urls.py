@@ -5,6 +5,8 @@ from django.views.static import serve
 
 from workshop import views
 
+handler500 = "workshop.unavailable.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

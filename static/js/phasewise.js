@@ -265,6 +265,9 @@
   var NET_OFFLINE = "Could not reach the server — check the connection; nothing was changed. Try again.";
   var NET_TIMEOUT = "The server did not answer in time — check the connection, then try again.";
   var NET_SERVER = "The server had a problem, so that did not go through — nothing was changed. Try again in a moment.";
+  // 503: the server is up but its database or Redis is not (workshop/unavailable.py). Like a lost connection,
+  // not a refusal: nothing was changed, and the tools keep the text and send it again by themselves.
+  var NET_UNAVAILABLE = "The server cannot reach its database or message service for a moment, so that did not go through — nothing was lost. Try again in a few seconds.";
   var netTimer = null;
   var netMessage = ""; // what the bar says, or is about to say
   function personMade(detail) {
@@ -311,7 +314,7 @@
     xhr.addEventListener("timeout", function () { failure = NET_TIMEOUT; });
     xhr.addEventListener("abort", function () { failure = "abort"; }); // htmx's own (hx-sync): not a failure
     xhr.addEventListener("loadend", function () {
-      if (failure === null && xhr.status >= 500) failure = NET_SERVER;
+      if (failure === null && xhr.status >= 500) failure = xhr.status === 503 ? NET_UNAVAILABLE : NET_SERVER;
       if (failure === null) {
         if (netMessage && xhr.status > 0 && xhr.status < 400) setNetStatus("");
         return;
