@@ -1,7 +1,7 @@
 """Redis restarted under a running session: every socket that was open before gets pushes again afterwards.
 
 A real `redis-server` of the test's own (its own free port, no persistence: a restart forgets every group
-membership, as a crashed or freshly started Redis does) behind a real daphne process. Learners' sockets are
+membership, as a crashed or freshly started Redis does) behind two real daphne processes. Learners' sockets are
 `websockets` clients that reconnect as the page does (htmx's ws extension after a close with code 1006, 1011,
 1012 or 1013, static/js/phasewise.js after 4012): a new socket, and the page then refetches its regions.
 Pushes come from another channel layer on the same Redis, as from a second daphne process.
@@ -140,9 +140,10 @@ def redis_and_daphne(tmp_path):
     db = migrated_database(tmp_path)
     env = server_env(db, REDIS_URL=redis.url)
     data = run_script(env, SETUP)
-    server = DaphneSubprocess(env).start()
-    yield redis, server, data
-    server.stop()
+    servers = [DaphneSubprocess(env).start(), DaphneSubprocess(env).start()]
+    yield redis, servers, data
+    for server in servers:
+        server.stop()
     redis.stop()
 
 
@@ -175,10 +176,12 @@ async def _push_until_everyone_has_it(
 
 @pytest.mark.parametrize("restart", ["restart", "restart_instantly"])
 def test_after_a_redis_restart_every_open_page_gets_pushes_again(redis_and_daphne, restart):
-    redis, server, data = redis_and_daphne
-    url = f"{server.ws_url}/ws/s/{data['code']}/"
-    origin = f"http://127.0.0.1:{server.port}"
-    pages = [Page(url, {"Cookie": f"sessionid={cookie}", "Origin": origin}) for cookie in data["cookies"]]
+    redis, servers, data = redis_and_daphne
+    pages = []
+    for i, cookie in enumerate(data["cookies"]):  # half the room on each process
+        server = servers[i % 2]
+        headers = {"Cookie": f"sessionid={cookie}", "Origin": f"http://127.0.0.1:{server.port}"}
+        pages.append(Page(f"{server.ws_url}/ws/s/{data['code']}/", headers))
 
     async def scenario():
         layer = RedisChannelLayer(hosts=[redis.url])
@@ -198,7 +201,7 @@ def test_after_a_redis_restart_every_open_page_gets_pushes_again(redis_and_daphn
             await layer.close_pools()
 
     reached, states = async_to_sync(scenario)()
-    log = server.output()
+    log = "".join(server.output() for server in servers)
     assert reached, (
         f"pages (sockets opened, close codes, got the push after the restart): {states}\n{log[-3000:]}"
     )
