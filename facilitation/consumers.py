@@ -116,9 +116,6 @@ class OpenSockets:
             if not sockets:
                 del self.by_owner[consumer.owner]
 
-    def count(self, owner: tuple[str, int]) -> int:
-        return len(self.by_owner.get(owner, ()))
-
     def take_all(self, layer) -> list[SessionConsumer]:
         """Unregister and return every socket on `layer`."""
         taken = []
@@ -152,15 +149,16 @@ class SessionConsumer(AsyncWebsocketConsumer):
         try:
             await super().__call__(scope, receive, send)
         except LAYER_DOWN as error:
-            if self.closing:
-                return
-            log.warning("The channel layer failed (%s): closing this process's sockets to reconnect", error)
-            others = open_sockets.take_all(self.channel_layer)
-            await self._close_for_layer()
-            for other in others:
-                if other is not self and not other.closing:
-                    await other._close_for_layer()
-            # This consumer ends here: the disconnect that would have undone its presence will not come.
+            if not self.closing:  # the first here; the others were closed by it, or are now
+                log.warning(
+                    "The channel layer failed (%s): closing this process's sockets to reconnect", error
+                )
+                others = open_sockets.take_all(self.channel_layer)
+                await self._close_for_layer()
+                for other in others:
+                    if other is not self and not other.closing:
+                        await other._close_for_layer()
+            # This consumer ends here: the disconnect that would have undone its presence may not come.
             open_sockets.remove(self)
             await self._uncount()
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -141,10 +142,17 @@ def redis_and_daphne(tmp_path):
     env = server_env(db, REDIS_URL=redis.url)
     data = run_script(env, SETUP)
     servers = [DaphneSubprocess(env).start(), DaphneSubprocess(env).start()]
+    data["db"] = str(db)
     yield redis, servers, data
     for server in servers:
         server.stop()
     redis.stop()
+
+
+def _connections(db: str) -> list[int]:
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute("SELECT connections FROM facilitation_participant ORDER BY id").fetchall()
+    return [count for (count,) in rows]
 
 
 async def _until(condition, seconds: float) -> bool:
@@ -191,7 +199,10 @@ def test_after_a_redis_restart_every_open_page_gets_pushes_again(redis_and_daphn
             assert await _push_until_everyone_has_it(layer, data["group"], pages, "before", 30)
             await asyncio.to_thread(getattr(redis, restart))
             reached = await _push_until_everyone_has_it(layer, data["group"], pages, "after", 60)
-            return reached, [(page.opened, page.closes, page.got("after")) for page in pages]
+            # Presence is right again: each learner counted once, for the one socket they have open.
+            counted = await _until(lambda: _connections(data["db"]) == [1] * LEARNERS, 10)
+            states = [(page.opened, page.closes, page.got("after")) for page in pages]
+            return reached, states, counted
         finally:
             for page in pages:
                 page.stopped = True
@@ -200,7 +211,7 @@ def test_after_a_redis_restart_every_open_page_gets_pushes_again(redis_and_daphn
             await asyncio.gather(*tasks, return_exceptions=True)
             await layer.close_pools()
 
-    reached, states = async_to_sync(scenario)()
+    reached, states, counted = async_to_sync(scenario)()
     log = "".join(server.output() for server in servers)
     assert reached, (
         f"pages (sockets opened, close codes, got the push after the restart): {states}\n{log[-3000:]}"
@@ -208,3 +219,4 @@ def test_after_a_redis_restart_every_open_page_gets_pushes_again(redis_and_daphn
     # Each page was told "service restart" (reconnect), not "internal error".
     assert all(closes and closes[0] == 4012 for _, closes, _ in states), states
     assert "Exception inside application" not in log, log[-3000:]
+    assert counted, _connections(data["db"])
