@@ -95,7 +95,8 @@ class OpenSockets:
     the process at once, and a restarted Redis has forgotten every group membership, yet only the one consumer
     reading from Redis at that moment sees the error: the others would stay open and hear nothing again. So
     the first to see it closes them all with 4012 and they reconnect and subscribe again. And each person may
-    keep only so many sockets (SOCKETS_PER_PARTICIPANT, SOCKETS_PER_FACILITATOR): counted per process."""
+    keep only so many sockets (SOCKETS_PER_PARTICIPANT, SOCKETS_PER_FACILITATOR): counted here when the layer
+    is this process's own (in memory), and in Redis across processes when it is Redis (`hold_socket`)."""
 
     def __init__(self):
         self.by_owner: dict[tuple[str, int], list[SessionConsumer]] = {}
@@ -140,6 +141,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
     accepted = False
     closing = False
     counted = False
+    held: str | None = None  # the owner's key in the layer's count of sockets (Redis), once counted there
 
     async def __call__(self, scope, receive, send):
         """Channels runs the socket and the channel layer's receive loop together; when the layer fails (Redis
@@ -204,9 +206,14 @@ class SessionConsumer(AsyncWebsocketConsumer):
         self.accepted = True
         # Past the person's cap, their oldest socket closes: the newest is the page they are looking at (a
         # phone that changed networks leaves sockets that look open for a while). 4429 is not reconnected.
-        for old in open_sockets.add(self, limit):
-            old.closing = True
-            await old.close(code=CLOSE_TOO_MANY_SOCKETS)
+        if hasattr(self.channel_layer, "hold_socket"):
+            open_sockets.add(self, 0)
+            self.held = f"{self.owner[0]}-{self.owner[1]}"
+            for name in await self.channel_layer.hold_socket(self.held, self.channel_name, limit):
+                await self.channel_layer.send(name, {"type": "socket.evict"})
+        else:
+            for old in open_sockets.add(self, limit):
+                await old.socket_evict({})
         if participant is not None:
             self.participant_id = participant.pk
             self.session_id = session.pk
@@ -225,6 +232,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
         if hasattr(self.channel_layer, "stop_inline"):
             self.channel_layer.stop_inline(self.channel_name)
         try:
+            if self.held is not None:
+                await self.channel_layer.release_socket(self.held, self.channel_name)
             for group in self.groups_joined:
                 await self.channel_layer.group_discard(group, self.channel_name)
         except LAYER_DOWN:
@@ -242,6 +251,13 @@ class SessionConsumer(AsyncWebsocketConsumer):
         # once its socket opens, so it would only repeat what the page is about to show.
         if self.accepted:
             await self.send(text_data=event["html"])
+
+    async def socket_evict(self, event):
+        """This person opened a socket past their cap (in this process or another) and this one is the oldest."""
+        open_sockets.remove(self)
+        if not self.closing:
+            self.closing = True
+            await self.close(code=CLOSE_TOO_MANY_SOCKETS)
 
     async def channel_groups(self, event):
         """Sent to one participant when they change breakout group: their open sockets follow."""

@@ -87,6 +87,26 @@ class RoomRedisChannelLayer(InlineDelivery, RedisChannelLayer):
         super().__init__(*args, **kwargs)
         self._inline = {}
 
+    async def hold_socket(self, owner: str, channel: str, limit: int) -> list[str]:
+        """Count `channel` as one of `owner`'s open sockets, across every process on this Redis; return the
+        channels of their oldest sockets beyond `limit` (0: no limit), no longer counted, for the caller to
+        close. A socket whose process died without saying so is simply the oldest: closing it is a no-op."""
+        key = f"{self.prefix}:sockets:{owner}"
+        connection = self.connection(self.consistent_hash(owner))
+        async with connection.pipeline(transaction=True) as pipe:
+            pipe.zadd(key, {channel: time.time()})
+            pipe.expire(key, self.group_expiry)
+            pipe.zcard(key)
+            *_, count = await pipe.execute()
+        if limit <= 0 or count <= limit:
+            return []
+        popped = await connection.zpopmin(key, count - limit)
+        return [name.decode() if isinstance(name, bytes) else name for name, _ in popped]
+
+    async def release_socket(self, owner: str, channel: str) -> None:
+        connection = self.connection(self.consistent_hash(owner))
+        await connection.zrem(f"{self.prefix}:sockets:{owner}", channel)
+
     async def receive_single(self, channel):
         """Read one message for this process (or a named channel) and deliver it to its inline receivers.
 

@@ -129,8 +129,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # HTTP requests that run in Django at once per process; more wait in line (workshop.asgi.BoundedHttp). 0: no limit.
 HTTP_CONCURRENCY = envint("HTTP_CONCURRENCY", 8)
 
-# Open websockets one learner (participant) or one facilitator (user) may keep per process; a socket past the
-# cap closes that person's oldest one (facilitation.consumers.OpenSockets). 0: no limit.
+# Open websockets one learner (participant) or one facilitator (user) may keep, counted across processes on
+# Redis; a socket past the cap closes that person's oldest one (facilitation.consumers). 0: no limit.
 SOCKETS_PER_PARTICIPANT = envint("SOCKETS_PER_PARTICIPANT", 6)
 SOCKETS_PER_FACILITATOR = envint("SOCKETS_PER_FACILITATOR", 20)
 

@@ -1,14 +1,20 @@
 """A cap on the websockets one person keeps open (SOCKETS_PER_PARTICIPANT, SOCKETS_PER_FACILITATOR): past it,
 that person's oldest socket closes with 4429 (htmx does not reconnect it), the newest stays and gets pushes,
-and other people are not affected."""
+and other people are not affected. In memory the count is the process's; on Redis it spans every process."""
+
+import asyncio
+import uuid
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from facilitation.consumers import CLOSE_TOO_MANY_SOCKETS
+from tests.conftest import require_service
 from tests.factories import make_lesson, make_participant, make_session, make_user
 from tests.live.test_consumers import connections_of, facilitator_cookie, learner_cookie, socket
+from tests.live.test_redis_layer import REDIS_URL
+from workshop.channel_layer import RoomRedisChannelLayer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -97,3 +103,43 @@ def test_the_default_caps_are_set():
 
     assert settings.SOCKETS_PER_PARTICIPANT == 6
     assert settings.SOCKETS_PER_FACILITATOR == 20
+
+
+@pytest.mark.services
+def test_on_redis_the_cap_counts_the_sockets_of_every_process(asgi_app, settings):
+    """A second layer on the same Redis stands for a second daphne process holding two of Ada's sockets; a
+    third, opened here, closes the oldest of them over there (it gets the eviction on its channel)."""
+    require_service("127.0.0.1", 6379, "Redis")
+    prefix = f"phasewise-test-{uuid.uuid4().hex[:8]}"
+    config = {"hosts": [REDIS_URL], "prefix": prefix}
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "workshop.channel_layer.RoomRedisChannelLayer", "CONFIG": config}
+    }
+    settings.SOCKETS_PER_PARTICIPANT = 2
+    session = make_session(lesson=make_lesson(), owner=make_user())
+    ada = make_participant(session=session, name="Ada")
+    cookie = learner_cookie(ada)
+
+    async def scenario():
+        other = RoomRedisChannelLayer(**config)
+        theirs = [await other.new_channel() for _ in range(2)]
+        for name in theirs:
+            assert await other.hold_socket(f"participant-{ada.pk}", name, 2) == []
+        mine = socket(asgi_app, session.code, cookie=cookie)
+        try:
+            assert (await mine.connect())[0]
+            evicted = await asyncio.wait_for(other.receive(theirs[0]), timeout=5)
+            seen = await _push_and_read(session.group_all, [mine])
+            await mine.disconnect()
+            left = await other.connection(0).zrange(f"{prefix}:sockets:participant-{ada.pk}", 0, -1)
+        finally:
+            await other.flush()
+            await other.close_pools()
+            await get_channel_layer().close_pools()
+        return theirs, evicted, seen, left
+
+    theirs, evicted, seen, left = async_to_sync(scenario)()
+    assert evicted == {"type": "socket.evict"}
+    assert seen == ["<p>pushed</p>"]  # the new socket stays open
+    # Counted in Redis now: the other process's newer socket; the evicted one and the closed one are not.
+    assert left == [theirs[1].encode()]
