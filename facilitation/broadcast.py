@@ -28,6 +28,7 @@ from django.template.loader import render_to_string
 
 from facilitation import fragments
 from facilitation.models import LiveSession
+from workshop.channel_layer import LAYER_DOWN
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,13 @@ def send(group: str, html: str) -> None:
     if layer is None or not html:
         return
     send_count += 1
-    async_to_sync(layer.group_send)(group, {"type": "html.fragment", "html": html})
+    try:
+        async_to_sync(layer.group_send)(group, {"type": "html.fragment", "html": html})
+    except LAYER_DOWN as error:
+        # The change is stored (pushes run after commit): answering the request with an error would have the
+        # person send it again. The layer's failure closes every socket as a service restart
+        # (facilitation.consumers), and each page refetches its regions when its socket reopens.
+        log.warning("A push to %s was lost: the channel layer is down (%s)", group, error)
 
 
 def _render(template: str, regions: tuple[str, ...], context: dict) -> str:
@@ -87,7 +94,14 @@ def move_sockets(participant_group: str, *, add: list[str] = (), discard: list[s
     if layer is None:
         return
     message = {"type": "channel.groups", "add": list(add), "discard": list(discard)}
-    async_to_sync(layer.group_send)(participant_group, message)
+    try:
+        async_to_sync(layer.group_send)(participant_group, message)
+    except LAYER_DOWN as error:
+        # As for a lost push: the sockets were closed by the layer's failure and subscribe afresh (to the
+        # groups stored now) when they reconnect.
+        log.warning(
+            "Moving the sockets of %s failed: the channel layer is down (%s)", participant_group, error
+        )
 
 
 # --- Coalescing a burst of changes into few pushes ----------------------------------------------------------

@@ -4,19 +4,29 @@ HTML fragments. It carries no state: every page refetches its live regions when 
 from __future__ import annotations
 
 import asyncio
+import logging
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
 from facilitation import broadcast
 from facilitation.models import BreakoutGroup, LiveSession, Participant, normalize_code
 from facilitation.sessions import participant_id_for
+from workshop.channel_layer import LAYER_DOWN
+
+log = logging.getLogger(__name__)
 
 MAX_INCOMING_BYTES = 4096
+# Close codes. htmx's ws extension opens a new socket after 1006, 1011, 1012 and 1013 (then the page refetches
+# its regions), and not after the others; an application may only send 1000 or 3000-4999 (autobahn, under
+# daphne), so "service restart" is 4012, which static/js/phasewise.js reconnects after as the extension does.
+CLOSE_SERVICE_RESTART = 4012  # the channel layer failed: reconnect, subscribe again, resync
+CLOSE_TOO_MANY_SOCKETS = 4429  # this person opened another socket past their cap: this, their oldest, closes
 
 
 @database_sync_to_async
@@ -78,11 +88,88 @@ def _schedule_people_push(session_id: int) -> None:
     _people_push_pending[session_id] = asyncio.get_running_loop().create_task(push_later())
 
 
+class OpenSockets:
+    """The consumers with an open socket in this process, by the person they belong to.
+
+    Two things need them. A channel layer that fails (Redis stopped or restarted) fails for every socket of
+    the process at once, and a restarted Redis has forgotten every group membership, yet only the one consumer
+    reading from Redis at that moment sees the error: the others would stay open and hear nothing again. So
+    the first to see it closes them all with 4012 and they reconnect and subscribe again. And each person may
+    keep only so many sockets (SOCKETS_PER_PARTICIPANT, SOCKETS_PER_FACILITATOR): counted here when the layer
+    is this process's own (in memory), and in Redis across processes when it is Redis (`hold_socket`)."""
+
+    def __init__(self):
+        self.by_owner: dict[tuple[str, int], list[SessionConsumer]] = {}
+
+    def add(self, consumer: SessionConsumer, limit: int) -> list[SessionConsumer]:
+        """Register `consumer`; return its owner's oldest sockets beyond `limit` (0: no limit), unregistered."""
+        sockets = self.by_owner.setdefault(consumer.owner, [])
+        sockets.append(consumer)
+        extra = sockets[: max(len(sockets) - limit, 0)] if limit > 0 else []
+        for old in extra:
+            sockets.remove(old)
+        return extra
+
+    def remove(self, consumer: SessionConsumer) -> None:
+        sockets = self.by_owner.get(consumer.owner)
+        if sockets and consumer in sockets:
+            sockets.remove(consumer)
+            if not sockets:
+                del self.by_owner[consumer.owner]
+
+    def take_all(self, layer) -> list[SessionConsumer]:
+        """Unregister and return every socket on `layer`."""
+        taken = []
+        for owner, sockets in list(self.by_owner.items()):
+            keep = [consumer for consumer in sockets if consumer.channel_layer is not layer]
+            taken += [consumer for consumer in sockets if consumer.channel_layer is layer]
+            if keep:
+                self.by_owner[owner] = keep
+            else:
+                del self.by_owner[owner]
+        return taken
+
+
+open_sockets = OpenSockets()
+
+
 class SessionConsumer(AsyncWebsocketConsumer):
     groups_joined: list[str]
     participant_id: int | None = None
     session_id: int | None = None
+    owner: tuple[str, int] | None = None
     accepted = False
+    closing = False
+    counted = False
+    held: str | None = None  # the owner's key in the layer's count of sockets (Redis), once counted there
+
+    async def __call__(self, scope, receive, send):
+        """Channels runs the socket and the channel layer's receive loop together; when the layer fails (Redis
+        stopped or restarted) its error ends the consumer with a traceback, and the page would be left with
+        a socket that hears nothing, or one closed as an internal error. Instead, close it (and this
+        process's other sockets, whose subscriptions went with that Redis) as a service restart."""
+        try:
+            await super().__call__(scope, receive, send)
+        except LAYER_DOWN as error:
+            if not self.closing:  # the first here; the others were closed by it, or are now
+                log.warning(
+                    "The channel layer failed (%s): closing this process's sockets to reconnect", error
+                )
+                others = open_sockets.take_all(self.channel_layer)
+                await self._close_for_layer()
+                for other in others:
+                    if other is not self and not other.closing:
+                        await other._close_for_layer()
+            # This consumer ends here: the disconnect that would have undone its presence may not come.
+            open_sockets.remove(self)
+            await self._uncount()
+
+    async def _close_for_layer(self) -> None:
+        """Close this socket so that the page reconnects (4012), or refuse a handshake under way."""
+        self.closing = True
+        await self.close(code=CLOSE_SERVICE_RESTART if self.accepted else None)
+        if hasattr(self.channel_layer, "stop_inline"):
+            self.channel_layer.stop_inline(self.channel_name)
 
     async def dispatch(self, message):
         """Channels' dispatch closes stale database connections before every handler, through a worker thread:
@@ -104,6 +191,10 @@ class SessionConsumer(AsyncWebsocketConsumer):
             await self.close(code=4403)
             return
         session, participant, groups = found
+        if participant is not None:
+            self.owner, limit = ("participant", participant.pk), settings.SOCKETS_PER_PARTICIPANT
+        else:
+            self.owner, limit = ("user", self.scope["user"].pk), settings.SOCKETS_PER_FACILITATOR
         # HTML pushes go straight to this socket when the layer can (both of workshop.channel_layer's layers,
         # in memory and on Redis). Other messages (group moves) still come through the queue.
         if hasattr(self.channel_layer, "deliver_inline"):
@@ -113,19 +204,41 @@ class SessionConsumer(AsyncWebsocketConsumer):
         self.groups_joined = groups
         await self.accept()
         self.accepted = True
+        # Past the person's cap, their oldest socket closes: the newest is the page they are looking at (a
+        # phone that changed networks leaves sockets that look open for a while). 4429 is not reconnected.
+        if hasattr(self.channel_layer, "hold_socket"):
+            open_sockets.add(self, 0)
+            self.held = f"{self.owner[0]}-{self.owner[1]}"
+            for name in await self.channel_layer.hold_socket(self.held, self.channel_name, limit):
+                await self.channel_layer.send(name, {"type": "socket.evict"})
+        else:
+            for old in open_sockets.add(self, limit):
+                await old.socket_evict({})
         if participant is not None:
             self.participant_id = participant.pk
             self.session_id = session.pk
+            self.counted = True
             if await _count_connection(participant.pk, +1):
                 _schedule_people_push(session.pk)
 
+    async def _uncount(self) -> None:
+        if self.counted:
+            self.counted = False
+            if await _count_connection(self.participant_id, -1):
+                _schedule_people_push(self.session_id)
+
     async def disconnect(self, close_code):
+        open_sockets.remove(self)
         if hasattr(self.channel_layer, "stop_inline"):
             self.channel_layer.stop_inline(self.channel_name)
-        for group in self.groups_joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
-        if self.participant_id is not None and await _count_connection(self.participant_id, -1):
-            _schedule_people_push(self.session_id)
+        try:
+            if self.held is not None:
+                await self.channel_layer.release_socket(self.held, self.channel_name)
+            for group in self.groups_joined:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        except LAYER_DOWN:
+            pass  # the layer is down: its memberships expire by themselves (group_expiry)
+        await self._uncount()
 
     async def receive(self, text_data=None, bytes_data=None):
         """Learners act through HTTP (validated forms); the socket only listens. Oversized input closes it."""
@@ -138,6 +251,13 @@ class SessionConsumer(AsyncWebsocketConsumer):
         # once its socket opens, so it would only repeat what the page is about to show.
         if self.accepted:
             await self.send(text_data=event["html"])
+
+    async def socket_evict(self, event):
+        """This person opened a socket past their cap (in this process or another) and this one is the oldest."""
+        open_sockets.remove(self)
+        if not self.closing:
+            self.closing = True
+            await self.close(code=CLOSE_TOO_MANY_SOCKETS)
 
     async def channel_groups(self, event):
         """Sent to one participant when they change breakout group: their open sockets follow."""

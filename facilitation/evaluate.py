@@ -33,6 +33,7 @@ from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from facilitation import allocation, broadcast, fragments
+from facilitation.first_write import get_or_create_locked
 from facilitation.models import (
     ActionPlan,
     EvaluateState,
@@ -341,12 +342,11 @@ def _after_commit(session_id: int, **kwargs) -> None:
 # --- Learners: the plan -------------------------------------------------------------------------------------
 
 
-def _plan(participant: Participant, *, lock: bool = False) -> ActionPlan:
-    plans = ActionPlan.objects.select_for_update() if lock else ActionPlan.objects
-    plan = plans.filter(participant=participant).first()
-    if plan is None:
-        plan = ActionPlan.objects.create(participant=participant, session_id=participant.session_id)
-    return plan
+def _plan(participant: Participant) -> ActionPlan:
+    """The learner's plan, locked, created on their first save (two first saves at once make one plan)."""
+    return get_or_create_locked(
+        ActionPlan, participant=participant, defaults={"session_id": participant.session_id}
+    )[0]
 
 
 def _field(session: LiveSession, key: str) -> ActionPlanField:
@@ -367,7 +367,7 @@ def _check_length(f: ActionPlanField, text: str) -> None:
 
 def _write(plan: ActionPlan, f: ActionPlanField, text: str, version: int) -> PlanAnswer:
     """Save one field if `version` is the stored one; otherwise raise PlanConflict. Equal text is no change."""
-    answer, _ = PlanAnswer.objects.select_for_update().get_or_create(plan=plan, field=f)
+    answer, _ = get_or_create_locked(PlanAnswer, plan=plan, field=f)
     if text == answer.text and answer.version:
         return answer
     if version != answer.version:
@@ -386,7 +386,7 @@ def save_answer(participant: Participant, key: str, text: str, version: int) -> 
         raise EvaluateError("The session has ended: your plan is kept as it was.")
     f = _field(session, key)
     _check_length(f, text)
-    plan = _plan(participant, lock=True)
+    plan = _plan(participant)
     if plan.is_submitted:
         raise EvaluateError("Your plan is submitted, so it is locked. Reopen it to change it.")
     answer = _write(plan, f, text, version)
@@ -401,7 +401,7 @@ def submit_plan(participant: Participant, posted: dict[str, tuple[str, int]]) ->
     session = participant.session
     fields = list(session.lesson.action_plan_fields.all())
     with transaction.atomic():
-        plan = _plan(participant, lock=True)
+        plan = _plan(participant)
         if plan.is_submitted:
             return plan
         conflicts: list[PlanConflict] = []
@@ -420,7 +420,7 @@ def submit_plan(participant: Participant, posted: dict[str, tuple[str, int]]) ->
     if conflicts:
         raise conflicts[0] if len(conflicts) == 1 else PlanConflicts(conflicts)
     with transaction.atomic():
-        plan = _plan(participant, lock=True)
+        plan = _plan(participant)
         texts = {a.field_id: a.text for a in plan.answers.all()}
         for f in fields:
             if f.key in errors:
@@ -448,7 +448,7 @@ class PlanConflicts(Exception):
 
 @transaction.atomic
 def reopen_plan(participant: Participant) -> ActionPlan:
-    plan = _plan(participant, lock=True)
+    plan = _plan(participant)
     if PeerReview.objects.active().filter(plan=plan).exists():
         raise EvaluateError("Reviewers are already working on your plan, so it stays submitted.")
     if not participant.session.is_open:
@@ -513,7 +513,7 @@ def allocate_reviews(session: LiveSession, *, k: int, avoid_same_group: bool) ->
     """Give every submitted plan up to k reviewers; reviews already assigned stay where they are."""
     if not 1 <= k <= MAX_REVIEWS_PER_PLAN:
         raise EvaluateError(f"Choose between 1 and {MAX_REVIEWS_PER_PLAN} reviewers per plan.")
-    state = EvaluateState.for_session(session)
+    state = get_or_create_locked(EvaluateState, session=session)[0]
     state.reviews_per_plan = k
     state.avoid_same_group = avoid_same_group
     if not ActionPlan.objects.filter(session=session, status=PlanStatus.SUBMITTED).exists():
@@ -525,7 +525,7 @@ def allocate_reviews(session: LiveSession, *, k: int, avoid_same_group: bool) ->
 
 @transaction.atomic
 def set_released(session: LiveSession, released: bool) -> None:
-    state = EvaluateState.for_session(session)
+    state = get_or_create_locked(EvaluateState, session=session)[0]
     state.released_at = timezone.now() if released else None
     state.save()
     _after_commit(session.pk, settings=True, learners=(session.group_all,))

@@ -36,6 +36,7 @@ from django.db.models import Q
 from django.utils.text import slugify
 
 from facilitation import broadcast, fragments, polls, wardley
+from facilitation.first_write import get_or_create_locked
 from facilitation.models import (
     CategoryResource,
     DeckItem,
@@ -402,7 +403,7 @@ def _after_commit(session_id: int, **changed: bool) -> None:
 def _lock(session: LiveSession) -> Presentation:
     """Two facilitator tabs pressing "next" at once move two slides, one after the other."""
     LiveSession.objects.select_for_update().filter(pk=session.pk).first()
-    return Presentation.objects.get_or_create(session=session)[0]
+    return get_or_create_locked(Presentation, session=session)[0]
 
 
 def _open_prepared(session: LiveSession, prepared: PreparedPoll) -> None:

@@ -36,6 +36,7 @@ from django.utils.html import strip_tags
 
 from facilitation import allocation_groups as rules
 from facilitation import broadcast, fragments
+from facilitation.first_write import get_or_create_locked
 from facilitation.models import (
     Annotation,
     BreakoutGroup,
@@ -1052,7 +1053,7 @@ def save_field(
     the same version cannot both pass the check. Saving the text already stored is never a conflict."""
     _require_open(participant.session)
     with transaction.atomic():
-        row, _ = GroupField.objects.select_for_update().get_or_create(group=group, key=key)
+        row, _ = get_or_create_locked(GroupField, group=group, key=key)
         if row.value == value:
             return row
         if row.version != version:

@@ -33,10 +33,11 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from facilitation import broadcast, fragments
+from facilitation.first_write import get_or_create_locked
 from facilitation.models import LiveSession, Participant, Role, WorksheetAnswer, WorksheetState
 from facilitation.worksheet_results import SEVERITIES, Heatmap, room_heatmap
 from lessons.models import ObstacleCategory, PhaseTool, WorksheetItem
@@ -197,10 +198,6 @@ class Saved:
     changed: bool
 
 
-def _locked_answer(participant: Participant, item: WorksheetItem) -> WorksheetAnswer | None:
-    return WorksheetAnswer.objects.select_for_update().filter(participant=participant, item=item).first()
-
-
 def save_answer(
     participant: Participant,
     item_id: int,
@@ -219,18 +216,15 @@ def save_answer(
         raise WorksheetError("This question is not on this session's worksheet. Reload the page.", 404)
     values = {"severity": severity, "applies": applies, "comment": comment}
     with transaction.atomic():
-        answer = _locked_answer(participant, item)
-        if answer is None:
-            try:
-                with transaction.atomic():
-                    answer = WorksheetAnswer.objects.create(
-                        participant=participant, item=item, version=1, updated_at=timezone.now(), **values
-                    )
-            except IntegrityError:  # another request of this learner created it a moment ago
-                answer = _locked_answer(participant, item)
-            else:
-                _after_commit(session.pk)
-                return Saved(answer, changed=True)
+        answer, created = get_or_create_locked(
+            WorksheetAnswer,
+            participant=participant,
+            item=item,
+            defaults={"version": 1, "updated_at": timezone.now(), **values},
+        )
+        if created:
+            _after_commit(session.pk)
+            return Saved(answer, changed=True)
         if answer.same_values(**values):
             return Saved(answer, changed=False)
         if answer.version != base_version:

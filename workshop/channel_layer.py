@@ -38,9 +38,20 @@ from copy import deepcopy
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer
 from channels_redis.core import RedisChannelLayer
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger(__name__)
 FLAT = (str, bytes, int, float, bool, type(None))
+
+# What a channel layer raises when its backing service is gone (Redis stopped, restarted or unreachable).
+# redis-py's ConnectionError is not the builtin one; a refused or reset socket may also come up as OSError.
+LAYER_DOWN: tuple[type[BaseException], ...] = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    ConnectionError,
+    OSError,
+)
 
 
 class InlineDelivery:
@@ -75,6 +86,26 @@ class RoomRedisChannelLayer(InlineDelivery, RedisChannelLayer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._inline = {}
+
+    async def hold_socket(self, owner: str, channel: str, limit: int) -> list[str]:
+        """Count `channel` as one of `owner`'s open sockets, across every process on this Redis; return the
+        channels of their oldest sockets beyond `limit` (0: no limit), no longer counted, for the caller to
+        close. A socket whose process died without saying so is simply the oldest: closing it is a no-op."""
+        key = f"{self.prefix}:sockets:{owner}"
+        connection = self.connection(self.consistent_hash(owner))
+        async with connection.pipeline(transaction=True) as pipe:
+            pipe.zadd(key, {channel: time.time()})
+            pipe.expire(key, self.group_expiry)
+            pipe.zcard(key)
+            *_, count = await pipe.execute()
+        if limit <= 0 or count <= limit:
+            return []
+        popped = await connection.zpopmin(key, count - limit)
+        return [name.decode() if isinstance(name, bytes) else name for name, _ in popped]
+
+    async def release_socket(self, owner: str, channel: str) -> None:
+        connection = self.connection(self.consistent_hash(owner))
+        await connection.zrem(f"{self.prefix}:sockets:{owner}", channel)
 
     async def receive_single(self, channel):
         """Read one message for this process (or a named channel) and deliver it to its inline receivers.

@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so that its process_exception sees a view's exception first (workshop/unavailable.py).
+    "workshop.unavailable.ServiceUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "workshop.urls"
@@ -167,6 +169,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # HTTP requests that run in Django at once per process; more wait in line (workshop.asgi.BoundedHttp). 0: no limit.
 HTTP_CONCURRENCY = envint("HTTP_CONCURRENCY", 8)
+
+# Open websockets one learner (participant) or one facilitator (user) may keep, counted across processes on
+# Redis; a socket past the cap closes that person's oldest one (facilitation.consumers). 0: no limit.
+SOCKETS_PER_PARTICIPANT = envint("SOCKETS_PER_PARTICIPANT", 6)
+SOCKETS_PER_FACILITATOR = envint("SOCKETS_PER_FACILITATOR", 20)
 
 # Seconds between two pushes of the same screen region in a burst (facilitation.broadcast.coalesce). 0: push
 # every change at once.

@@ -6,6 +6,7 @@ from django.views.static import serve
 from workshop import views
 
 handler404 = "facilitation.views.not_found"
+handler500 = "workshop.unavailable.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -95,6 +95,26 @@
     });
   }
   window.addEventListener("online", reconnect);
+
+  // The server closes a socket with 4012 when its channel layer failed (Redis restarted: the socket's
+  // subscriptions are gone): open a new one, as the extension does after 1012, within a random 0-2 s so that a
+  // whole room does not come back in the same instant; its htmx:wsOpen resyncs the page. 4429: this person
+  // opened more sockets than allowed and this page's was the oldest; it stays closed until the page is used
+  // again (reload, or back after a while in the background).
+  var CLOSE_SERVICE_RESTART = 4012, CLOSE_TOO_MANY_SOCKETS = 4429;
+  document.addEventListener("htmx:wsClose", function (event) {
+    var code = event.detail.event && event.detail.event.code;
+    var elt = event.detail.elt;
+    if (code === CLOSE_SERVICE_RESTART) {
+      setTimeout(function () {
+        var data = elt && elt["htmx-internal-data"];
+        var wrapper = data && data.webSocket;
+        if (wrapper && wrapper.socket && wrapper.socket.readyState === WebSocket.CLOSED) wrapper.init();
+      }, Math.random() * 2000);
+    } else if (code === CLOSE_TOO_MANY_SOCKETS) {
+      setNetStatus("Live updates stopped on this page: it is open in too many tabs or devices. Reload it to use it here.");
+    }
+  });
   var hiddenSince = null;
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden") { hiddenSince = Date.now(); return; }
@@ -245,6 +265,9 @@
   var NET_OFFLINE = "Could not reach the server — check the connection; nothing was changed. Try again.";
   var NET_TIMEOUT = "The server did not answer in time — check the connection, then try again.";
   var NET_SERVER = "The server had a problem, so that did not go through — nothing was changed. Try again in a moment.";
+  // 503: the server is up but its database or Redis is not (workshop/unavailable.py). Like a lost connection,
+  // not a refusal: nothing was changed, and the tools keep the text and send it again by themselves.
+  var NET_UNAVAILABLE = "The server cannot reach its database or message service for a moment, so that did not go through — nothing was lost. Try again in a few seconds.";
   var netTimer = null;
   var netMessage = ""; // what the bar says, or is about to say
   function personMade(detail) {
@@ -291,7 +314,7 @@
     xhr.addEventListener("timeout", function () { failure = NET_TIMEOUT; });
     xhr.addEventListener("abort", function () { failure = "abort"; }); // htmx's own (hx-sync): not a failure
     xhr.addEventListener("loadend", function () {
-      if (failure === null && xhr.status >= 500) failure = NET_SERVER;
+      if (failure === null && xhr.status >= 500) failure = xhr.status === 503 ? NET_UNAVAILABLE : NET_SERVER;
       if (failure === null) {
         if (netMessage && xhr.status > 0 && xhr.status < 400) setNetStatus("");
         return;
