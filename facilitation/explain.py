@@ -475,6 +475,9 @@ def vote(participant: Participant, question_id: int, *, add: bool) -> None:
         ).first()
         if question is None:
             raise ExplainError("This question is no longer on the list.")
+        if add and question.participant_id == participant.pk:
+            # Upvotes say what the room wants answered; one's own question already counts as asked.
+            raise ExplainError("This is your own question: the others can upvote it, you can't.")
         if add:
             try:
                 with transaction.atomic():

@@ -146,7 +146,7 @@ def field_options(session: LiveSession, kind: str) -> list[tuple[str, str]]:
     if kind == "domains":
         return [(str(d.pk), d.name) for d in session.lesson.domains.all()]
     if kind == "roles":
-        return list(Role.choices)
+        return [choice for choice in Role.choices if choice[0] != Role.UNSTATED]
     return []
 
 

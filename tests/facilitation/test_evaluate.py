@@ -154,6 +154,16 @@ def test_it_shows_the_plan_on_the_learner_page_during_the_evaluate_phase_only(se
     assert 'id="plan-form"' in client.get(url("plan_page", session)).content.decode()
 
 
+def test_the_learner_page_always_says_whether_the_draft_form_is_shown(session, ada):
+    """The phase-change refetch reads #plan-shown (hx-include): absent, htmx logs an error on every page."""
+    client, participant = ada
+    assert 'id="plan-shown" name="shown" value="1"' in client.get(url("learner", session)).content.decode()
+    submitted_plan(session, client, participant)
+    assert 'id="plan-shown" name="shown" value="0"' in client.get(url("learner", session)).content.decode()
+    control.go_to(session, 0)
+    assert 'id="plan-shown" name="shown" value="0"' in client.get(url("learner", session)).content.decode()
+
+
 def test_it_gives_novices_the_prompts_and_experienced_learners_the_stretch_prompts(session, ada, grace):
     novice = ada[0].get(url("plan_page", session)).content.decode()
     experienced = grace[0].get(url("plan_page", session)).content.decode()
