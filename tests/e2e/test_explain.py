@@ -184,9 +184,14 @@ def test_it_presents_slides_a_poll_and_the_wardley_map_while_learners_follow_ask
     expect(question(grace, "fund a shared platform").locator(".upvote-count")).to_have_text("0", timeout=PUSH)
     question(ada, "fund a shared platform").locator("[data-upvote-button]").click()
     question(grace, "own the handoff").locator("[data-upvote-button]").click()
+    expect(question(ada, "own the handoff").locator(".upvote-count")).to_have_text("1", timeout=PUSH)
+    # One's own question: refused, said next to it.
     question(ada, "own the handoff").locator("[data-upvote-button]").click()
-    expect(question(ada, "own the handoff").locator(".upvote-count")).to_have_text("2", timeout=PUSH)
-    expect(ada.locator("#explain-learner-questions .question").first).to_contain_text("own the handoff")
+    expect(question(ada, "own the handoff").locator("#explain-my-votes")).to_contain_text("your own question")
+    expect(question(ada, "own the handoff").locator(".upvote-count")).to_have_text("1")
+    question(grace, "fund a shared platform").locator("[data-upvote-button]").click()  # her own: refused too
+    expect(grace.locator("#explain-my-votes")).to_contain_text("your own question")
+    expect(question(grace, "fund a shared platform").locator(".upvote-count")).to_have_text("1")
     ada.set_viewport_size({"width": 390, "height": 844})
     screenshot(ada, "learner-slide-390")
 
