@@ -22,6 +22,7 @@ SMALL_PHONE = {
 }
 HEARTBEAT_SILENCE = 25_000  # ms: static/js/phasewise.js's SILENCE
 FLASH_MS = 10_000  # ms: static/js/phasewise.js's FLASH_MS
+EVALUATE = 4  # the factories' five-phase lesson: its action-plan phase
 
 
 def _session(phase: int = 0) -> tuple[str, object]:
@@ -186,3 +187,28 @@ def test_a_vote_refusal_sits_next_to_its_note_covers_nothing_and_goes_away(live,
     expect(ada.locator("#learner-phase-title")).to_have_text("Explore", timeout=PUSH)
     expect(message).to_be_hidden()
     assert ada.evaluate(OVERLAPS) == []
+
+
+def test_a_refused_plan_submit_moves_focus_to_a_summary_of_what_to_fix(live, person):
+    code, _ = in_thread(_session, EVALUATE)
+    ada = join_in(person(**SMALL_PHONE), live, code, "Ada")
+    expect(ada.locator("body[data-connection=live]")).to_have_count(
+        1, timeout=PUSH
+    )  # scripts run, socket open
+    ada.fill("#plan-obstacle", "Two teams, two backlogs")
+    expect(ada.locator("#plan-state-obstacle")).to_contain_text("Saved", timeout=PUSH)
+    ada.get_by_role("button", name="Submit my plan").click()
+
+    summary = ada.locator("#plan-errors")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Your plan was not submitted: 1 field to fix")
+    goal = ada.locator("#plan-goal")
+    expect(goal).to_have_attribute("aria-invalid", "true")
+    expect(goal).to_have_attribute("aria-describedby", "plan-error-goal plan-state-goal")
+    expect(ada.locator("#plan-obstacle")).not_to_have_attribute("aria-invalid", "true")
+    expect(ada.locator("#plan-obstacle")).to_have_value("Two teams, two backlogs")  # nothing typed is lost
+    shot(ada, "phone-plan-refused-360")
+
+    # Its link goes to the field: focus in the box.
+    summary.get_by_role("link").click()
+    expect(goal).to_be_focused()
