@@ -172,6 +172,7 @@ class LearnerCard:
     answer: PollAnswer | None = None
     saved: bool = False
     error: str = ""
+    score: QuizScore | None = None
 
     @property
     def selected(self) -> list[int]:
@@ -180,6 +181,50 @@ class LearnerCard:
     @property
     def answer_label(self) -> str:
         return answer_label(self.poll, self.answer) if self.answer else ""
+
+    @property
+    def feedback_shown(self) -> bool:
+        """A quiz taker learns whether they were right once the answers are final and the room sees the results:
+        the quiz is closed and its results are shown (revealed, or live). Before that it would give the answer
+        away to those still choosing, or pre-empt the facilitator's discussion."""
+        return answer_revealed(self.poll)
+
+    @property
+    def correct(self) -> bool:
+        return bool(self.answer) and is_correct(self.poll, self.answer)
+
+    @property
+    def correct_label(self) -> str:
+        index = self.poll.correct_index
+        return self.poll.options[index] if index is not None and index < len(self.poll.options) else ""
+
+
+@dataclass(frozen=True)
+class QuizScore:
+    """A learner's quiz questions answered correctly, out of the quizzes whose answer the room has seen."""
+
+    correct: int
+    out_of: int
+
+
+def answer_revealed(poll: Poll) -> bool:
+    return poll.is_quiz and poll.is_closed and poll.results_visible
+
+
+def quiz_scores_of(session: LiveSession, participant_ids: list[int]) -> dict[int, QuizScore]:
+    """Each learner's own quiz score so far, in two queries for any number of learners."""
+    quizzes = {
+        p.pk: p
+        for p in Poll.objects.filter(session=session, kind=PollKind.QUIZ, status=PollStatus.CLOSED)
+        if p.results_visible
+    }
+    correct: Counter = Counter()
+    answers = PollAnswer.objects.filter(poll__in=list(quizzes), participant__in=participant_ids).only(
+        "poll_id", "participant_id", "choices"
+    )
+    for answer in answers:
+        correct[answer.participant_id] += is_correct(quizzes[answer.poll_id], answer)
+    return {pid: QuizScore(correct[pid], len(quizzes)) for pid in participant_ids} if quizzes else {}
 
 
 def _answers_by_poll(polls: list[Poll]) -> dict[int, list[PollAnswer]]:
@@ -231,12 +276,16 @@ def learner_cards(session: LiveSession, participant: Participant | None) -> list
     mine = {}
     if participant is not None and polls:
         mine = {a.poll_id: a for a in PollAnswer.objects.filter(participant=participant, poll__in=polls)}
+    score = None
+    if participant is not None and any(answer_revealed(p) for p in polls):
+        score = quiz_scores_of(session, [participant.pk]).get(participant.pk)
     return [
         LearnerCard(
             poll=p,
             results=compute_results(p, by_poll[p.pk], public=True) if p.results_visible else None,
             answer=mine.get(p.pk),
             saved=p.pk in mine,
+            score=score,
         )
         for p in polls
     ]
@@ -273,6 +322,29 @@ def push(session_id: int, *, learners: bool = False) -> None:
 
 def _push_after_commit(session_id: int, *, learners: bool = True) -> None:
     broadcast.push_after_commit(push, session_id, learners=learners)
+
+
+def push_own_answers(session_id: int, poll_id: int) -> None:
+    """Each learner who answered a poll gets their own line under it ("Your answer: …", and for a quiz whose
+    answer is out, whether it was right and their score so far), to them alone. The shared push keeps the line
+    a page already has (hx-preserve), so this is what changes it: one small render per learner who answered,
+    with the same queries for any number of them."""
+    poll = Poll.objects.select_related("session").filter(pk=poll_id, session_id=session_id).first()
+    if poll is None or not poll.on_screen or poll.status == PollStatus.DRAFT:
+        return
+    answers = list(PollAnswer.objects.filter(poll=poll).select_related("participant"))
+    scores = (
+        quiz_scores_of(poll.session, [a.participant_id for a in answers]) if answer_revealed(poll) else {}
+    )
+    base = {"session": poll.session, "preserve_forms": False}
+    for answer in answers:
+        card = LearnerCard(poll=poll, results=None, answer=answer, score=scores.get(answer.participant_id))
+        html = fragments.render_regions(LEARNER, ("poll_mine",), {**base, "card": card})
+        broadcast.send(answer.participant.group_name, html)
+
+
+def _push_own_answers_after_commit(poll: Poll) -> None:
+    transaction.on_commit(lambda: push_own_answers(poll.session_id, poll.pk))
 
 
 # --- Life cycle ---------------------------------------------------------------------------------------------
@@ -321,6 +393,7 @@ def close_poll(poll: Poll) -> Poll:
     poll.status, poll.closed_at = PollStatus.CLOSED, timezone.now()
     poll.save(update_fields=["status", "closed_at"])
     _push_after_commit(poll.session_id)
+    _push_own_answers_after_commit(poll)
     return poll
 
 
@@ -331,6 +404,7 @@ def set_revealed(poll: Poll, revealed: bool) -> Poll:
     poll.revealed = revealed
     poll.save(update_fields=["revealed"])
     _push_after_commit(poll.session_id)
+    _push_own_answers_after_commit(poll)
     return poll
 
 
@@ -343,6 +417,7 @@ def set_on_screen(poll: Poll, on_screen: bool) -> Poll:
     poll.on_screen = on_screen
     poll.save(update_fields=["on_screen"])
     _push_after_commit(poll.session_id)
+    _push_own_answers_after_commit(poll)
     return poll
 
 

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from facilitation import control
 from facilitation.models import LiveSession, Note, WallState
 from tests.conftest import ARTIFACTS
-from tests.e2e.conftest import in_thread, join_in, sign_in
+from tests.e2e.conftest import in_thread, join_in, same_document, sign_in
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
 pytestmark = pytest.mark.browser
@@ -212,3 +212,52 @@ def test_a_refused_plan_submit_moves_focus_to_a_summary_of_what_to_fix(live, per
     # Its link goes to the field: focus in the box.
     summary.get_by_role("link").click()
     expect(goal).to_be_focused()
+
+
+def _quiz(code: str) -> None:
+    from facilitation import polls
+    from facilitation.models import Poll, PollKind
+
+    session = LiveSession.objects.get(code=code)
+    spec = Poll(kind=PollKind.QUIZ, question="Which obstacle did the case start from?", correct_option=2)
+    spec.options_text = "Team silos\nCost visibility\nTool sprawl"
+    polls.open_poll(polls.create_poll(session, spec))
+
+
+def test_a_quiz_taker_sees_their_answer_then_whether_it_was_right_and_their_score(live, person):
+    code, user = in_thread(_session)
+    in_thread(_quiz, code)
+    dashboard = sign_in(person, live, user)
+    dashboard.goto(f"{live.url}/facilitate/{code}/")
+    ada = join_in(person(**SMALL_PHONE), live, code, "Ada")
+    grace = join_in(person(**SMALL_PHONE), live, code, "Grace")
+    for page, choice in ((ada, "Team silos"), (grace, "Cost visibility")):
+        expect(page.locator("body[data-connection=live]")).to_have_count(1, timeout=PUSH)
+        page.get_by_label(choice).check()
+        page.get_by_role("button", name="Send answer").click()
+    # At once: their own answer, and nothing about which one is right while the quiz is open.
+    expect(ada.locator(".poll-mine")).to_contain_text("Your answer: Team silos")
+    expect(grace.locator(".poll-mine")).to_contain_text("Your answer: Cost visibility")
+    expect(ada.locator(".poll-learner")).not_to_contain_text("correct")
+
+    # The facilitator closes the quiz and reveals the results: each phone says it, pushed, without a reload.
+    card = dashboard.locator(".poll-card", has_text="Which obstacle")
+    card.get_by_role("button", name="Close poll").click()
+    expect(ada.locator(".poll-closed")).to_contain_text("This poll is closed.", timeout=PUSH)
+    expect(ada.locator(".poll-mine")).to_contain_text("Your answer: Team silos")
+    expect(ada.locator(".poll-mine")).not_to_contain_text("Not quite")
+    card.get_by_role("button", name="Reveal results").click()
+    expect(ada.locator(".poll-verdict")).to_have_text(
+        "Not quite — you answered Team silos; the answer was Cost visibility.", timeout=PUSH
+    )
+    expect(grace.locator(".poll-verdict")).to_have_text(
+        "✓ Correct — your answer: Cost visibility", timeout=PUSH
+    )
+    expect(ada.locator(".poll-score")).to_have_text("Your quiz score so far: 0 of 1")
+    expect(grace.locator(".poll-score")).to_have_text("Your quiz score so far: 1 of 1")
+    expect(ada.locator(".poll-bar.correct")).to_contain_text("Cost visibility")
+    assert same_document(ada) and same_document(grace)
+    ada.locator(".poll-learner").scroll_into_view_if_needed()
+    shot(ada, "phone-quiz-not-quite-360")
+    grace.locator(".poll-learner").scroll_into_view_if_needed()
+    shot(grace, "phone-quiz-correct-360")

@@ -240,11 +240,16 @@ def test_a_refused_submit_shows_a_summary_linking_to_each_field_to_fix(session, 
     client, participant = ada
     client.name = participant.name
     body = submit(client, session, obstacle="", goal="").content.decode()
-    summary = body[body.index('<div id="plan-errors"') : body.index("</div>", body.index('<div id="plan-errors"'))]
+    summary = body[
+        body.index('<div id="plan-errors"') : body.index("</div>", body.index('<div id="plan-errors"'))
+    ]
     assert 'tabindex="-1"' in summary and "2 fields to fix" in summary
     assert summary.index('href="#plan-obstacle"') < summary.index('href="#plan-goal"')  # in the form's order
     assert "“Goal” is required" in summary
-    assert 'aria-describedby="plan-help-obstacle plan-error-obstacle plan-state-obstacle" aria-invalid="true"' in body
+    assert (
+        'aria-describedby="plan-help-obstacle plan-error-obstacle plan-state-obstacle" aria-invalid="true"'
+        in body
+    )
     # A good submit has none.
     assert 'id="plan-errors"' not in client.get(url("learner", session)).content.decode()
 
