@@ -91,17 +91,27 @@
   function openSockets() {
     return socketWrappers().filter(function (wrapper) { return wrapper.socket.readyState === WebSocket.OPEN; });
   }
-  setInterval(function () {
+  setInterval(function () { ping(); }, HEARTBEAT);
+  function ping() {
     openSockets().forEach(function (wrapper) {
       try { wrapper.socket.send("ping"); } catch (e) { /* closing: its close event says so */ }
     });
-  }, HEARTBEAT);
+  }
   setInterval(function () {
+    // A page in the background has its timers slowed by the browser: its pings go out late, so silence says
+    // nothing there. Coming back, it pings at once and gets a fresh SILENCE to hear the answer (after a long
+    // while away, the visibilitychange handler below opens a new socket anyway).
+    if (document.visibilityState === "hidden") return;
     if (!openSockets().length || Date.now() - lastHeard <= SILENCE) return;
     setConnection("reconnecting");
     lastHeard = Date.now(); // the new socket gets its own SILENCE to answer
     reconnect();
   }, 1000);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState !== "visible") return;
+    lastHeard = Date.now();
+    ping();
+  });
 
   // After a network change (another Wi-Fi, a phone waking up) the old socket can look open while nothing
   // reaches it any more, until TCP gives up minutes later; and a socket that did close may be waiting out the
