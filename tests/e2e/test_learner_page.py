@@ -131,6 +131,12 @@ def test_the_connection_badge_stops_saying_live_when_the_server_goes_silent_or_t
     ada.context.set_offline(True)
     expect(badge).to_have_text("Offline")
     shot(ada, "phone-offline-360")
+    # Its longest text fits the badge's fixed width (not cut off).
+    fits = """() => { const badge = document.querySelector('.learner-header .connection');
+        const text = badge.querySelector('.connection-text'), was = text.textContent;
+        text.textContent = 'Reconnecting…'; const fits = badge.scrollWidth <= badge.clientWidth;
+        text.textContent = was; return fits; }"""
+    assert ada.evaluate(fits)
     assert header.bounding_box()["height"] == height
     ada.context.set_offline(False)
     expect(badge).to_have_text("Live", timeout=PUSH)
