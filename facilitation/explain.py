@@ -279,6 +279,11 @@ def my_votes(participant: Participant) -> list[int]:
     return list(QuestionVote.objects.filter(participant=participant).values_list("question_id", flat=True))
 
 
+def my_questions(participant: Participant) -> list[int]:
+    """The learner's own questions: their page marks them and offers no upvote (see `vote`)."""
+    return list(Question.objects.filter(participant=participant, hidden=False).values_list("pk", flat=True))
+
+
 def questions_by_category(session: LiveSession) -> list[tuple[str, int]]:
     """For the session report: how many (shown) questions each category's slides raised, most first."""
     counts = Counter(
@@ -307,6 +312,7 @@ def learner_context(session: LiveSession, participant: Participant) -> dict:
         "explain": show(session, audience=participant.experience),
         "explain_qa": qa(session),
         "explain_my_votes": my_votes(participant),
+        "explain_my_questions": my_questions(participant),
     }
 
 

@@ -411,6 +411,9 @@ def test_a_learner_cannot_upvote_their_own_question(session, ada, grace):
     assert not QuestionVote.objects.exists()
     assert upvote(grace[0], session, own).status_code == 200
     assert QuestionVote.objects.filter(question=own).count() == 1
+    # Her page knows which questions are hers (it shows no upvote for them).
+    assert f'data-my-questions="{own.pk}"' in page(ada[0], session)
+    assert 'data-my-questions=""' in page(grace[0], session)
 
 
 def test_the_dashboard_says_upvotes_in_the_singular_for_one(client, session, owner, ada, grace):
