@@ -307,8 +307,10 @@ def _render(template: str, regions: tuple[str, ...], context: dict) -> str:
     return fragments.render_regions(template, regions, context)
 
 
-def push(session_id: int, *, learners: bool = False) -> None:
-    """Send the changed poll regions: the dashboard panel, the projector and (if they changed) learner pages."""
+def push(session_id: int, *, learners: bool = False, own_answers: tuple[int, ...] = ()) -> None:
+    """Send the changed poll regions: the dashboard panel, the projector and (if they changed) learner pages;
+    then, for the polls in `own_answers`, each learner's own line (after the shared copy, which may be what
+    puts the poll on their page)."""
     session = LiveSession.objects.select_related("lesson").get(pk=session_id)
     base = {"session": session}
     dashboard = {**base, **panel_context(session, "dashboard")}
@@ -318,6 +320,8 @@ def push(session_id: int, *, learners: bool = False) -> None:
     if learners:
         shared = {**base, "learner_poll_cards": learner_cards(session, None), "preserve_forms": True}
         broadcast.send(session.group_all, _render(LEARNER, LEARNER_REGIONS, shared))
+    for poll_id in own_answers:
+        push_own_answers(session_id, poll_id)
 
 
 def _push_after_commit(session_id: int, *, learners: bool = True) -> None:
@@ -344,7 +348,7 @@ def push_own_answers(session_id: int, poll_id: int) -> None:
 
 
 def _push_own_answers_after_commit(poll: Poll) -> None:
-    transaction.on_commit(lambda: push_own_answers(poll.session_id, poll.pk))
+    broadcast.push_after_commit(push, poll.session_id, learners=True, own_answers=(poll.pk,))
 
 
 # --- Life cycle ---------------------------------------------------------------------------------------------
@@ -392,7 +396,6 @@ def close_poll(poll: Poll) -> Poll:
         raise PollError("Only an open poll can be closed.")
     poll.status, poll.closed_at = PollStatus.CLOSED, timezone.now()
     poll.save(update_fields=["status", "closed_at"])
-    _push_after_commit(poll.session_id)
     _push_own_answers_after_commit(poll)
     return poll
 
@@ -403,7 +406,6 @@ def set_revealed(poll: Poll, revealed: bool) -> Poll:
         raise PollError("Open the poll before revealing its results.")
     poll.revealed = revealed
     poll.save(update_fields=["revealed"])
-    _push_after_commit(poll.session_id)
     _push_own_answers_after_commit(poll)
     return poll
 
@@ -416,7 +418,6 @@ def set_on_screen(poll: Poll, on_screen: bool) -> Poll:
         raise PollError("Close the poll before taking it off the screens.")
     poll.on_screen = on_screen
     poll.save(update_fields=["on_screen"])
-    _push_after_commit(poll.session_id)
     _push_own_answers_after_commit(poll)
     return poll
 

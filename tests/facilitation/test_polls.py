@@ -426,6 +426,9 @@ def test_each_learner_gets_their_own_answer_pushed_to_them_alone_when_the_quiz_a
     assert "Correct — your answer" in mine[ada.group_name] and "Not quite" not in mine[ada.group_name]
     assert "the answer was <strong>Costs</strong>" in mine[grace.group_name]
     shared = next(html for group, html in sent if group == session.group_all)
+    # After the shared copy, which may be what puts the poll on a page (shown on screens again).
+    groups = [group for group, _ in sent]
+    assert groups.index(session.group_all) < groups.index(ada.group_name)
     assert f'<div id="poll-{quiz.pk}-mine" class="poll-mine" hx-preserve="true"' in shared
     assert "Your answer" not in shared and "Not quite" not in shared
     # The same queries for any number of learners who answered.
