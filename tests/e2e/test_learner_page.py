@@ -272,3 +272,24 @@ def test_a_quiz_taker_sees_their_answer_then_whether_it_was_right_and_their_scor
     shot(ada, "phone-quiz-not-quite-360")
     grace.locator(".poll-learner").scroll_into_view_if_needed()
     shot(grace, "phone-quiz-correct-360")
+
+
+def test_the_join_form_chooses_no_role_and_accepts_prefer_not_to_say(live, person):
+    code, _ = in_thread(_session)
+    page = person(**SMALL_PHONE)
+    page.goto(f"{live.url}/join/{code}/")
+    expect(page.locator("#id_role")).to_have_value("")
+    expect(page.locator("#id_role option:checked")).to_have_text("Choose…")
+    page.fill("#id_name", "Ada")
+    page.check("input[name=experience][value=novice]")
+    page.check("#id_acknowledge")
+    page.get_by_role("button", name="Join the session").click()
+    expect(page.locator("#id_role_error")).to_have_text("Please choose your role, or “Prefer not to say”.")
+    expect(page.locator("#id_role")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#id_name")).to_have_value("Ada")  # nothing typed is lost
+    page.locator("#id_role").scroll_into_view_if_needed()
+    shot(page, "phone-join-no-role-360")
+    page.select_option("#id_role", label="Prefer not to say")
+    page.check("#id_acknowledge")
+    page.get_by_role("button", name="Join the session").click()
+    expect(page).to_have_url(f"{live.url}/s/{code}/")
