@@ -241,10 +241,14 @@ class SessionConsumer(AsyncWebsocketConsumer):
         await self._uncount()
 
     async def receive(self, text_data=None, bytes_data=None):
-        """Learners act through HTTP (validated forms); the socket only listens. Oversized input closes it."""
+        """Learners act through HTTP (validated forms); the socket only listens, and answers the page's
+        heartbeat: "ping" gets "pong", so a page can tell a live socket from one that only looks open
+        (static/js/phasewise.js). Oversized input closes it."""
         size = len(text_data or "") + len(bytes_data or b"")
         if size > MAX_INCOMING_BYTES:
             await self.close(code=1009)
+        elif text_data == "ping":
+            await self.send(text_data="pong")
 
     async def html_fragment(self, event):
         # A push that comes inline before the socket is open is dropped: the page fetches every live region

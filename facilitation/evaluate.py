@@ -150,6 +150,11 @@ class LearnerView:
     def can_reopen(self) -> bool:
         return self.submitted and not self.locked_by_reviews and self.session.is_open
 
+    @property
+    def errors(self) -> list[FieldView]:
+        """The fields a refused submit named, in the form's order: the error summary lists them."""
+        return [f for f in self.fields if f.error]
+
 
 def _criteria(session: LiveSession) -> list[RubricCriterion]:
     return list(session.lesson.rubric_criteria.all())

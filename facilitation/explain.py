@@ -325,6 +325,11 @@ def questions_by_slide(session: LiveSession) -> list[SlideQuestions]:
     return sorted(groups.values(), key=lambda g: (not g.key, order.get(g.key, len(order)), g.title))
 
 
+def my_questions(participant: Participant) -> list[int]:
+    """The learner's own questions: their page marks them and offers no upvote (see `vote`)."""
+    return list(Question.objects.filter(participant=participant, hidden=False).values_list("pk", flat=True))
+
+
 def questions_by_category(session: LiveSession) -> list[tuple[str, int]]:
     """For the session report: how many (shown) questions each category's slides raised, most first."""
     counts = Counter(
@@ -353,6 +358,7 @@ def learner_context(session: LiveSession, participant: Participant) -> dict:
         "explain": show(session, audience=participant.experience),
         "explain_qa": qa(session),
         "explain_my_votes": my_votes(participant),
+        "explain_my_questions": my_questions(participant),
     }
 
 
@@ -521,6 +527,9 @@ def vote(participant: Participant, question_id: int, *, add: bool) -> None:
         ).first()
         if question is None:
             raise ExplainError("This question is no longer on the list.")
+        if add and question.participant_id == participant.pk:
+            # Upvotes say what the room wants answered; one's own question already counts as asked.
+            raise ExplainError("This is your own question: the others can upvote it, you can't.")
         if add:
             try:
                 with transaction.atomic():

@@ -36,6 +36,7 @@ def _my_votes(
     context = {
         "session": session,
         "explain_my_votes": explain.my_votes(participant),
+        "explain_my_questions": explain.my_questions(participant),
         "explain_message": message,
         "oob": oob,
     }
@@ -74,9 +75,10 @@ def ask(request: HttpRequest, code: str) -> HttpResponse:
     if not request.htmx:
         return redirect("facilitation:learner", code=session.code)
     context = {"form": form, "explain_message": message, "asked": asked}
-    response = HttpResponse(
-        render_to_string(f"{explain.REGIONS}#explain_ask_status", context, request=request), status=status
-    )
+    html = render_to_string(f"{explain.REGIONS}#explain_ask_status", context, request=request)
+    if asked:  # the page marks the new question as the learner's own (no upvote button for it)
+        html += _my_votes(request, session, participant, oob=True)
+    response = HttpResponse(html, status=status)
     if asked:
         response["HX-Trigger"] = "explain-asked"
     return response

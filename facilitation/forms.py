@@ -44,7 +44,13 @@ class JoinForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
     experience = forms.ChoiceField(label="Your experience", widget=forms.RadioSelect)
-    role = forms.ChoiceField(label="Your role", choices=Role.choices)
+    # No role is chosen for the learner: one who skips the field would be counted in the first role, skewing
+    # the by-role heatmap and grouping. "Prefer not to say" is an answer; an empty choice is not.
+    role = forms.ChoiceField(
+        label="Your role",
+        choices=[("", "Choose…"), *Role.choices],
+        error_messages={"required": "Please choose your role, or “Prefer not to say”."},
+    )
     acknowledge = forms.BooleanField(
         label="I will keep what others share here confidential.",
         error_messages={"required": "Please confirm you will keep what others share confidential."},

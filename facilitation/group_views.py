@@ -117,6 +117,7 @@ def save_field(request: HttpRequest, code: str, key: str) -> HttpResponse:
         return _partial("group_field_status", context, request, 409)
     except groups.GroupError as exc:
         return _partial("group_field_status", {"field": view, "status_error": str(exc)}, request, 409)
+    view.editor = participant.display_name
     context = {"field": view, "saved_version": row.version}
     return _partial("group_field_status", context, request)
 

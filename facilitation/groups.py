@@ -50,6 +50,7 @@ from facilitation.models import (
     NoteColour,
     Observation,
     Participant,
+    PhaseSegment,
     Role,
     SessionPhase,
     WorksheetAnswer,
@@ -147,7 +148,7 @@ def field_options(session: LiveSession, kind: str) -> list[tuple[str, str]]:
     if kind == "domains":
         return [(str(d.pk), d.name) for d in session.lesson.domains.all()]
     if kind == "roles":
-        return list(Role.choices)
+        return [choice for choice in Role.choices if choice[0] != Role.UNSTATED]
     return []
 
 
@@ -314,11 +315,23 @@ def scenario_text(case: CaseStudy) -> str:
 
 
 def latest_message(session: LiveSession, group: BreakoutGroup | None) -> GroupMessage | None:
-    """The newest message for this group's members: to their group, or to all groups since the groups formed."""
+    """The newest message for this group's members: to their group, or to all groups, since the groups formed
+    and since the current phase began. A message belongs to the phase it was sent in ("10 minutes left for the
+    case analysis" means nothing in the next one), so a phase change takes it off the learners' screens; coming
+    back to a phase later starts a new stretch of it, without the old messages."""
     if group is None:
         return None
+    since = group.grouping.created_at
+    stretch = (
+        PhaseSegment.objects.filter(session=session)
+        .order_by("-started_at", "-id")
+        .values_list("started_at", flat=True)
+        .first()
+    )
+    if stretch is not None and stretch > since:
+        since = stretch
     return (
-        GroupMessage.objects.filter(session=session, created_at__gte=group.grouping.created_at)
+        GroupMessage.objects.filter(session=session, created_at__gte=since)
         .filter(Q(group__isnull=True) | Q(group=group))
         .order_by("-created_at", "-id")
         .first()

@@ -132,8 +132,11 @@ def poll_learner_live(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _answer_fragment(request: HttpRequest, session: LiveSession, card: polls.LearnerCard, status: int = 200):
+    """The answer form, and the learner's own line under the poll ("Your answer: …") out of band."""
     context = {"session": session, "card": card, "preserve_forms": False}
-    return HttpResponse(render_to_string(polls.LEARNER + "#poll_answer", context, request), status=status)
+    html = render_to_string(polls.LEARNER + "#poll_answer", context, request)
+    html += render_to_string(polls.LEARNER + "#poll_mine", {**context, "oob": True}, request)
+    return HttpResponse(html, status=status)
 
 
 @require_POST

@@ -172,6 +172,7 @@ class LearnerCard:
     answer: PollAnswer | None = None
     saved: bool = False
     error: str = ""
+    score: QuizScore | None = None
 
     @property
     def selected(self) -> list[int]:
@@ -180,6 +181,50 @@ class LearnerCard:
     @property
     def answer_label(self) -> str:
         return answer_label(self.poll, self.answer) if self.answer else ""
+
+    @property
+    def feedback_shown(self) -> bool:
+        """A quiz taker learns whether they were right once the answers are final and the room sees the results:
+        the quiz is closed and its results are shown (revealed, or live). Before that it would give the answer
+        away to those still choosing, or pre-empt the facilitator's discussion."""
+        return answer_revealed(self.poll)
+
+    @property
+    def correct(self) -> bool:
+        return bool(self.answer) and is_correct(self.poll, self.answer)
+
+    @property
+    def correct_label(self) -> str:
+        index = self.poll.correct_index
+        return self.poll.options[index] if index is not None and index < len(self.poll.options) else ""
+
+
+@dataclass(frozen=True)
+class QuizScore:
+    """A learner's quiz questions answered correctly, out of the quizzes whose answer the room has seen."""
+
+    correct: int
+    out_of: int
+
+
+def answer_revealed(poll: Poll) -> bool:
+    return poll.is_quiz and poll.is_closed and poll.results_visible
+
+
+def quiz_scores_of(session: LiveSession, participant_ids: list[int]) -> dict[int, QuizScore]:
+    """Each learner's own quiz score so far, in two queries for any number of learners."""
+    quizzes = {
+        p.pk: p
+        for p in Poll.objects.filter(session=session, kind=PollKind.QUIZ, status=PollStatus.CLOSED)
+        if p.results_visible
+    }
+    correct: Counter = Counter()
+    answers = PollAnswer.objects.filter(poll__in=list(quizzes), participant__in=participant_ids).only(
+        "poll_id", "participant_id", "choices"
+    )
+    for answer in answers:
+        correct[answer.participant_id] += is_correct(quizzes[answer.poll_id], answer)
+    return {pid: QuizScore(correct[pid], len(quizzes)) for pid in participant_ids} if quizzes else {}
 
 
 def _answers_by_poll(polls: list[Poll]) -> dict[int, list[PollAnswer]]:
@@ -231,12 +276,16 @@ def learner_cards(session: LiveSession, participant: Participant | None) -> list
     mine = {}
     if participant is not None and polls:
         mine = {a.poll_id: a for a in PollAnswer.objects.filter(participant=participant, poll__in=polls)}
+    score = None
+    if participant is not None and any(answer_revealed(p) for p in polls):
+        score = quiz_scores_of(session, [participant.pk]).get(participant.pk)
     return [
         LearnerCard(
             poll=p,
             results=compute_results(p, by_poll[p.pk], public=True) if p.results_visible else None,
             answer=mine.get(p.pk),
             saved=p.pk in mine,
+            score=score,
         )
         for p in polls
     ]
@@ -258,8 +307,10 @@ def _render(template: str, regions: tuple[str, ...], context: dict) -> str:
     return fragments.render_regions(template, regions, context)
 
 
-def push(session_id: int, *, learners: bool = False) -> None:
-    """Send the changed poll regions: the dashboard panel, the projector and (if they changed) learner pages."""
+def push(session_id: int, *, learners: bool = False, own_answers: tuple[int, ...] = ()) -> None:
+    """Send the changed poll regions: the dashboard panel, the projector and (if they changed) learner pages;
+    then, for the polls in `own_answers`, each learner's own line (after the shared copy, which may be what
+    puts the poll on their page)."""
     session = LiveSession.objects.select_related("lesson").get(pk=session_id)
     base = {"session": session}
     dashboard = {**base, **panel_context(session, "dashboard")}
@@ -269,10 +320,35 @@ def push(session_id: int, *, learners: bool = False) -> None:
     if learners:
         shared = {**base, "learner_poll_cards": learner_cards(session, None), "preserve_forms": True}
         broadcast.send(session.group_all, _render(LEARNER, LEARNER_REGIONS, shared))
+    for poll_id in own_answers:
+        push_own_answers(session_id, poll_id)
 
 
 def _push_after_commit(session_id: int, *, learners: bool = True) -> None:
     broadcast.push_after_commit(push, session_id, learners=learners)
+
+
+def push_own_answers(session_id: int, poll_id: int) -> None:
+    """Each learner who answered a poll gets their own line under it ("Your answer: …", and for a quiz whose
+    answer is out, whether it was right and their score so far), to them alone. The shared push keeps the line
+    a page already has (hx-preserve), so this is what changes it: one small render per learner who answered,
+    with the same queries for any number of them."""
+    poll = Poll.objects.select_related("session").filter(pk=poll_id, session_id=session_id).first()
+    if poll is None or not poll.on_screen or poll.status == PollStatus.DRAFT:
+        return
+    answers = list(PollAnswer.objects.filter(poll=poll).select_related("participant"))
+    scores = (
+        quiz_scores_of(poll.session, [a.participant_id for a in answers]) if answer_revealed(poll) else {}
+    )
+    base = {"session": poll.session, "preserve_forms": False}
+    for answer in answers:
+        card = LearnerCard(poll=poll, results=None, answer=answer, score=scores.get(answer.participant_id))
+        html = fragments.render_regions(LEARNER, ("poll_mine",), {**base, "card": card})
+        broadcast.send(answer.participant.group_name, html)
+
+
+def _push_own_answers_after_commit(poll: Poll) -> None:
+    broadcast.push_after_commit(push, poll.session_id, learners=True, own_answers=(poll.pk,))
 
 
 # --- Life cycle ---------------------------------------------------------------------------------------------
@@ -320,7 +396,7 @@ def close_poll(poll: Poll) -> Poll:
         raise PollError("Only an open poll can be closed.")
     poll.status, poll.closed_at = PollStatus.CLOSED, timezone.now()
     poll.save(update_fields=["status", "closed_at"])
-    _push_after_commit(poll.session_id)
+    _push_own_answers_after_commit(poll)
     return poll
 
 
@@ -330,7 +406,7 @@ def set_revealed(poll: Poll, revealed: bool) -> Poll:
         raise PollError("Open the poll before revealing its results.")
     poll.revealed = revealed
     poll.save(update_fields=["revealed"])
-    _push_after_commit(poll.session_id)
+    _push_own_answers_after_commit(poll)
     return poll
 
 
@@ -342,7 +418,7 @@ def set_on_screen(poll: Poll, on_screen: bool) -> Poll:
         raise PollError("Close the poll before taking it off the screens.")
     poll.on_screen = on_screen
     poll.save(update_fields=["on_screen"])
-    _push_after_commit(poll.session_id)
+    _push_own_answers_after_commit(poll)
     return poll
 
 

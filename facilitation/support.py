@@ -51,7 +51,7 @@ from facilitation.models import (
 from lessons.models import ItemKind, LessonItem, OpsDomain
 
 REGIONS = "facilitation/support/regions.html"
-LEARNER_REGIONS = ("support_help", "support_confidence", "support_reflection")
+LEARNER_REGIONS = ("support_help", "support_help_link", "support_confidence", "support_reflection")
 PANEL_REGIONS = ("support_queue", "support_shift", "support_reflections")
 
 LEARNER_QUESTION_KINDS = (ItemKind.REFLECTION_LEARNER, ItemKind.METACOGNITION)
@@ -547,7 +547,8 @@ def push_help(session_id: int, participant_id: int, *, to_learner: bool = True) 
     participant = Participant.objects.filter(pk=participant_id, session=session).first()
     if participant is not None:
         card = help_card(session, participant)
-        broadcast.send(participant.group_name, _render(("support_help",), {"session": session, "help": card}))
+        context = {"session": session, "help": card}
+        broadcast.send(participant.group_name, _render(("support_help", "support_help_link"), context))
 
 
 def push_shift(session_id: int) -> None:

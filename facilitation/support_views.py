@@ -60,7 +60,8 @@ def _help_response(request, session, participant, *, form=None, message="", ok=F
         "help_message": message,
         "help_ok": ok,
     }
-    return _answer(request, session.code, _regions(("support_help",), context, oob=False), status)
+    html = _regions(("support_help",), context, oob=False) + _regions(("support_help_link",), context)
+    return _answer(request, session.code, html, status)
 
 
 @require_POST

@@ -165,6 +165,7 @@ class Role(models.TextChoices):
     OPERATIONS = "operations", "Operations"
     MANAGEMENT = "management", "Management"
     OTHER = "other", "Other"
+    UNSTATED = "unstated", "Prefer not to say"
 
 
 class Participant(models.Model):

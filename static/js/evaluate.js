@@ -9,6 +9,26 @@
     return document.getElementById("plan-state-" + textarea.name);
   }
 
+  // A refused submit comes back with an error summary at the top of the form: focus goes there, so the person
+  // (and a screen reader) hears what to fix instead of being left on the page body. Its links go to each field:
+  // focus in the box, its label on screen.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var summary = document.getElementById("plan-errors");
+    var config = event.detail.requestConfig;
+    if (!summary || !config || !config.elt || !config.elt.matches || !config.elt.matches("[data-plan-form]")) return;
+    summary.focus();
+  });
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-error-summary] a[href^='#']");
+    if (!link) return;
+    var field = document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) return;
+    event.preventDefault();
+    var label = document.querySelector("label[for='" + CSS.escape(field.id) + "']");
+    (label || field).scrollIntoView({ block: "start" });
+    field.focus({ preventScroll: true });
+  });
+
   document.addEventListener("input", function (event) {
     var textarea = event.target;
     if (!textarea.matches || !textarea.matches("[data-plan-text]")) return;

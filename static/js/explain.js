@@ -20,15 +20,29 @@
     button.click();
   });
 
-  // The pushed question list is the same for every learner; their own upvotes live in #explain-my-votes.
+  // The pushed question list is the same for every learner; their own upvotes and questions live in
+  // #explain-my-votes. One's own question says so and has no upvote to give (the server refuses it too).
   function applyMyVotes() {
     var mine = document.getElementById("explain-my-votes");
     if (!mine) return;
     var ids = (mine.dataset.myVotes || "").split(" ").filter(Boolean);
+    var own = (mine.dataset.myQuestions || "").split(" ").filter(Boolean);
     document.querySelectorAll("[data-upvote-button]").forEach(function (button) {
       var voted = ids.indexOf(button.dataset.questionId) !== -1;
+      var isOwn = own.indexOf(button.dataset.questionId) !== -1;
       button.setAttribute("aria-pressed", voted ? "true" : "false");
       button.value = voted ? "remove" : "add";
+      button.disabled = isOwn && !voted;
+      var meta = button.closest(".question") && button.closest(".question").querySelector(".question-meta");
+      var chip = meta && meta.querySelector(".own-question");
+      if (isOwn && meta && !chip) {
+        chip = document.createElement("span");
+        chip.className = "own-question";
+        chip.textContent = "Your question";
+        meta.prepend(chip);
+      } else if (!isOwn && chip) {
+        chip.remove();
+      }
     });
   }
   ["DOMContentLoaded", "htmx:afterSettle", "htmx:oobAfterSwap", "htmx:wsAfterMessage"].forEach(function (name) {

@@ -56,10 +56,62 @@
   // most once, so what was pushed before the socket subscribed (between the page render and the first
   // connect, or while it was down) would otherwise be missed.
   document.addEventListener("htmx:wsOpen", function () {
-    document.body.classList.remove("ws-offline");
+    setConnection("live");
     document.querySelectorAll("[data-resync]").forEach(function (el) { htmx.trigger(el, "resync"); });
   });
-  document.addEventListener("htmx:wsClose", function () { document.body.classList.add("ws-offline"); });
+  document.addEventListener("htmx:wsClose", function () { setConnection("reconnecting"); });
+
+  // The connection badge ("Live") says what is true: live only while the socket is open and the server has
+  // been heard from lately. A socket can look open long after the network went (a phone on another Wi-Fi, a
+  // lid closed): TCP notices minutes later. So the page sends "ping" every HEARTBEAT ms and the server answers
+  // "pong" (facilitation/consumers.py); with nothing heard for SILENCE ms, the badge says "Reconnecting…" and a
+  // new socket is opened. The browser's own "offline" event says "Offline" at once.
+  var HEARTBEAT = 10000;
+  var SILENCE = 25000;
+  var CONNECTION_TEXT = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…", offline: "Offline" };
+  var lastHeard = Date.now();
+  function setConnection(state) {
+    if (state === "reconnecting" && navigator.onLine === false) state = "offline";
+    document.body.dataset.connection = state;
+    document.body.classList.toggle("ws-offline", state === "reconnecting" || state === "offline");
+    document.querySelectorAll(".connection-text").forEach(function (el) {
+      if (el.textContent !== CONNECTION_TEXT[state]) el.textContent = CONNECTION_TEXT[state];
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!document.body.dataset.connection && document.querySelector("[ws-connect]")) setConnection("connecting");
+  });
+  document.addEventListener("htmx:wsOpen", function () { lastHeard = Date.now(); });
+  document.addEventListener("htmx:wsBeforeMessage", function (event) {
+    lastHeard = Date.now();
+    if (document.body.dataset.connection !== "live") setConnection("live");
+    if (event.detail.message === "pong") event.preventDefault(); // not a push: nothing to swap
+  });
+  window.addEventListener("offline", function () { setConnection("offline"); });
+  function openSockets() {
+    return socketWrappers().filter(function (wrapper) { return wrapper.socket.readyState === WebSocket.OPEN; });
+  }
+  setInterval(function () { ping(); }, HEARTBEAT);
+  function ping() {
+    openSockets().forEach(function (wrapper) {
+      try { wrapper.socket.send("ping"); } catch (e) { /* closing: its close event says so */ }
+    });
+  }
+  setInterval(function () {
+    // A page in the background has its timers slowed by the browser: its pings go out late, so silence says
+    // nothing there. Coming back, it pings at once and gets a fresh SILENCE to hear the answer (after a long
+    // while away, the visibilitychange handler below opens a new socket anyway).
+    if (document.visibilityState === "hidden") return;
+    if (!openSockets().length || Date.now() - lastHeard <= SILENCE) return;
+    setConnection("reconnecting");
+    lastHeard = Date.now(); // the new socket gets its own SILENCE to answer
+    reconnect();
+  }, 1000);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState !== "visible") return;
+    lastHeard = Date.now();
+    ping();
+  });
 
   // After a network change (another Wi-Fi, a phone waking up) the old socket can look open while nothing
   // reaches it any more, until TCP gives up minutes later; and a socket that did close may be waiting out the
@@ -241,6 +293,94 @@
     if (!wanted || (document.activeElement && document.activeElement !== document.body)) return;
     var control = wanted.el.isConnected ? wanted.el : wanted.key && document.querySelector(wanted.key);
     if (control && !control.disabled) control.focus({ preventScroll: true });
+  });
+
+  // A tool's message about what the person just did ("You have used all 3 of your votes") is a [data-flash]
+  // region. It is shown in the page's flow next to what it is about: moved into the nearest element of
+  // data-flash-anchor (the note or question whose button was pressed), so it covers nothing. It has a Dismiss
+  // button, goes by itself after FLASH_MS, and goes when the phase changes (it belongs to the tool of the phase
+  // it was said in). A region pushed over the anchor would take the message with it: before such a swap it
+  // goes back to its place in the page, and after it, next to the (new) anchor again.
+  var FLASH_MS = 10000;
+  var flashes = {}; // region id -> { anchor: selector of the element it is about, text, timer }
+  function flashHome(el) {
+    var home = document.querySelector('[data-flash-home="' + CSS.escape(el.id) + '"]');
+    if (!home) {
+      home = document.createElement("span");
+      home.hidden = true;
+      home.dataset.flashHome = el.id;
+      el.before(home);
+    }
+    return home;
+  }
+  function sendHome(el) {
+    var home = flashHome(el);
+    if (home.nextElementSibling !== el) home.after(el);
+  }
+  function clearFlash(el) {
+    var state = flashes[el.id];
+    if (state) clearTimeout(state.timer);
+    delete flashes[el.id];
+    el.textContent = "";
+    sendHome(el);
+  }
+  function placeFlashes() {
+    document.querySelectorAll("[data-flash]").forEach(function (el) {
+      if (!el.id) return;
+      flashHome(el);
+      var text = (el.querySelector(".flash-text") || el).textContent.trim();
+      if (!text) { clearFlash(el); return; }
+      var state = flashes[el.id] || (flashes[el.id] = { anchor: null, text: null, timer: null });
+      if (!el.querySelector(".flash-text")) {
+        var span = document.createElement("span");
+        span.className = "flash-text";
+        span.textContent = text;
+        var dismiss = document.createElement("button");
+        dismiss.type = "button";
+        dismiss.className = "flash-dismiss";
+        dismiss.dataset.flashDismiss = "";
+        dismiss.textContent = "Dismiss";
+        el.replaceChildren(span, dismiss);
+      }
+      if (state.text !== text || state.el !== el) {
+        // A new message (or the same one said again): its own time on screen.
+        clearTimeout(state.timer);
+        state.text = text;
+        state.el = el;
+        state.timer = setTimeout(function () { clearFlash(el); }, FLASH_MS);
+      }
+      var anchor = state.anchor && document.querySelector(state.anchor);
+      if (anchor && anchor !== el.parentElement) anchor.append(el);
+      else if (!anchor) sendHome(el);
+    });
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    if (!target || !target.matches || !target.matches("[data-flash]") || !target.dataset.flashAnchor) return;
+    var anchor = event.detail.elt.closest && event.detail.elt.closest(target.dataset.flashAnchor);
+    var state = flashes[target.id] || (flashes[target.id] = { anchor: null, text: null, timer: null });
+    state.anchor = anchor ? focusKey(anchor) : null;
+  });
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || !target.querySelectorAll) return;
+    target.querySelectorAll("[data-flash]").forEach(sendHome);
+  });
+  ["DOMContentLoaded", "htmx:afterSettle", "htmx:oobAfterSwap", "htmx:wsAfterMessage"].forEach(function (name) {
+    document.addEventListener(name, placeFlashes);
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-flash-dismiss]");
+    var el = button && button.closest("[data-flash]");
+    if (!el) return;
+    var anchor = el.parentElement;
+    clearFlash(el);
+    // Keyboard users carry on from the note or question the message was about.
+    var control = anchor && anchor.querySelector("button:not([disabled])");
+    if (control) control.focus({ preventScroll: true });
+  });
+  document.addEventListener("phasewise:phase", function () {
+    document.querySelectorAll("[data-flash]").forEach(clearFlash);
   });
 
   // Refusals (bad input, too fast, a conflict) come back as 400/409/429 with a message to show where the

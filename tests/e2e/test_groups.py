@@ -89,6 +89,9 @@ def test_groups_case_analysis_conflicts_annotations_and_presented_strategies(liv
     field(buddy, "impact").fill("Overstock in some products, empty shelves in others.")
     expect(saved(ada, "evidence")).to_have_text("Saved", timeout=PUSH)
     expect(saved(buddy, "impact")).to_have_text("Saved", timeout=PUSH)
+    # Who saved last, in the tab that saved too (no reload), and in the group mate's.
+    expect(ada.locator("[id$=-evidence-meta]")).to_have_text("Last saved by Ada")
+    expect(buddy.locator("[id$=-evidence-meta]")).to_have_text("Last saved by Ada", timeout=PUSH)
     expect(field(buddy, "evidence")).to_have_value(
         "The renamed column filled the forecast with zeros.", timeout=PUSH
     )

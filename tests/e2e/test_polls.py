@@ -107,8 +107,10 @@ def test_it_runs_a_poll_from_open_to_reveal_to_close(room, screenshot):
         expect(learner.locator(".poll-closed")).to_contain_text("This poll is closed.", timeout=PUSH)
         expect(learner.locator(".poll-learner input")).to_have_count(0)
     expect(projector.locator(".projector-poll .eyebrow")).to_contain_text("closed", timeout=PUSH)
+    # Each learner still sees their own answer (pushed to them alone), and after a reload.
+    expect(ada.locator(".poll-mine")).to_contain_text("Your answer: Tooling fragmentation", timeout=PUSH)
     ada.reload()
-    expect(ada.locator(".poll-closed")).to_contain_text("Your answer: Tooling fragmentation")
+    expect(ada.locator(".poll-mine")).to_contain_text("Your answer: Tooling fragmentation")
     screenshot(dashboard, "dashboard-poll-closed")
 
 

@@ -78,7 +78,7 @@ def test_help_queue_self_assessment_and_reflections_run_live(live, person, scree
     expect(ada.locator("#support-help .help-badge")).to_have_text(
         "The facilitator is on the way to you.", timeout=PUSH
     )
-    expect(ada.locator(".help-fab")).to_have_text("Help is on the way")
+    expect(ada.locator("#help-link")).to_have_text("Help is on the way")
     expect(item.locator(".help-wait")).to_contain_text("facilitator is on the way")
     element_shot(ada.locator("#support-help"), "phone-help-card-coming")
     item.get_by_role("button", name="Done").click()

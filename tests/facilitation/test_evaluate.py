@@ -154,6 +154,16 @@ def test_it_shows_the_plan_on_the_learner_page_during_the_evaluate_phase_only(se
     assert 'id="plan-form"' in client.get(url("plan_page", session)).content.decode()
 
 
+def test_the_learner_page_always_says_whether_the_draft_form_is_shown(session, ada):
+    """The phase-change refetch reads #plan-shown (hx-include): absent, htmx logs an error on every page."""
+    client, participant = ada
+    assert 'id="plan-shown" name="shown" value="1"' in client.get(url("learner", session)).content.decode()
+    submitted_plan(session, client, participant)
+    assert 'id="plan-shown" name="shown" value="0"' in client.get(url("learner", session)).content.decode()
+    control.go_to(session, 0)
+    assert 'id="plan-shown" name="shown" value="0"' in client.get(url("learner", session)).content.decode()
+
+
 def test_it_gives_novices_the_prompts_and_experienced_learners_the_stretch_prompts(session, ada, grace):
     novice = ada[0].get(url("plan_page", session)).content.decode()
     experienced = grace[0].get(url("plan_page", session)).content.decode()
@@ -224,6 +234,24 @@ def test_it_checks_required_fields_on_submit_with_a_message_next_to_each(session
     assert 'id="plan-error-obstacle"' not in body and 'id="plan-error-risks"' not in body  # risks is optional
     assert ActionPlan.objects.get().status == "draft"
     assert PlanAnswer.objects.get(field__key="obstacle").text == "Silos"  # nothing typed is lost
+
+
+def test_a_refused_submit_shows_a_summary_linking_to_each_field_to_fix(session, ada):
+    client, participant = ada
+    client.name = participant.name
+    body = submit(client, session, obstacle="", goal="").content.decode()
+    summary = body[
+        body.index('<div id="plan-errors"') : body.index("</div>", body.index('<div id="plan-errors"'))
+    ]
+    assert 'tabindex="-1"' in summary and "2 fields to fix" in summary
+    assert summary.index('href="#plan-obstacle"') < summary.index('href="#plan-goal"')  # in the form's order
+    assert "“Goal” is required" in summary
+    assert (
+        'aria-describedby="plan-help-obstacle plan-error-obstacle plan-state-obstacle" aria-invalid="true"'
+        in body
+    )
+    # A good submit has none.
+    assert 'id="plan-errors"' not in client.get(url("learner", session)).content.decode()
 
 
 def test_it_locks_a_submitted_plan_and_lets_the_learner_reopen_it_until_reviews_are_allocated(

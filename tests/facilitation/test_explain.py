@@ -382,8 +382,9 @@ def test_questions_wait_for_the_presentation(lesson, owner):
 
 
 def test_upvotes_toggle_and_reorder_the_list(session, ada, grace, pushes, django_capture_on_commit_callbacks):
-    first = Question.objects.create(session=session, participant=ada[1], text="First question")
-    second = Question.objects.create(session=session, participant=ada[1], text="Second question")
+    _, bo = learner(session, "Bo")
+    first = Question.objects.create(session=session, participant=bo, text="First question")
+    second = Question.objects.create(session=session, participant=bo, text="Second question")
     with django_capture_on_commit_callbacks(execute=True):
         response = upvote(grace[0], session, second)
     assert response.status_code == 200
@@ -400,6 +401,27 @@ def test_upvotes_toggle_and_reorder_the_list(session, ada, grace, pushes, django
     assert list(QuestionVote.objects.filter(participant=grace[1]).values_list("question_id", flat=True)) == [
         first.pk
     ]
+
+
+def test_a_learner_cannot_upvote_their_own_question(session, ada, grace):
+    own = Question.objects.create(session=session, participant=ada[1], text="Mine")
+    response = upvote(ada[0], session, own)
+    assert response.status_code == 409
+    assert "your own question" in response.content.decode()
+    assert not QuestionVote.objects.exists()
+    assert upvote(grace[0], session, own).status_code == 200
+    assert QuestionVote.objects.filter(question=own).count() == 1
+    # Her page knows which questions are hers (it shows no upvote for them).
+    assert f'data-my-questions="{own.pk}"' in page(ada[0], session)
+    assert 'data-my-questions=""' in page(grace[0], session)
+
+
+def test_the_dashboard_says_upvotes_in_the_singular_for_one(client, session, owner, ada, grace):
+    question = Question.objects.create(session=session, participant=ada[1], text="Q")
+    QuestionVote.objects.create(question=question, participant=grace[1])
+    client.force_login(owner)
+    html = client.get(url("explain_panel", session)).content.decode()
+    assert re.search(r"</span> 1 upvote</span>", html), html
 
 
 def test_the_database_refuses_a_second_upvote(session, ada):

@@ -2,6 +2,7 @@
 annotations, the group wall, the facilitator's controls, presenting, who may do what, pushes and queries."""
 
 import json
+import re
 
 import pytest
 from django.core.cache import cache
@@ -447,6 +448,19 @@ def test_two_members_editing_different_fields_both_keep_their_text(session, four
     assert values == {"evidence": "Renamed column", "impact": "Wrong purchase orders"}
 
 
+def test_a_saves_answer_says_who_saved_last_in_the_tab_that_saved(session, four, staff):
+    """The push of the field skips the tab that saved it, so the answer itself updates the "Last saved by" line."""
+    form_groups(staff, session)
+    ada_client, ada = four[0]
+    html = save(ada_client, session, "evidence", "Renamed column", 0).content.decode()
+    group = group_of(ada)
+    assert re.search(
+        rf'<p id="gf-{group.pk}-evidence-meta" class="gfield-meta[^"]*" hx-swap-oob="true">Last saved by Ada</p>',
+        html,
+    ), html
+    assert "Nobody has written here yet." not in html
+
+
 def test_a_save_based_on_an_older_version_is_a_conflict_showing_both_texts(session, four, staff):
     form_groups(staff, session)
     (ada_client, ada) = four[0]
@@ -579,6 +593,21 @@ def test_members_post_to_their_group_wall_not_the_room_wall(session, four, staff
 
 
 # --- Facilitator: progress, messages, observations, presenting ------------------------------------------------
+
+
+def test_a_message_to_groups_belongs_to_the_phase_it_was_sent_in(session, four, staff, pushes):
+    form_groups(staff, session)
+    client, _ = four[0]
+    room = reverse("facilitation:group_learner", args=[session.code])
+    groups.send_message(session, "10 minutes left for the case analysis")
+    assert "10 minutes left" in client.get(room).content.decode()
+    control.next_phase(session)
+    assert "10 minutes left" not in client.get(room).content.decode()
+    groups.send_message(session, "Start on your strategy")
+    assert "Start on your strategy" in client.get(room).content.decode()
+    control.go_to(session, session.current_index - 1)  # back to the first phase's tool: a new stretch of it
+    html = client.get(room).content.decode()
+    assert "10 minutes left" not in html and "Start on your strategy" not in html
 
 
 def test_the_panel_shows_each_groups_progress(session, four, staff):

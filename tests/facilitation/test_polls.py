@@ -384,6 +384,64 @@ def test_live_quiz_results_keep_the_answer_from_learners_and_the_projector_until
     assert "✓ correct answer" in learner and "50%</strong> correct" in learner
 
 
+def test_a_quiz_taker_sees_their_answer_at_once_and_whether_it_was_right_once_the_answer_is_out(
+    client, session
+):
+    quiz = make_poll(session, kind=PollKind.QUIZ)  # correct: "Costs"
+    earlier = polls.set_revealed(make_poll(session, kind=PollKind.QUIZ, status=PollStatus.CLOSED), True)
+    ada, grace = make_participant(session=session), make_participant(session=session, name="Grace")
+    polls.submit_answer(quiz, grace, {"choices": [1]})
+    as_learner(client, ada)
+    body = post_answer(client, quiz, {"choice": "0"}, htmx=True).content.decode()
+    assert f'<div id="poll-{quiz.pk}-mine" class="poll-mine" data-announce="" hx-swap-oob="true">' in body
+    assert "Your answer: <strong>Silos</strong>" in body
+    assert "Costs" not in body.split(f'id="poll-{quiz.pk}-mine"')[1]  # the answer is not given away
+    assert "Not quite" not in body and "Correct" not in body
+
+    polls.close_poll(quiz)  # closed, results not shown yet: still no verdict
+    assert "Not quite" not in learner_region(client, session)
+    polls.set_revealed(quiz, True)
+    body = learner_region(client, session)
+    assert "Not quite — you answered <strong>Silos</strong>; the answer was <strong>Costs</strong>." in body
+    assert "Your quiz score so far: <strong>0 of 2</strong>" in body  # the earlier quiz counts, unanswered
+    as_learner(client, grace)
+    body = learner_region(client, session)
+    assert "Correct — your answer: <strong>Costs</strong>" in body
+    assert "Your quiz score so far: <strong>1 of 2</strong>" in body
+    assert earlier.results_visible
+
+
+def test_each_learner_gets_their_own_answer_pushed_to_them_alone_when_the_quiz_answer_is_out(
+    session, sent, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    quiz = make_poll(session, kind=PollKind.QUIZ, show_results_live=True)
+    ada, grace = make_participant(session=session), make_participant(session=session, name="Grace")
+    polls.submit_answer(quiz, ada, {"choices": [1]})
+    polls.submit_answer(quiz, grace, {"choices": [2]})
+    sent.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        polls.close_poll(quiz)
+    mine = {group: html for group, html in sent if group.startswith("participant-")}
+    assert set(mine) == {ada.group_name, grace.group_name}
+    assert "Correct — your answer" in mine[ada.group_name] and "Not quite" not in mine[ada.group_name]
+    assert "the answer was <strong>Costs</strong>" in mine[grace.group_name]
+    shared = next(html for group, html in sent if group == session.group_all)
+    # After the shared copy, which may be what puts the poll on a page (shown on screens again).
+    groups = [group for group, _ in sent]
+    assert groups.index(session.group_all) < groups.index(ada.group_name)
+    assert f'<div id="poll-{quiz.pk}-mine" class="poll-mine" hx-preserve="true"' in shared
+    assert "Your answer" not in shared and "Not quite" not in shared
+    # The same queries for any number of learners who answered.
+    with django_assert_num_queries(4):
+        polls.push_own_answers(session.pk, quiz.pk)
+    for n in range(4):
+        polls.PollAnswer.objects.create(
+            poll=quiz, participant=make_participant(session=session, name=f"L{n}")
+        )
+    with django_assert_num_queries(4):
+        polls.push_own_answers(session.pk, quiz.pk)
+
+
 # --- Pushes -------------------------------------------------------------------------------------------------
 
 

@@ -208,6 +208,24 @@ def test_it_explains_each_missing_join_field(client, session):
     assert not Participant.objects.exists()
 
 
+def test_the_join_form_chooses_no_role_for_the_learner(client, session):
+    body = client.get(reverse("facilitation:join_code", args=[session.code])).content.decode()
+    select = body[body.index('<select name="role"') : body.index("</select>")]
+    assert '<option value="" selected>Choose…</option>' in select
+    assert select.count("selected") == 1
+    response = join(client, session.code, role="")
+    assert response.status_code == 400
+    assert "Please choose your role, or “Prefer not to say”." in response.content.decode()
+    assert not Participant.objects.exists()
+
+
+def test_a_learner_may_prefer_not_to_say_their_role(client, session):
+    body = client.get(reverse("facilitation:join_code", args=[session.code])).content.decode()
+    assert '<option value="unstated">Prefer not to say</option>' in body
+    assert join(client, session.code, role="unstated").status_code == 302
+    assert Participant.objects.get().get_role_display() == "Prefer not to say"
+
+
 def test_it_refuses_an_unknown_experience_level_and_control_characters(client, session):
     response = join(client, session.code, experience="wizard")
     assert "Select a valid choice" in response.content.decode()

@@ -345,6 +345,25 @@ def test_it_closes_the_socket_on_an_oversized_message(asgi_app, session):
     async_to_sync(scenario)()
 
 
+@pytest.mark.parametrize("view", [None, "dashboard", "projector"])
+def test_it_answers_a_pages_heartbeat_and_nothing_else(asgi_app, session, owner, view):
+    """A page tells a live socket from one that only looks open by its answers (static/js/phasewise.js)."""
+    cookie = facilitator_cookie(owner) if view else learner_cookie(make_participant(session=session))
+    page = socket(asgi_app, session.code, cookie=cookie, view=view)
+
+    async def scenario():
+        try:
+            assert (await page.connect())[0]
+            await page.send_to(text_data="ping")
+            assert await page.receive_from(timeout=2) == "pong"
+            await page.send_to(text_data="pingping")
+            assert await page.receive_nothing(timeout=0.3)
+        finally:
+            await page.disconnect()
+
+    async_to_sync(scenario)()
+
+
 def test_it_keeps_the_session_unchanged_whatever_a_learner_sends(asgi_app, session):
     """Learners act through HTTP; text on the socket must not move the clock."""
     ada = make_participant(session=session, name="Ada")

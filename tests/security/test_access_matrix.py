@@ -215,9 +215,9 @@ def build_world() -> World:
     PollAnswer.objects.create(poll=poll, participant=ada, text=M["poll_answer"])
     Poll.objects.create(session=session, number=2, kind="words", question="One word?")
 
-    # The presentation, started, with Ada's question.
+    # The presentation, started, with Bo's question (Ada may upvote it: nobody upvotes their own).
     explain.set_started(session, True)
-    question = explain.ask(ada, text=M["question"])
+    question = explain.ask(bo, text=M["question"])
 
     # Ada's worksheet, her group's work, the facilitator's message to the group and observation.
     item = WorksheetItem.objects.filter(category__lesson=lesson).order_by("pk").first()
