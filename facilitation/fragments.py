@@ -26,6 +26,13 @@ DASHBOARD_CLOCK_REGIONS = ("clock", "timeline", "now", "rebalance")
 DASHBOARD_PEOPLE_REGIONS = ("participants",)
 PROJECTOR_CLOCK_REGIONS = ("projector_clock",)
 PROJECTOR_PEOPLE_REGIONS = ("projector_people",)
+# Once the session has ended the join card (code and QR) gives way to the end screen; it is sent with the
+# clock from then on. Before that it is never pushed: its join address depends on the request's host.
+PROJECTOR_ENDED_REGIONS = ("projector_join",)
+
+
+def projector_clock_regions(state: ClockState) -> tuple[str, ...]:
+    return PROJECTOR_CLOCK_REGIONS + (PROJECTOR_ENDED_REGIONS if state.ended else ())
 LEARNER_REGIONS = ("learner_phase",)
 
 

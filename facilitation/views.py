@@ -166,7 +166,7 @@ def projector(request: HttpRequest, code: str) -> TemplateResponse:
 def projector_live(request: HttpRequest, code: str) -> HttpResponse:
     session = _session_for_facilitator(request, code)
     context = {**fragments.clock_context(session), **fragments.people_context(session)}
-    regions = fragments.PROJECTOR_CLOCK_REGIONS + fragments.PROJECTOR_PEOPLE_REGIONS
+    regions = fragments.projector_clock_regions(context["state"]) + fragments.PROJECTOR_PEOPLE_REGIONS
     return HttpResponse(fragments.render_regions(fragments.PROJECTOR, regions, context, oob=True))
 
 

@@ -17,6 +17,7 @@ pytestmark = pytest.mark.browser
 
 PUSH = 5000  # ms: a push must arrive well within this, without a reload
 OFFLINE = re.compile(r"\bws-offline\b")
+ENDED = "Thank you — this session has ended"
 
 
 def join(page: Page, live, code: str, *, name: str, experience: str, role: str = "data") -> Page:
@@ -149,7 +150,8 @@ def test_it_runs_a_live_session_from_join_to_thank_you(live, person, screenshot)
     for learner in (ada, grace):
         expect(phase_of(learner)).to_have_text("Thank you for taking part", timeout=PUSH)
         assert same_document(learner)
-    expect(projector.locator("#projector-clock .phase-name")).to_have_text("Thank you!", timeout=PUSH)
+    expect(projector.locator("#projector-clock .phase-name")).to_have_text(ENDED, timeout=PUSH)
+    expect(projector.locator(".join-code")).to_have_count(0)
     screenshot(grace, "learner-thank-you")
     screenshot(projector, "projector-ended")
     screenshot(dashboard, "dashboard-ended")
@@ -282,3 +284,24 @@ def test_it_keeps_the_join_address_inside_the_projectors_join_card(live, person,
     address = projector.locator(".projector-join .join-label strong").bounding_box()
     screenshot(projector, "projector-join-card")
     assert address["x"] + address["width"] <= card["x"] + card["width"]
+
+
+def test_it_turns_the_open_projector_into_an_end_screen_when_the_session_ends(live, person, screenshot):
+    """The code stops working when the session ends: the projector stops showing it, and its QR code, at once."""
+    session, dashboard = _started_session(live, person)
+    projector = person(
+        storage_state=dashboard.context.storage_state(), viewport={"width": 1600, "height": 900}
+    )
+    projector.goto(f"{live.url}/facilitate/{session.code}/projector/")
+    expect(projector.locator(".join-code")).to_have_text(session.code)
+    mark_document(projector)
+
+    dashboard.on("dialog", lambda dialog: dialog.accept())
+    dashboard.get_by_role("button", name="End session").click()
+    expect(projector.locator("#projector-clock h2")).to_have_text(ENDED, timeout=PUSH)
+    expect(projector.locator("#projector-clock")).to_contain_text(session.lesson.title)
+    expect(projector.locator(".join-code, .qr, svg")).to_have_count(0)
+    expect(projector.get_by_text(f"/join/{session.code}")).to_have_count(0)
+    expect(projector.locator("#projector-join")).to_be_hidden()
+    assert same_document(projector)
+    screenshot(projector, "projector-ended")
