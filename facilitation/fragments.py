@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from facilitation.clock import ClockState, clock_state, propose_rebalance
+from facilitation.clock import ClockState, clock_state, offered_rebalance
 from facilitation.models import LiveSession
 from facilitation.sessions import clock_data
 from lessons.models import Audience, ItemKind, Phase
@@ -26,6 +26,7 @@ DASHBOARD_CLOCK_REGIONS = ("clock", "timeline", "now", "rebalance")
 DASHBOARD_PEOPLE_REGIONS = ("participants",)
 PROJECTOR_CLOCK_REGIONS = ("projector_clock",)
 PROJECTOR_PEOPLE_REGIONS = ("projector_people",)
+LEARNER_REGIONS = ("learner_phase",)
 # Once the session has ended the join card (code and QR) gives way to the end screen; it is sent with the
 # clock from then on. Before that it is never pushed: its join address depends on the request's host.
 PROJECTOR_ENDED_REGIONS = ("projector_join",)
@@ -33,7 +34,6 @@ PROJECTOR_ENDED_REGIONS = ("projector_join",)
 
 def projector_clock_regions(state: ClockState) -> tuple[str, ...]:
     return PROJECTOR_CLOCK_REGIONS + (PROJECTOR_ENDED_REGIONS if state.ended else ())
-LEARNER_REGIONS = ("learner_phase",)
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def clock_context(session: LiveSession, now=None) -> dict:
     ]
     current = phases[state.current] if phases else None
     upcoming = phases[state.current + 1] if state.current + 1 < len(phases) else None
-    proposal = propose_rebalance(data, now) if state.started and not state.ended else None
+    proposal = offered_rebalance(data, now)
     return {
         "session": session,
         "state": state,

@@ -192,6 +192,8 @@ def _run_control(session: LiveSession, action: str, request: HttpRequest) -> Liv
         return control.end(session)
     if action == "rebalance":
         return control.rebalance(session)
+    if action == "dismiss-rebalance":
+        return control.dismiss_rebalance(session)
     if action == "extend":
         try:
             minutes = int(request.POST.get("minutes", ""))

@@ -5,11 +5,14 @@ Everything after the data setup goes through the UI, on purpose: pushes start in
 the views run, so a clock change made from this test process would never reach a browser."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import send_join_form
+from facilitation import control
+from tests.e2e.conftest import in_thread, send_join_form
 from tests.e2e.conftest import sign_in as sign_in_on
 from tests.factories import make_lesson, make_session, make_user
 
@@ -305,3 +308,32 @@ def test_it_turns_the_open_projector_into_an_end_screen_when_the_session_ends(li
     expect(projector.locator("#projector-join")).to_be_hidden()
     assert same_document(projector)
     screenshot(projector, "projector-ended")
+
+
+def test_it_shares_spare_time_with_a_cap_and_lets_the_facilitator_dismiss_it(live, person, screenshot):
+    """Explore and Explain clicked through in seconds: they show as skipped, and the 89 spare minutes are not
+    all offered to the 15-minute Evaluate. The proposal goes away when dismissed, on every dashboard."""
+    facilitator = make_user()
+    session = make_session(lesson=make_lesson(), owner=facilitator)
+    t0 = timezone.now() - timedelta(minutes=31)
+    in_thread(control.start, session, now=t0)
+    in_thread(control.go_to, session, 1, now=t0 + timedelta(minutes=30))
+    in_thread(control.go_to, session, 3, now=t0 + timedelta(minutes=30, seconds=3))
+    dashboard = sign_in_on(person, live, facilitator, device={"viewport": {"width": 1366, "height": 768}})
+    dashboard.goto(f"{live.url}/facilitate/{session.code}/")
+    other_tab = dashboard.context.new_page()
+    other_tab.goto(f"{live.url}/facilitate/{session.code}/")
+    card = dashboard.locator("#rebalance .drift-card")
+    expect(card.locator("h2")).to_contain_text("min ahead of the plan")
+    expect(card.locator(".proposal tbody tr")).to_have_text(["Evaluate15 min22 min"])
+    expect(card).to_contain_text("stay spare")
+    expect(dashboard.locator(".pva-row.skipped .pva-name")).to_have_text(["Explore", "Explain"])
+    card.scroll_into_view_if_needed()
+    screenshot(dashboard, "dashboard-ahead")
+
+    card.get_by_role("button", name="Dismiss").click()
+    expect(dashboard.locator("#rebalance .drift-card")).to_have_count(0)
+    expect(other_tab.locator("#rebalance .drift-card")).to_have_count(0, timeout=PUSH)
+    dashboard.reload()
+    expect(dashboard.locator("#clock-title")).to_have_text("Elaborate")
+    expect(dashboard.locator("#rebalance .drift-card")).to_have_count(0)

@@ -408,6 +408,7 @@ RECIPES: dict[str, Recipe] = {
                 ("next", {}),
                 ("previous", {}),
                 ("rebalance", {}),
+                ("dismiss-rebalance", {}),
                 ("extend", {"minutes": 5}),
                 ("goto", {"index": 0}),
                 ("start", {}),
