@@ -185,3 +185,22 @@ def test_it_shows_the_lessons_timing_across_sessions(client):
     assert "Engage ran 8.0 min over in 2 of 2 sessions" in body
     client.force_login(make_user(username="learnerish", staff=False))
     assert client.get(reverse("facilitation:lesson_timing", args=[lesson.slug])).status_code == 302
+
+
+def test_it_leaves_skipped_phases_out_of_the_timing_across_sessions():
+    """A session that clicked through Explore in 3 seconds says nothing about how long Explore takes."""
+    from facilitation import control
+    from facilitation.report import lesson_timing
+    from tests.factories import make_session
+
+    lesson = make_lesson()
+    play_workshop(learners=2, lesson=lesson)
+    t0 = timezone.now() - timedelta(hours=1)
+    hurried = control.start(make_session(lesson=lesson), now=t0)
+    control.go_to(hurried, 1, now=t0 + timedelta(minutes=30))
+    control.go_to(hurried, 2, now=t0 + timedelta(minutes=30, seconds=3))
+    control.end(hurried, now=t0 + timedelta(minutes=75))
+    rows = {row.name: row for row in lesson_timing(lesson)["rows"]}
+    assert (rows["Engage"].sessions, rows["Explore"].sessions, rows["Explain"].sessions) == (2, 1, 2)
+    assert rows["Explore"].mean_actual == 45.0
+    assert "Elaborate" in rows and rows["Elaborate"].sessions == 1
