@@ -229,3 +229,49 @@ GEOMETRY = """() => {
     })),
   };
 }"""
+
+
+@pytest.mark.parametrize("viewport", [(1600, 900), (1280, 720), (1920, 1080)])
+def test_it_fits_a_poll_of_eight_options_on_the_projector_with_each_count_on_its_options_line(
+    live, person, screenshot, viewport
+):
+    options = [f"Obstacle {n}: no shared language or owner" for n in range(1, 9)]  # 40 characters
+    facilitator = make_user()
+    session = in_thread(make_session, lesson=make_lesson(), owner=facilitator, started=True)
+    poll = Poll.objects.create(
+        session=session,
+        number=1,
+        kind="single",
+        question="Which obstacle category hurts your organization most today?",
+        options_text="\n".join(options),
+        status="closed",
+        revealed=True,
+        on_screen=True,
+    )
+    for index in range(11):
+        learner = make_participant(session=session, name=f"L{index}")
+        PollAnswer.objects.create(poll=poll, participant=learner, choices=[index % 3 * 3])
+    dashboard = sign_in(person, live, facilitator)
+    width, height = viewport
+    projector = person(
+        storage_state=dashboard.context.storage_state(), viewport={"width": width, "height": height}
+    )
+    projector.goto(f"{live.url}/facilitate/{session.code}/projector/")
+    expect(projector.locator(".projector-poll .poll-bar")).to_have_count(8)
+    screenshot(projector, f"projector-eight-options-{width}x{height}")
+    rows = projector.evaluate(
+        """() => [...document.querySelectorAll('.projector-poll .poll-bar')].map(bar => {
+          const label = bar.querySelector('.poll-bar-label').getBoundingClientRect();
+          const figures = bar.querySelector('.poll-bar-figures').getBoundingClientRect();
+          return {label: bar.querySelector('.poll-bar-label').textContent.trim(),
+                  figures: bar.querySelector('.poll-bar-figures').textContent.trim(),
+                  same_line: figures.top < label.bottom && label.top < figures.bottom,
+                  bottom: bar.getBoundingClientRect().bottom};
+        })"""
+    )
+    counts = [sum(1 for i in range(11) if i % 3 * 3 == n) for n in range(8)]
+    assert [(r["label"], r["figures"].split(" · ")[0]) for r in rows] == list(
+        zip(options, map(str, counts), strict=True)
+    )
+    assert all(r["same_line"] for r in rows)
+    assert max(r["bottom"] for r in rows) <= height
