@@ -63,7 +63,8 @@ def clock_changed(session_id: int) -> None:
     session = LiveSession.objects.select_related("lesson").get(pk=session_id)
     context = fragments.clock_context(session)
     send(session.group_facilitators, _render(fragments.DASHBOARD, fragments.DASHBOARD_CLOCK_REGIONS, context))
-    send(session.group_projector, _render(fragments.PROJECTOR, fragments.PROJECTOR_CLOCK_REGIONS, context))
+    projector = fragments.projector_clock_regions(context["state"])
+    send(session.group_projector, _render(fragments.PROJECTOR, projector, context))
     # Learner pages differ only by experience level (the differentiation hint): one render per level.
     for key, audience in fragments.learner_levels(session):
         learner = {**context, **fragments.learner_extras(session, audience)}

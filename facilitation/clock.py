@@ -34,6 +34,7 @@ class ClockData:
     current: int = 0
     started_at: datetime | None = None
     ended_at: datetime | None = None
+    dismissed_drift: int | None = None  # the drift at which the facilitator dismissed a rebalancing proposal
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class PhaseTiming:
     planned: int
     budget: int
     actual: int  # active (unpaused) seconds spent in the phase so far
-    status: str  # "done", "current" or "upcoming"
+    status: str  # "done", "skipped", "current" or "upcoming" (see phase_status)
 
     @property
     def overrun(self) -> int:
@@ -99,6 +100,31 @@ def phase_actuals(data: ClockData, now: datetime) -> list[int]:
     return actual
 
 
+RAN_AT_LEAST = 60  # seconds: a phase current for less than this was not run ...
+RAN_SHARE = 0.1  # ... nor for less than this share of its plan ...
+RAN_ENOUGH = 5 * 60  # ... though this many seconds always count as having run it.
+
+
+def ran_long_enough(actual: int, planned: int) -> bool:
+    """Whether a phase was really run: current for a minute or a tenth of its plan, whichever is longer (at
+    most 5 minutes). Clicking through a phase on the way to another, or by mistake, does not count."""
+    return actual >= min(RAN_ENOUGH, max(RAN_AT_LEAST, math.ceil(planned * RAN_SHARE)))
+
+
+def phase_status(index: int, actual: int, planned: int, *, started: bool, ended: bool, current: int) -> str:
+    """`current` while the session runs it; `done` once it ran long enough (also if the facilitator went back
+    before it); `skipped` when the session moved past it (or ended) without running it long enough, whether
+    it was jumped over or only passed through; `upcoming` otherwise, also a phase after the current one that
+    was passed through briefly."""
+    if started and not ended and index == current:
+        return "current"
+    if started and ran_long_enough(actual, planned):
+        return "done"
+    if started and (ended or index < current):
+        return "skipped"
+    return "upcoming"
+
+
 def clock_state(data: ClockData, now: datetime) -> ClockState:
     if data.ended_at is not None:
         now = min(now, data.ended_at)
@@ -106,15 +132,9 @@ def clock_state(data: ClockData, now: datetime) -> ClockState:
     started = data.started_at is not None
     ended = data.ended_at is not None
     paused = any(p.end is None for p in data.pauses) and not ended
-    visited = {index for index, _ in data.segments}
     phases = []
     for i, (planned, budget) in enumerate(zip(data.planned, data.budgets, strict=True)):
-        if started and not ended and i == data.current:
-            status = "current"
-        elif i in visited or (started and i < data.current):
-            status = "done"
-        else:
-            status = "upcoming"
+        status = phase_status(i, actual[i], planned, started=started, ended=ended, current=data.current)
         phases.append(PhaseTiming(i, planned, budget, actual[i], status))
     current = data.current
     budget = data.budgets[current] if data.budgets else 0
@@ -153,6 +173,8 @@ def clock_state(data: ClockData, now: datetime) -> ClockState:
 
 MIN_PHASE_SECONDS = 5 * 60
 SHRINK_FLOOR = 0.5  # an absorbing phase keeps at least half of its planned time
+GROW_CAP = 1.5  # a phase given spare time gets at most one and a half times its planned time
+DISMISS_TOLERANCE = 5 * 60  # a dismissed proposal comes back once the drift has moved this far
 
 
 @dataclass(frozen=True)
@@ -163,6 +185,7 @@ class Rebalance:
     budgets: tuple[int, ...]  # proposed budget of every phase (unchanged ones included)
     changed: tuple[int, ...] = field(default=())  # indexes whose budget changes
     shortfall: int = 0  # seconds the proposal still cannot absorb
+    slack: int = 0  # spare seconds no phase can take (each is capped): the session may end early
 
     @property
     def useful(self) -> bool:
@@ -180,8 +203,10 @@ def propose_rebalance(data: ClockData, now: datetime) -> Rebalance:
 
     The last phase is protected: it keeps at least its planned time (the seed's 15-minute Evaluate must not be
     eaten by an overrunning Elaborate). Other upcoming phases shrink in proportion to what they can give, never
-    below half their planned time (or 5 minutes); when the session runs ahead, they grow in proportion to their
-    plan. Budgets move in whole minutes. The proposal assumes the current phase ends now when it is over time.
+    below half their planned time (or 5 minutes). When the session runs ahead, every phase to come (the last
+    one too) grows in proportion to its plan up to one and a half times its plan; what they cannot take is
+    left as slack, and the session may end early: a 15-minute wrap-up offered two hours helps nobody.
+    Budgets move in whole minutes. The proposal assumes the current phase ends now when it is over time.
     """
     state = clock_state(data, now)
     budgets = list(data.budgets)
@@ -197,32 +222,54 @@ def propose_rebalance(data: ClockData, now: datetime) -> Rebalance:
     if drift_minutes > 0:
         to_cut = drift_minutes * 60
         # The protected last phase may give back only what it holds above its plan.
-        slack = {i: max(0, budgets[i] - _floor(data.planned[i])) for i in flexible}
+        gives = {i: max(0, budgets[i] - _floor(data.planned[i])) for i in flexible}
         if last in upcoming:
-            slack[last] = max(0, budgets[last] - data.planned[last])
-        cuts = _share(to_cut, slack)
+            gives[last] = max(0, budgets[last] - data.planned[last])
+        cuts = _share(to_cut, gives)
         for i, cut in cuts.items():
             budgets[i] -= cut
-        shortfall = to_cut - sum(cuts.values())
+        shortfall, slack = to_cut - sum(cuts.values()), 0
     else:
         spare = -drift_minutes * 60
-        weights = {i: data.planned[i] for i in (flexible or upcoming)}
-        for i, extra in _share(spare, weights, cap=False).items():
+        weights = {i: data.planned[i] for i in upcoming}
+        room = {i: max(0, math.floor(data.planned[i] * GROW_CAP) - budgets[i]) for i in upcoming}
+        extras = _share(spare, weights, caps=room)
+        for i, extra in extras.items():
             budgets[i] += extra
-        shortfall = 0
+        shortfall, slack = 0, spare - sum(extras.values())
     changed = tuple(i for i in range(len(budgets)) if budgets[i] != data.budgets[i])
-    return Rebalance(drift=state.drift, budgets=tuple(budgets), changed=changed, shortfall=shortfall)
+    return Rebalance(
+        drift=state.drift, budgets=tuple(budgets), changed=changed, shortfall=shortfall, slack=slack
+    )
 
 
-def _share(total: int, weights: dict[int, int], *, cap: bool = True) -> dict[int, int]:
-    """Split `total` seconds in whole minutes in proportion to `weights`, never above a weight when `cap`."""
+def proposal_dismissed(data: ClockData, drift: int) -> bool:
+    """Whether the facilitator has dismissed the proposal for about this drift: it stays away until the drift
+    has moved by DISMISS_TOLERANCE or more, or the session went from behind to ahead (or back)."""
+    dismissed = data.dismissed_drift
+    if dismissed is None:
+        return False
+    return (drift > 0) == (dismissed > 0) and abs(drift - dismissed) < DISMISS_TOLERANCE
+
+
+def offered_rebalance(data: ClockData, now: datetime) -> Rebalance | None:
+    """The proposal the dashboard shows: while the session runs, a minute or more off the plan, not dismissed."""
+    state = clock_state(data, now)
+    if not state.started or state.ended or abs(state.drift) < 60 or proposal_dismissed(data, state.drift):
+        return None
+    return propose_rebalance(data, now)
+
+
+def _share(total: int, weights: dict[int, int], *, caps: dict[int, int] | None = None) -> dict[int, int]:
+    """Split `total` seconds in whole minutes in proportion to `weights`, never above a phase's cap (seconds;
+    by default its weight)."""
     minutes = total // 60
-    available = {i: (w // 60 if cap else minutes) for i, w in weights.items()}
+    caps = weights if caps is None else caps
+    available = {i: caps[i] // 60 for i in weights}
     weight_sum = sum(weights.values())
     if minutes <= 0 or weight_sum <= 0:
         return {}
-    if cap:
-        minutes = min(minutes, sum(available.values()))
+    minutes = min(minutes, sum(available.values()))
     shares = {i: min(available[i], math.floor(minutes * w / weight_sum)) for i, w in weights.items()}
     leftover = minutes - sum(shares.values())
     # Hand out the remaining minutes one at a time to those with the largest weight still able to take one.

@@ -29,15 +29,24 @@ CLOSE_SERVICE_RESTART = 4012  # the channel layer failed: reconnect, subscribe a
 CLOSE_TOO_MANY_SOCKETS = 4429  # this person opened another socket past their cap: this, their oldest, closes
 
 
+def _int(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
 @database_sync_to_async
-def _identify(code: str, user, django_session, view: str):
-    """Return (session, participant, groups) for an allowed socket, or None."""
+def _identify(code: str, user, django_session, view: str, look_in: str | None = None):
+    """Return (session, participant, groups) for an allowed socket, or None. Each screen joins the groups of
+    what it shows: the dashboard the facilitators', the projector its own, a look-in page one breakout group's
+    work (`look_in` is the group's id), a learner their session's, level's, own and breakout groups'."""
     session = LiveSession.objects.select_related("lesson").filter(code=code).order_by("-created_at").first()
     if session is None:
         return None
-    if view in {"dashboard", "projector"}:
+    if view in {"dashboard", "projector", "look-in"}:
         if not session.is_facilitator(user):
             return None
+        if view == "look-in":
+            group = BreakoutGroup.objects.filter(pk=_int(look_in), grouping__session=session).first()
+            return (session, None, [group.look_in_group]) if group is not None else None
         group = session.group_projector if view == "projector" else session.group_facilitators
         return session, None, [group]
     pid = participant_id_for(django_session, code)
@@ -186,7 +195,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
         code = normalize_code(self.scope["url_route"]["kwargs"]["code"])
         query = parse_qs(self.scope.get("query_string", b"").decode())
         view = query.get("view", ["learner"])[0]
-        found = await _identify(code, self.scope.get("user"), self.scope.get("session"), view)
+        look_in = query.get("group", [None])[0]
+        found = await _identify(code, self.scope.get("user"), self.scope.get("session"), view, look_in)
         if found is None:
             await self.close(code=4403)
             return

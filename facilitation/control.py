@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from facilitation import broadcast
-from facilitation.clock import propose_rebalance
+from facilitation.clock import clock_state, propose_rebalance
 from facilitation.models import AdjustmentReason, BudgetAdjustment, LiveSession, Pause, PhaseSegment
 from facilitation.sessions import clock_data
 
@@ -151,10 +151,24 @@ def rebalance(session: LiveSession, now=None) -> LiveSession:
     if not proposal.useful:
         raise ControlError("Nothing to rebalance: the remaining phases already fit the plan.")
     phases = {p.order: p for p in session.phases.select_for_update()}
+    session.rebalance_dismissed_drift = None
+    session.save(update_fields=["rebalance_dismissed_drift"])
     for index in proposal.changed:
         phase = phases[index]
         delta = proposal.budgets[index] - phase.budget_seconds
         phase.budget_seconds = proposal.budgets[index]
         phase.save(update_fields=["budget_seconds"])
         BudgetAdjustment.objects.create(session_phase=phase, seconds=delta, reason=AdjustmentReason.REBALANCE)
+    return _done(session)
+
+
+@transaction.atomic
+def dismiss_rebalance(session: LiveSession, now=None) -> LiveSession:
+    """Put the current proposal away. It stays away, on every facilitator's screen, until the drift changes
+    materially (`clock.proposal_dismissed`)."""
+    now = now or timezone.now()
+    session = _locked(session)
+    _require_started(session)
+    session.rebalance_dismissed_drift = clock_state(clock_data(session), now).drift
+    session.save(update_fields=["rebalance_dismissed_drift"])
     return _done(session)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from facilitation.clock import ClockState, clock_state, propose_rebalance
+from facilitation.clock import ClockState, clock_state, offered_rebalance
 from facilitation.models import LiveSession
 from facilitation.sessions import clock_data
 from lessons.models import Audience, ItemKind, Phase
@@ -28,6 +28,13 @@ PROJECTOR_CLOCK_REGIONS = ("projector_clock",)
 PROJECTOR_PEOPLE_REGIONS = ("projector_people",)
 PROJECTOR_JOIN_REGIONS = ("projector_join_address", "projector_qr")
 LEARNER_REGIONS = ("learner_phase",)
+# Once the session has ended the join card (code and QR) gives way to the end screen; it is sent with the
+# clock from then on. Before that it is never pushed: its join address depends on the request's host.
+PROJECTOR_ENDED_REGIONS = ("projector_join",)
+
+
+def projector_clock_regions(state: ClockState) -> tuple[str, ...]:
+    return PROJECTOR_CLOCK_REGIONS + (PROJECTOR_ENDED_REGIONS if state.ended else ())
 
 
 @dataclass(frozen=True)
@@ -66,7 +73,7 @@ def clock_context(session: LiveSession, now=None) -> dict:
     ]
     current = phases[state.current] if phases else None
     upcoming = phases[state.current + 1] if state.current + 1 < len(phases) else None
-    proposal = propose_rebalance(data, now) if state.started and not state.ended else None
+    proposal = offered_rebalance(data, now)
     return {
         "session": session,
         "state": state,

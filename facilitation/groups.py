@@ -15,7 +15,7 @@ with both texts and keeps the stored one: nothing is overwritten without the per
 never replaces a field its person is typing in with someone else's push (static/js/groups.js).
 
 Pushes: one render per change per audience. A field, an annotation or a note renders its region once and sends
-the same HTML to the group's channel (`breakout-<id>`) and to the facilitators (their look-in pages); the
+the same HTML to the group's channel (`breakout-<id>`) and to its look-in pages (`breakout-<id>-look-in`); the
 facilitators' progress row is rendered once. When members move, their open sockets are moved first
 (`broadcast.move_sockets`), then the room, rendered once per group, is sent to the group's channel and to each
 moved member's own channel (after the move on the same channel, so it cannot race it).
@@ -611,7 +611,7 @@ def push_work(group_id: int, regions: tuple[str, ...], *, field_key: str = "", c
         context["field"].client = client
     html_ = _render(regions, context)
     broadcast.send(group.channel_group, html_)
-    broadcast.send(session.group_facilitators, html_)
+    broadcast.send(group.look_in_group, html_)
     push_progress(group_id)
     if session and group.grouping.presenting_id == group.pk and field_key:
         push_stage(session.pk)
@@ -632,6 +632,7 @@ def push_rooms(session_id: int, moves: list[tuple[int, list[str], list[str]]] = 
             shown = room(session, group, phase)
             html_ = _render(("group_room",), {"session": session, "room": shown})
             broadcast.send(group.channel_group, html_)
+            broadcast.send(group.look_in_group, html_)
             for member in shown.members:
                 placed.add(member.pk)
                 if member.pk in moved:

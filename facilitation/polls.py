@@ -51,10 +51,15 @@ class PollError(Exception):
 
 @dataclass(frozen=True)
 class Bar:
+    """One option or one scale value with its own count: the label and the figures travel together, so no
+    layout can pair a count with a neighbour's label."""
+
     label: str
     count: int
     pct: float
     correct: bool = False
+    note: str = ""  # a rating scale's end label ("Not at all") on its first and last value
+    fill_pct: float = 0.0  # the count as a percentage of the most chosen value's (a scale's column height)
 
 
 @dataclass(frozen=True)
@@ -113,10 +118,7 @@ def compute_results(poll: Poll, answers: list[PollAnswer], *, public: bool = Fal
         if results.answer_shown:
             results.correct_count = sum(1 for answer in answers if is_correct(poll, answer))
     elif poll.kind == PollKind.SCALE:
-        ratings = [a.rating for a in answers if a.rating is not None]
-        counts = Counter(ratings)
-        results.bars = [Bar(str(v), counts[v], _pct(counts[v], len(ratings))) for v in poll.scale_values]
-        results.mean = round(sum(ratings) / len(ratings), 1) if ratings else None
+        results.bars, results.mean = _scale_bars(poll, answers)
     elif poll.kind == PollKind.WORDS:
         spellings: dict[str, Counter] = defaultdict(Counter)
         for answer in answers:
@@ -131,6 +133,31 @@ def compute_results(poll: Poll, answers: list[PollAnswer], *, public: bool = Fal
     else:
         results.texts = [a.text for a in sorted(answers, key=lambda a: a.updated_at, reverse=True) if a.text]
     return results
+
+
+def _scale_bars(poll: Poll, answers: list[PollAnswer]) -> tuple[list[Bar], float | None]:
+    """One bar per value of the scale, lowest first, zero counts included, so the gaps show. A rating outside
+    the scale (the scale was edited after answers came in) is left out of every figure rather than moved onto
+    a neighbouring value."""
+    values = poll.scale_values
+    ratings = [
+        a.rating for a in answers if a.rating is not None and poll.scale_min <= a.rating <= poll.scale_max
+    ]
+    counts = Counter(ratings)
+    top = max(counts.values(), default=0)
+    ends = {values[0]: poll.scale_min_label, values[-1]: poll.scale_max_label} if values else {}
+    bars = [
+        Bar(
+            str(value),
+            counts[value],
+            _pct(counts[value], len(ratings)),
+            note=ends.get(value, ""),
+            fill_pct=_pct(counts[value], top),
+        )
+        for value in values
+    ]
+    mean = round(sum(ratings) / len(ratings), 1) if ratings else None
+    return bars, mean
 
 
 @dataclass(frozen=True)

@@ -680,7 +680,7 @@ def lesson_timing(lesson) -> dict:
         )
         state = clock_state(data, timezone.now())
         for sp, timing in zip(phases, state.phases, strict=True):
-            if timing.status == "upcoming":
+            if timing.status in ("upcoming", "skipped"):  # a phase clicked through says nothing of its length
                 continue
             per_phase[sp.order].append((timing.actual, timing.planned))
             names[sp.order] = sp.phase.name

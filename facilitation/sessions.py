@@ -98,6 +98,7 @@ def clock_data(session: LiveSession) -> ClockData:
         current=session.current_index,
         started_at=session.started_at,
         ended_at=session.ended_at,
+        dismissed_drift=session.rebalance_dismissed_drift,
     )
 
 

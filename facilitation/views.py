@@ -206,11 +206,9 @@ def projector_live(request: HttpRequest, code: str) -> HttpResponse:
         **fragments.people_context(session),
         **_join_context(request, session, qr=True),
     }
-    regions = (
-        fragments.PROJECTOR_CLOCK_REGIONS
-        + fragments.PROJECTOR_PEOPLE_REGIONS
-        + fragments.PROJECTOR_JOIN_REGIONS
-    )
+    regions = fragments.projector_clock_regions(context["state"]) + fragments.PROJECTOR_PEOPLE_REGIONS
+    if not context["state"].ended:
+        regions += fragments.PROJECTOR_JOIN_REGIONS
     return HttpResponse(fragments.render_regions(fragments.PROJECTOR, regions, context, oob=True))
 
 
@@ -234,7 +232,7 @@ def join_address(request: HttpRequest, code: str) -> HttpResponse:
     else:
         error = "That address is not one of this computer's any more. Pick one from the list."
     context = {**_join_context(request, session, qr=True), "session": session, "join_error": error}
-    if not error:
+    if not error and session.ended_at is None:
         broadcast.send(
             session.group_projector,
             fragments.render_regions(fragments.PROJECTOR, fragments.PROJECTOR_JOIN_REGIONS, context),
@@ -262,6 +260,8 @@ def _run_control(session: LiveSession, action: str, request: HttpRequest) -> Liv
         return control.end(session)
     if action == "rebalance":
         return control.rebalance(session)
+    if action == "dismiss-rebalance":
+        return control.dismiss_rebalance(session)
     if action == "extend":
         try:
             minutes = int(request.POST.get("minutes", ""))

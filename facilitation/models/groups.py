@@ -90,6 +90,11 @@ class BreakoutGroup(models.Model):
     def channel_group(self) -> str:
         return f"breakout-{self.pk}"
 
+    @property
+    def look_in_group(self) -> str:
+        """The facilitators' look-in pages on this group: they get the group's work, not the dashboard's pushes."""
+        return f"breakout-{self.pk}-look-in"
+
 
 class GroupMember(models.Model):
     grouping = models.ForeignKey(Grouping, on_delete=models.CASCADE, related_name="members")

@@ -48,6 +48,11 @@ class LiveSession(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     current_index = models.PositiveIntegerField(default=0, help_text="Index of the current phase (0-based).")
     anonymous_wall = models.BooleanField(default=True)
+    rebalance_dismissed_drift = models.IntegerField(
+        null=True,
+        blank=True,
+        help_text="Seconds of drift when the facilitator dismissed a rebalancing proposal (see clock.py).",
+    )
     anonymised_at = models.DateTimeField(null=True, blank=True)
     learner_data_deleted_at = models.DateTimeField(null=True, blank=True)
 

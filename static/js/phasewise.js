@@ -190,6 +190,22 @@
     }
   });
 
+  // A control's answer (hx-swap="none") carries the regions it changed, out of band. The same change is also
+  // pushed to every facilitator's screen, and the push often lands first: it replaces the region holding the
+  // control, and htmx then looks for the answer's regions under the detached control, finds none and logs
+  // htmx:oobErrorNoTarget for each (the answer is lost). htmx fires the control's events on the control itself,
+  // out of the document's reach once it is detached, so listen there and swap the answer into the page.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var control = event.detail.elt;
+    if (control.getAttribute("hx-swap") !== "none" || control.phasewiseReroots) return;
+    control.phasewiseReroots = true;
+    control.addEventListener("htmx:beforeSwap", function (swapEvent) {
+      if (control.isConnected || !swapEvent.detail.shouldSwap) return;
+      swapEvent.detail.shouldSwap = false;
+      htmx.swap(document.body, swapEvent.detail.serverResponse, { swapStyle: "none", ignoreTitle: true });
+    });
+  });
+
   // When a pushed region shows another phase, tell the tool regions (they refetch on "phasewise:phase").
   var lastPhase = null;
   function checkPhase() {

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from facilitation.models import GroupField, LiveSession
@@ -128,6 +129,11 @@ def test_groups_case_analysis_conflicts_annotations_and_presented_strategies(liv
     row = GroupField.objects.get(group__grouping__session=session, group__name=rooms["Ada"], key="evidence")
     assert (row.value, row.version) == (loser_text, 3)
 
+    # A facilitator looks in on Ada's group: its work arrives there live, on a socket of its own.
+    look_in = person(storage_state=dashboard.context.storage_state())
+    look_in.goto(f"{live.url}{reverse('facilitation:group_look_in', args=[code, row.group_id])}")
+    expect(look_in.locator("form[data-gfield][id$='-evidence'] textarea")).to_have_value(loser_text)
+
     # Annotate a passage: select it, press Annotate, comment; the group mate sees the highlight.
     ada.evaluate(
         """() => {
@@ -145,6 +151,11 @@ def test_groups_case_analysis_conflicts_annotations_and_presented_strategies(liv
     ada.get_by_role("button", name="Add annotation").click()
     expect(buddy.locator(".annotation-mark")).to_have_count(1, timeout=PUSH)
     expect(buddy.locator(".annotation")).to_contain_text("This is where the handoff breaks.")
+    expect(look_in.locator(".annotation")).to_contain_text("This is where the handoff breaks.", timeout=PUSH)
+    field(buddy, "impact").fill("Stock-outs in the stores that trusted the forecast.")
+    expect(look_in.locator("form[data-gfield][id$='-impact'] textarea")).to_have_value(
+        "Stock-outs in the stores that trusted the forecast.", timeout=PUSH
+    )
     ada.evaluate("getSelection().removeAllRanges()")
 
     # Facilitator: progress at a glance, and a message to all groups.

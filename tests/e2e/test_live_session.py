@@ -5,11 +5,14 @@ Everything after the data setup goes through the UI, on purpose: pushes start in
 the views run, so a clock change made from this test process would never reach a browser."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import send_join_form
+from facilitation import control
+from tests.e2e.conftest import in_thread, send_join_form
 from tests.e2e.conftest import sign_in as sign_in_on
 from tests.factories import make_lesson, make_session, make_user
 
@@ -17,6 +20,7 @@ pytestmark = pytest.mark.browser
 
 PUSH = 5000  # ms: a push must arrive well within this, without a reload
 OFFLINE = re.compile(r"\bws-offline\b")
+ENDED = "Thank you — this session has ended"
 
 
 def join(page: Page, live, code: str, *, name: str, experience: str, role: str = "data") -> Page:
@@ -149,7 +153,8 @@ def test_it_runs_a_live_session_from_join_to_thank_you(live, person, screenshot)
     for learner in (ada, grace):
         expect(phase_of(learner)).to_have_text("Thank you for taking part", timeout=PUSH)
         assert same_document(learner)
-    expect(projector.locator("#projector-clock .phase-name")).to_have_text("Thank you!", timeout=PUSH)
+    expect(projector.locator("#projector-clock .phase-name")).to_have_text(ENDED, timeout=PUSH)
+    expect(projector.locator(".join-code")).to_have_count(0)
     screenshot(grace, "learner-thank-you")
     screenshot(projector, "projector-ended")
     screenshot(dashboard, "dashboard-ended")
@@ -282,3 +287,53 @@ def test_it_keeps_the_join_address_inside_the_projectors_join_card(live, person,
     address = projector.locator(".projector-join .join-label strong").bounding_box()
     screenshot(projector, "projector-join-card")
     assert address["x"] + address["width"] <= card["x"] + card["width"]
+
+
+def test_it_turns_the_open_projector_into_an_end_screen_when_the_session_ends(live, person, screenshot):
+    """The code stops working when the session ends: the projector stops showing it, and its QR code, at once."""
+    session, dashboard = _started_session(live, person)
+    projector = person(
+        storage_state=dashboard.context.storage_state(), viewport={"width": 1600, "height": 900}
+    )
+    projector.goto(f"{live.url}/facilitate/{session.code}/projector/")
+    expect(projector.locator(".join-code")).to_have_text(session.code)
+    mark_document(projector)
+
+    dashboard.on("dialog", lambda dialog: dialog.accept())
+    dashboard.get_by_role("button", name="End session").click()
+    expect(projector.locator("#projector-clock h2")).to_have_text(ENDED, timeout=PUSH)
+    expect(projector.locator("#projector-clock")).to_contain_text(session.lesson.title)
+    expect(projector.locator(".join-code, .qr, svg")).to_have_count(0)
+    expect(projector.get_by_text(f"/join/{session.code}")).to_have_count(0)
+    expect(projector.locator("#projector-join")).to_be_hidden()
+    assert same_document(projector)
+    screenshot(projector, "projector-ended")
+
+
+def test_it_shares_spare_time_with_a_cap_and_lets_the_facilitator_dismiss_it(live, person, screenshot):
+    """Explore and Explain clicked through in seconds: they show as skipped, and the 89 spare minutes are not
+    all offered to the 15-minute Evaluate. The proposal goes away when dismissed, on every dashboard."""
+    facilitator = make_user()
+    session = make_session(lesson=make_lesson(), owner=facilitator)
+    t0 = timezone.now() - timedelta(minutes=31)
+    in_thread(control.start, session, now=t0)
+    in_thread(control.go_to, session, 1, now=t0 + timedelta(minutes=30))
+    in_thread(control.go_to, session, 3, now=t0 + timedelta(minutes=30, seconds=3))
+    dashboard = sign_in_on(person, live, facilitator, device={"viewport": {"width": 1366, "height": 768}})
+    dashboard.goto(f"{live.url}/facilitate/{session.code}/")
+    other_tab = dashboard.context.new_page()
+    other_tab.goto(f"{live.url}/facilitate/{session.code}/")
+    card = dashboard.locator("#rebalance .drift-card")
+    expect(card.locator("h2")).to_contain_text("min ahead of the plan")
+    expect(card.locator(".proposal tbody tr")).to_have_text(["Evaluate15 min22 min"])
+    expect(card).to_contain_text("stay spare")
+    expect(dashboard.locator(".pva-row.skipped .pva-name")).to_have_text(["Explore", "Explain"])
+    card.scroll_into_view_if_needed()
+    screenshot(dashboard, "dashboard-ahead")
+
+    card.get_by_role("button", name="Dismiss").click()
+    expect(dashboard.locator("#rebalance .drift-card")).to_have_count(0)
+    expect(other_tab.locator("#rebalance .drift-card")).to_have_count(0, timeout=PUSH)
+    dashboard.reload()
+    expect(dashboard.locator("#clock-title")).to_have_text("Elaborate")
+    expect(dashboard.locator("#rebalance .drift-card")).to_have_count(0)

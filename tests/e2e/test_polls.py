@@ -6,10 +6,10 @@ Everything after the data setup goes through the UI: pushes start in the server 
 import pytest
 from playwright.sync_api import Page, expect
 
-from facilitation.models import PollAnswer, PreparedPoll
+from facilitation.models import Poll, PollAnswer, PreparedPoll
+from tests.e2e.conftest import in_thread, same_document, sign_in
 from tests.e2e.conftest import join as join_session
-from tests.e2e.conftest import same_document, sign_in
-from tests.factories import make_lesson, make_session, make_user
+from tests.factories import make_lesson, make_participant, make_session, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -150,3 +150,130 @@ def test_it_grows_a_live_word_cloud(room, screenshot):
     screenshot(projector, "projector-word-cloud")
     screenshot(ada, "phone-word-cloud")
     screenshot(dashboard, "dashboard-word-cloud")
+
+
+@pytest.mark.parametrize("viewport", [(1600, 900), (1280, 720), (1920, 1080)])
+def test_it_shows_each_rating_count_beside_its_own_value_on_the_projector(live, person, screenshot, viewport):
+    """A revealed rating scale on the projector, read as a person at the back of the room reads it: each count
+    stands in the column of the value it counts, the whole poll fits the screen, and the bars and figures are
+    big. The scale starts at 0 and has values nobody chose."""
+    lesson = make_lesson()
+    facilitator = make_user()
+    session = in_thread(make_session, lesson=lesson, owner=facilitator, started=True)
+    poll = Poll.objects.create(
+        session=session,
+        number=1,
+        kind="scale",
+        question="How ready is your team to integrate?",
+        scale_min=0,
+        scale_max=6,
+        scale_min_label="Not at all",
+        scale_max_label="Completely",
+        status="closed",
+        revealed=True,
+        on_screen=True,
+    )
+    ratings = [0, 2, 2, 2, 2, 2, 5, 5, 6]
+    for index, rating in enumerate(ratings):
+        PollAnswer.objects.create(
+            poll=poll, participant=make_participant(session=session, name=f"L{index}"), rating=rating
+        )
+    width, height = viewport
+    dashboard = sign_in(person, live, facilitator)
+    projector = person(
+        storage_state=dashboard.context.storage_state(), viewport={"width": width, "height": height}
+    )
+    projector.goto(f"{live.url}/facilitate/{session.code}/projector/")
+    columns = projector.locator(".projector-poll .poll-column")
+    expect(columns).to_have_count(7)
+    screenshot(projector, f"projector-scale-{width}x{height}")
+    expect(columns.locator(".poll-column-value")).to_have_text([str(v) for v in range(7)])
+    expect(columns.locator(".poll-column-count")).to_have_text([str(ratings.count(v)) for v in range(7)])
+    # Measured in one go: a resync may swap the region in between two separate reads.
+    layout = projector.evaluate(GEOMETRY)
+    for column in layout["columns"]:
+        # The count stands straight above its own value, inside that value's column, at least 28 px high.
+        assert (
+            column["box"]["left"] <= column["count"]["left"]
+            and column["count"]["right"] <= column["box"]["right"]
+        )
+        assert abs(column["count"]["centre"] - column["value"]["centre"]) < 2
+        assert column["count"]["bottom"] < column["value"]["top"]
+        assert column["count"]["height"] >= 28
+    # The whole poll is on the screen (a projector does not scroll), and the tallest bar is a fifth of it.
+    assert 0 <= layout["card"]["top"] and layout["card"]["bottom"] <= height
+    assert max(column["fill"]["height"] for column in layout["columns"]) >= height / 5
+    if viewport == (1600, 900):  # the same drawing on the dashboard and on a small phone
+        dashboard.set_viewport_size({"width": 1366, "height": 768})
+        dashboard.goto(f"{live.url}/facilitate/{session.code}/")
+        expect(dashboard.locator(".poll-column-count")).to_have_count(7)
+        screenshot(dashboard, "dashboard-scale")
+        phone = join_session(
+            person, live, session.code, "Ada", device={"viewport": {"width": 360, "height": 740}}
+        )
+        expect(phone.locator(".poll-column-count")).to_have_text([str(ratings.count(v)) for v in range(7)])
+        screenshot(phone, "phone-scale")
+
+
+GEOMETRY = """() => {
+  const box = (element) => {
+    const r = element.getBoundingClientRect();
+    return {left: r.left, right: r.right, top: r.top, bottom: r.bottom, height: r.height, centre: r.left + r.width / 2};
+  };
+  const card = document.querySelector(".projector-poll");
+  return {
+    card: box(card),
+    columns: [...card.querySelectorAll(".poll-column")].map((column) => ({
+      box: box(column),
+      value: box(column.querySelector(".poll-column-value")),
+      count: box(column.querySelector(".poll-column-count")),
+      fill: box(column.querySelector(".poll-column-fill")),
+    })),
+  };
+}"""
+
+
+@pytest.mark.parametrize("viewport", [(1600, 900), (1280, 720), (1920, 1080)])
+def test_it_fits_a_poll_of_eight_options_on_the_projector_with_each_count_on_its_options_line(
+    live, person, screenshot, viewport
+):
+    options = [f"Obstacle {n}: no shared language or owner" for n in range(1, 9)]  # 40 characters
+    facilitator = make_user()
+    session = in_thread(make_session, lesson=make_lesson(), owner=facilitator, started=True)
+    poll = Poll.objects.create(
+        session=session,
+        number=1,
+        kind="single",
+        question="Which obstacle category hurts your organization most today?",
+        options_text="\n".join(options),
+        status="closed",
+        revealed=True,
+        on_screen=True,
+    )
+    for index in range(11):
+        learner = make_participant(session=session, name=f"L{index}")
+        PollAnswer.objects.create(poll=poll, participant=learner, choices=[index % 3 * 3])
+    dashboard = sign_in(person, live, facilitator)
+    width, height = viewport
+    projector = person(
+        storage_state=dashboard.context.storage_state(), viewport={"width": width, "height": height}
+    )
+    projector.goto(f"{live.url}/facilitate/{session.code}/projector/")
+    expect(projector.locator(".projector-poll .poll-bar")).to_have_count(8)
+    screenshot(projector, f"projector-eight-options-{width}x{height}")
+    rows = projector.evaluate(
+        """() => [...document.querySelectorAll('.projector-poll .poll-bar')].map(bar => {
+          const label = bar.querySelector('.poll-bar-label').getBoundingClientRect();
+          const figures = bar.querySelector('.poll-bar-figures').getBoundingClientRect();
+          return {label: bar.querySelector('.poll-bar-label').textContent.trim(),
+                  figures: bar.querySelector('.poll-bar-figures').textContent.trim(),
+                  same_line: figures.top < label.bottom && label.top < figures.bottom,
+                  bottom: bar.getBoundingClientRect().bottom};
+        })"""
+    )
+    counts = [sum(1 for i in range(11) if i % 3 * 3 == n) for n in range(8)]
+    assert [(r["label"], r["figures"].split(" · ")[0]) for r in rows] == list(
+        zip(options, map(str, counts), strict=True)
+    )
+    assert all(r["same_line"] for r in rows)
+    assert max(r["bottom"] for r in rows) <= height

@@ -649,7 +649,9 @@ def test_the_seed_workshop_runs_end_to_end_with_a_facilitator_and_five_learners(
     expect(dashboard.locator(".ended-note")).to_be_visible(timeout=PUSH)
     for page in learners.values():
         expect(page.locator("#learner-phase h1")).to_have_text("Thank you for taking part", timeout=PUSH)
-    expect(projector.locator("#projector-clock .phase-name")).to_have_text("Thank you!", timeout=PUSH)
+    expect(projector.locator("#projector-clock .phase-name")).to_have_text(
+        "Thank you — this session has ended", timeout=PUSH
+    )
     assert same_document(projector), "the projector followed the whole workshop without a reload"
     assert all(same_document(page) for page in learners.values()), "so did every learner's page"
     screenshot(projector, "projector-ended")

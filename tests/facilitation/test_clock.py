@@ -1,6 +1,14 @@
 from datetime import UTC, datetime, timedelta
 
-from facilitation.clock import ClockData, Interval, clock_state, propose_rebalance
+from facilitation.clock import (
+    ClockData,
+    Interval,
+    clock_state,
+    offered_rebalance,
+    proposal_dismissed,
+    propose_rebalance,
+    ran_long_enough,
+)
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 SEED = (30 * 60, 45 * 60, 45 * 60, 45 * 60, 15 * 60)
@@ -78,12 +86,44 @@ def test_it_runs_ahead_when_a_phase_is_skipped_early():
     assert state.phases[0].status == "done" and state.phases[0].actual == 20 * 60
 
 
-def test_it_jumps_over_phases_and_counts_them_as_done():
+def test_it_marks_phases_jumped_over_as_skipped_not_done():
     state = clock_state(data(current=3, segments=(seg(0, 0, 30), seg(3, 30))), at(40))
-    assert [p.status for p in state.phases] == ["done", "done", "done", "current", "upcoming"]
+    assert [p.status for p in state.phases] == ["done", "skipped", "skipped", "current", "upcoming"]
     assert state.phases[1].actual == 0
     # Explore and Explain (90 minutes) were skipped entirely.
     assert state.drift == -90 * 60
+
+
+def test_it_marks_a_phase_passed_through_for_seconds_as_skipped():
+    # Explore was current for 3 seconds on the way to Explain.
+    segments = (seg(0, 0, 30), seg(1, 30, 30.05), seg(2, 30.05))
+    state = clock_state(data(current=2, segments=segments), at(40))
+    assert [p.status for p in state.phases] == ["done", "skipped", "current", "upcoming", "upcoming"]
+    assert state.phases[1].actual == 3
+
+
+def test_it_keeps_a_later_phase_visited_by_mistake_upcoming():
+    # Next was pressed in Explore by mistake and undone 5 seconds later: Explain has not been run.
+    segments = (seg(0, 0, 30), seg(1, 30, 35), seg(2, 35, 35 + 5 / 60), seg(1, 35 + 5 / 60))
+    state = clock_state(data(current=1, segments=segments), at(40))
+    assert [p.status for p in state.phases] == ["done", "current", "upcoming", "upcoming", "upcoming"]
+
+
+def test_it_marks_what_was_not_run_as_skipped_when_the_session_ends():
+    ended = data(current=3, segments=(seg(0, 0, 30), seg(1, 30, 75), seg(3, 75, 75.5)), ended_at=at(75.5))
+    assert [p.status for p in clock_state(ended, at(80)).phases] == [
+        "done",
+        "done",
+        "skipped",
+        "skipped",
+        "skipped",
+    ]
+
+
+def test_a_phase_counts_as_run_after_a_minute_or_a_tenth_of_its_plan_at_most_five_minutes():
+    assert ran_long_enough(4 * 60 + 30, 45 * 60) and not ran_long_enough(4 * 60 + 29, 45 * 60)
+    assert ran_long_enough(60, 5 * 60) and not ran_long_enough(59, 5 * 60)
+    assert ran_long_enough(5 * 60, 120 * 60) and not ran_long_enough(299, 120 * 60)
 
 
 def test_it_adds_up_visits_when_going_back_to_a_phase():
@@ -144,13 +184,49 @@ def test_rebalance_never_cuts_a_phase_below_its_floor():
     assert proposal.shortfall == 100 * 60 - 44 * 60
 
 
-def test_rebalance_gives_spare_time_back_when_ahead():
+def test_rebalance_gives_spare_time_back_when_ahead_in_proportion_to_the_plan():
     segments = (seg(0, 0, 20), seg(1, 20))
     proposal = propose_rebalance(data(current=1, segments=segments), at(21))
     assert proposal.drift == -10 * 60
-    assert sum(proposal.budgets) == sum(SEED) + 10 * 60
-    assert proposal.budgets[4] == 15 * 60
-    assert proposal.changed == (2, 3)
+    # Explain 45, Elaborate 45 and Evaluate 15 share 10 minutes 45:45:15, in whole minutes.
+    assert [b // 60 for b in proposal.budgets] == [30, 45, 50, 49, 16]
+    assert proposal.changed == (2, 3, 4) and proposal.slack == 0
+
+
+def test_rebalance_gives_no_phase_more_than_one_and_a_half_times_its_plan_and_leaves_the_rest_as_slack():
+    # Explore was clicked through in 3 s and Explain in under a minute: Elaborate starts 89 minutes ahead,
+    # with only the 15-minute Evaluate to come. It may grow to 22 minutes, not to 104.
+    segments = (seg(0, 0, 30), seg(1, 30, 30.05), seg(2, 30.05, 31), seg(3, 31))
+    proposal = propose_rebalance(data(current=3, segments=segments), at(31))
+    assert proposal.drift == -89 * 60
+    assert proposal.budgets[4] == 22 * 60 and proposal.changed == (4,)
+    assert proposal.slack == (89 - 7) * 60
+    # With two phases to come, each stops at its cap: Elaborate 67, Evaluate 22; 44 minutes stay as slack.
+    segments = (seg(0, 0, 1), seg(1, 1, 2), seg(2, 2))
+    proposal = propose_rebalance(data(current=2, segments=segments), at(2))
+    assert proposal.drift == -73 * 60
+    assert [b // 60 for b in proposal.budgets] == [30, 45, 45, 67, 22]
+    assert proposal.slack == 44 * 60
+
+
+def test_rebalance_shares_spare_time_below_the_caps_in_proportion_to_the_plan():
+    proposal = propose_rebalance(data(current=1, segments=(seg(0, 0, 1), seg(1, 1))), at(1))
+    assert proposal.drift == -29 * 60
+    assert [b // 60 for b in proposal.budgets] == [30, 45, 58, 57, 19]
+    assert proposal.slack == 0
+
+
+def test_a_dismissed_proposal_stays_away_until_the_drift_moves_materially():
+    behind = data(segments=(seg(0, 0),), dismissed_drift=8 * 60)
+    assert offered_rebalance(data(segments=(seg(0, 0),)), at(38)) is not None
+    assert offered_rebalance(behind, at(38)) is None  # dismissed at 8 minutes behind
+    assert offered_rebalance(behind, at(42.9)) is None  # 12:54 behind: under 5 minutes more
+    assert offered_rebalance(behind, at(43)).drift == 13 * 60  # 13 minutes behind: offered again
+    # Dismissed while behind, now ahead: a new situation, offered again.
+    ahead = data(current=1, segments=(seg(0, 0, 20), seg(1, 20)), dismissed_drift=3 * 60)
+    assert offered_rebalance(ahead, at(21)).drift == -10 * 60
+    assert proposal_dismissed(ahead, -6 * 60) is False
+    assert proposal_dismissed(data(dismissed_drift=-10 * 60), -14 * 60) is True
 
 
 def test_rebalance_ignores_less_than_a_minute_of_drift():

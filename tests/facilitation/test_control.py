@@ -1,10 +1,11 @@
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from facilitation import control
-from facilitation.models import AdjustmentReason, BudgetAdjustment
+from facilitation.models import AdjustmentReason, BudgetAdjustment, LiveSession
 from facilitation.sessions import session_clock
 from tests.factories import make_lesson, make_session, make_user
 
@@ -106,3 +107,50 @@ def test_it_says_when_there_is_nothing_to_rebalance(session):
     control.start(session)
     with pytest.raises(control.ControlError, match="Nothing to rebalance"):
         control.rebalance(session)
+
+
+def rebalance_region(client, session) -> str:
+    html = client.get(reverse("facilitation:dashboard_live", args=[session.code])).content.decode()
+    return html[html.index('id="rebalance"') : html.index("</section>", html.index('id="rebalance"'))]
+
+
+def test_it_dismisses_a_proposal_on_every_dashboard_until_the_drift_moves_materially(client, session):
+    client.force_login(session.owner)
+    t0 = timezone.now() - timedelta(minutes=38)
+    control.start(session, now=t0)  # 8 minutes over Engage's 30
+    assert "8 min behind the plan" in rebalance_region(client, session)
+    assert "Dismiss" in rebalance_region(client, session)
+
+    response = client.post(
+        reverse("facilitation:control", args=[session.code, "dismiss-rebalance"]),
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200 and "behind the plan" not in response.content.decode()
+    session.refresh_from_db()
+    assert 8 * 60 <= session.rebalance_dismissed_drift < 9 * 60
+    assert "behind the plan" not in rebalance_region(client, session)  # another tab, a reload: still away
+
+    # Five minutes further behind, it is offered again; accepting it clears the dismissal.
+    LiveSession.objects.filter(pk=session.pk).update(started_at=t0 - timedelta(minutes=5))
+    session.segments.update(started_at=t0 - timedelta(minutes=5))
+    assert "13 min behind the plan" in rebalance_region(client, session)
+    control.rebalance(session)
+    session.refresh_from_db()
+    assert session.rebalance_dismissed_drift is None
+
+
+def test_it_offers_and_dismisses_spare_time_when_ahead(client, session):
+    client.force_login(session.owner)
+    t0 = timezone.now() - timedelta(minutes=31)
+    control.start(session, now=t0)
+    control.go_to(session, 3, now=t0 + timedelta(minutes=30, seconds=3))  # Explore and Explain skipped
+    region = rebalance_region(client, session)
+    assert "89 min ahead of the plan" in region or "90 min ahead of the plan" in region
+    assert "<td><strong>22 min</strong></td>" in region and "stay spare" in region
+    control.dismiss_rebalance(session)
+    assert "ahead of the plan" not in rebalance_region(client, session)
+
+
+def test_it_refuses_to_dismiss_before_the_start(session):
+    with pytest.raises(control.ControlError, match="Start the session first"):
+        control.dismiss_rebalance(session)

@@ -510,9 +510,11 @@ def test_too_long_text_and_unknown_fields_are_refused_and_nothing_is_lost(sessio
     assert save(client, session, "salary", "x", 0).status_code == 404
 
 
-def test_a_field_save_is_rendered_once_for_the_group_and_the_facilitators(
+def test_a_field_save_is_rendered_once_for_the_group_and_its_look_in_pages(
     session, four, staff, pushes, django_capture_on_commit_callbacks
 ):
+    """The field goes to the group and to facilitators looking in on it; the dashboard, which has no such
+    region (it would log htmx:oobErrorNoTarget), gets the group's progress row only."""
     form_groups(staff, session)
     client, ada = four[0]
     group = group_of(ada)
@@ -523,10 +525,13 @@ def test_a_field_save_is_rendered_once_for_the_group_and_the_facilitators(
     assert broadcast.render_count - renders == 2  # the field, the facilitators' progress row
     to_group = [html for g, html in pushes if g == group.channel_group]
     to_staff = [html for g, html in pushes if g == session.group_facilitators]
+    to_look_in = [html for g, html in pushes if g == group.look_in_group]
     assert len(to_group) == 1 and "Pushed text" in to_group[0] and 'data-client="tab"' in to_group[0]
-    assert to_group[0] in to_staff
-    assert any(f'id="group-progress-{group.pk}"' in html and "1/4" in html for html in to_staff)
-    assert not any(g.startswith("breakout-") and g != group.channel_group for g, _ in pushes)
+    assert to_look_in == to_group
+    assert len(to_staff) == 1 and f'id="group-progress-{group.pk}"' in to_staff[0] and "1/4" in to_staff[0]
+    assert not any(
+        g.startswith("breakout-") and g not in (group.channel_group, group.look_in_group) for g, _ in pushes
+    )
 
 
 # --- Annotations and the group wall ---------------------------------------------------------------------------

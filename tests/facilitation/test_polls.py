@@ -4,12 +4,15 @@ rules, query counts and the prepared-poll loader."""
 import csv
 import io
 import json
+import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -107,6 +110,103 @@ def test_it_gives_a_scale_its_distribution_and_mean():
     assert [(b.label, b.count) for b in results.bars] == [("1", 1), ("2", 0), ("3", 0), ("4", 2), ("5", 1)]
     assert results.mean == 3.5
     assert polls.compute_results(poll, []).mean is None
+
+
+class _Columns(HTMLParser):
+    """The (value, count, end label) of each column of a drawn rating scale, read from the HTML as a screen
+    reader or a browser groups them: by the column element each text sits in."""
+
+    FIELDS = {"poll-column-value": "value", "poll-column-count": "count", "poll-column-note": "note"}
+
+    def __init__(self):
+        super().__init__()
+        self.columns: list[dict] = []
+        self.field = None
+
+    def handle_starttag(self, tag, attrs):
+        classes = (dict(attrs).get("class") or "").split()
+        if "poll-column" in classes:
+            self.columns.append({"value": "", "count": "", "note": ""})
+        self.field = next((self.FIELDS[c] for c in classes if c in self.FIELDS), self.field)
+
+    def handle_endtag(self, tag):
+        self.field = None
+
+    def handle_data(self, data):
+        if self.field and self.columns:
+            self.columns[-1][self.field] += data.strip()
+
+
+def drawn_columns(results) -> list[tuple[str, str, str]]:
+    parser = _Columns()
+    parser.feed(render_to_string("facilitation/polls/results.html", {"results": results}))
+    return [(c["value"], c["count"], c["note"]) for c in parser.columns]
+
+
+@pytest.mark.parametrize(
+    ("scale", "ratings"),
+    [
+        ((1, 5), [1, 4, 4, 5]),
+        ((1, 5), [5, 5, 5, 5, 5, 5]),  # everyone on the last value
+        ((0, 6), [0, 2, 2, 2, 2, 2, 5, 5, 6]),  # starts at 0, gaps of zero counts
+        ((3, 7), [7, 3, 7, 7]),  # starts at 3: only the ends chosen
+        ((1, 10), [10, 9, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]),  # two-digit value, counts above 9
+        ((2, 4), []),  # nobody answered yet
+    ],
+)
+def test_it_draws_each_scale_count_with_its_own_value(scale, ratings):
+    low, high = scale
+    poll = Poll(
+        kind=PollKind.SCALE,
+        question="q",
+        scale_min=low,
+        scale_max=high,
+        scale_min_label="Not at all",
+        scale_max_label="Completely",
+    )
+    results = polls.compute_results(poll, answers(poll, *ratings))
+    expected = [(str(v), ratings.count(v)) for v in range(low, high + 1)]
+    assert [(b.label, b.count) for b in results.bars] == expected
+    top = max((count for _, count in expected), default=0)
+    assert [round(b.fill_pct) for b in results.bars] == [
+        round(100 * c / top) if top else 0 for _, c in expected
+    ]
+    notes = ["Not at all"] + [""] * (high - low - 1) + ["Completely"]
+    assert drawn_columns(results) == [(v, str(c), n) for (v, c), n in zip(expected, notes, strict=True)]
+
+
+def test_it_leaves_ratings_outside_the_scale_out_of_every_figure():
+    """A scale edited after answers came in: the stray ratings are not counted on a neighbouring value."""
+    poll = Poll(kind=PollKind.SCALE, question="q", scale_min=1, scale_max=3)
+    results = polls.compute_results(poll, answers(poll, 0, 2, 2, 4, 9))
+    assert [(b.label, b.count, round(b.pct)) for b in results.bars] == [
+        ("1", 0, 0),
+        ("2", 2, 100),
+        ("3", 0, 0),
+    ]
+    assert results.mean == 2.0
+
+
+def test_it_draws_poll_results_with_classes_no_other_tools_stylesheet_styles():
+    """Results once borrowed `.scale`, the self-assessment's five-column grid, which laid each value's count
+    out beside the next value. Every class the results use is the polls' own (or the site's, in app.css)."""
+    scale = Poll(kind=PollKind.SCALE, question="q", scale_min_label="low", scale_max_label="high")
+    quiz = Poll(kind=PollKind.QUIZ, question="q", options_text="A\nB", correct_option=1)
+    html = "".join(
+        render_to_string(
+            "facilitation/polls/results.html", {"results": polls.compute_results(p, answers(p, *a))}
+        )
+        for p, a in [(scale, [1, 3]), (quiz, [0, 1])]
+    )
+    used = {c for attr in re.findall(r'class="([^"]*)"', html) for c in attr.split()}
+    css = Path(settings.BASE_DIR) / "static" / "css"
+    foreign = {
+        name
+        for sheet in css.glob("*.css")
+        if sheet.name not in ("polls.css", "app.css")
+        for name in re.findall(r"\.([A-Za-z][\w-]*)", re.sub(r"/\*.*?\*/", "", sheet.read_text(), flags=re.S))
+    }
+    assert used and not used & foreign
 
 
 def test_it_sizes_a_word_cloud_by_frequency_ignoring_case_and_punctuation():

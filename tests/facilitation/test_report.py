@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -78,6 +79,25 @@ def test_the_pdf_holds_every_section_down_to_the_last(client, owner, learners):
     for heading in ("Questions (Q&A)", "Action plans and peer review", "Coaching and self-assessment"):
         assert heading in text
     assert "Reflection of Learner 4" in text and "Generated" in text
+
+
+def test_it_lays_the_report_pdf_out_without_css_grids(session):
+    """WeasyPrint lays out a grid again for every page it reaches, sizing its tracks from their content: the
+    screen's grids made the report of a full room take 8 s to print. On paper it is blocks and tables (the
+    bundled lesson with 30 learners now prints in ~0.6 s; see the README)."""
+    import weasyprint
+    from weasyprint.formatting_structure.boxes import FlexContainerBox, GridContainerBox
+
+    from facilitation.report import build_report
+    from lessons.pdf import static_only_fetcher
+
+    html = render_to_string("facilitation/report_pdf.html", build_report(session))
+    document = weasyprint.HTML(string=html, base_url="http://testserver/", url_fetcher=static_only_fetcher())
+    pages = document.render().pages
+    boxes = [box for page in pages for box in page._page_box.descendants()]
+    assert len(pages) > 1 and any("Planned vs actual time" in getattr(box, "text", "") for box in boxes)
+    slow = {type(box).__name__ for box in boxes if isinstance(box, GridContainerBox | FlexContainerBox)}
+    assert slow == set()
 
 
 @pytest.mark.parametrize(
@@ -286,3 +306,22 @@ def test_it_exports_questions_annotations_group_fields_and_self_assessment(clien
     ratings = rows("self-assessment")
     assert len(ratings) == 2 * 30 * session.lesson.domains.count()
     assert {r["moment"] for r in ratings} == {"before", "after"}
+
+
+def test_it_leaves_skipped_phases_out_of_the_timing_across_sessions():
+    """A session that clicked through Explore in 3 seconds says nothing about how long Explore takes."""
+    from facilitation import control
+    from facilitation.report import lesson_timing
+    from tests.factories import make_session
+
+    lesson = make_lesson()
+    play_workshop(learners=2, lesson=lesson)
+    t0 = timezone.now() - timedelta(hours=1)
+    hurried = control.start(make_session(lesson=lesson), now=t0)
+    control.go_to(hurried, 1, now=t0 + timedelta(minutes=30))
+    control.go_to(hurried, 2, now=t0 + timedelta(minutes=30, seconds=3))
+    control.end(hurried, now=t0 + timedelta(minutes=75))
+    rows = {row.name: row for row in lesson_timing(lesson)["rows"]}
+    assert (rows["Engage"].sessions, rows["Explore"].sessions, rows["Explain"].sessions) == (2, 1, 2)
+    assert rows["Explore"].mean_actual == 45.0
+    assert "Elaborate" in rows and rows["Elaborate"].sessions == 1

@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from facilitation import broadcast, control
 from facilitation.models import LiveSession, Participant
 from facilitation.sessions import SESSION_KEY
 from tests.factories import make_lesson, make_participant, make_session, make_user
@@ -342,3 +343,41 @@ def test_it_places_a_late_joiner_into_the_smallest_group(client, session):
     placed = group_of(lou)
     assert placed is not None
     assert sorted(g.members.count() for g in grouping.groups.all()) == [2, 2]
+
+
+# --- Projector: the end screen ------------------------------------------------------------------------------
+
+
+def join_card_traces(html: str, session) -> list[str]:
+    """What of the join card an HTML holds: the code as text, the join address, the QR code."""
+    traces = [f"/join/{session.code}/", 'aria-label="QR code to join"', "<svg", 'class="join-code"']
+    return [trace for trace in traces if trace in html] + (
+        [session.code] if f">{session.code}<" in html else []
+    )
+
+
+def test_it_shows_the_join_card_on_the_projector_of_a_running_session(client, session, owner):
+    control.start(session)
+    client.force_login(owner)
+    html = client.get(reverse("facilitation:projector", args=[session.code])).content.decode()
+    assert len(join_card_traces(html, session)) == 5
+    assert "this session has ended" not in html
+
+
+def test_it_puts_an_end_screen_without_join_code_or_qr_on_the_projector_of_an_ended_session(
+    client, session, owner, monkeypatch, django_capture_on_commit_callbacks
+):
+    control.start(session)
+    sent: list[tuple[str, str]] = []
+    monkeypatch.setattr(broadcast, "send", lambda group, html: sent.append((group, html)))
+    with django_capture_on_commit_callbacks(execute=True):
+        control.end(session)
+    client.force_login(owner)
+    page = client.get(reverse("facilitation:projector", args=[session.code])).content.decode()
+    resync = client.get(reverse("facilitation:projector_live", args=[session.code])).content.decode()
+    (push,) = [html for group, html in sent if group == session.group_projector]
+    for html in (page, resync, push):
+        assert join_card_traces(html, session) == []
+        assert "Thank you — this session has ended" in html and session.lesson.title in html
+    # The push replaces the join card, and the people count (still pushed) keeps a place on the page.
+    assert 'id="projector-join"' in push and 'id="projector-people"' in page

@@ -450,3 +450,58 @@ def test_a_push_reaches_the_socket_without_a_thread_hop_per_message(asgi_app, se
 
     async_to_sync(scenario)()
     assert hops == []
+
+
+def _groups_of(session, count: int = 2):
+    from facilitation.models import BreakoutGroup, Grouping
+
+    grouping = Grouping.objects.create(session=session, strategy="random")
+    return [
+        BreakoutGroup.objects.create(grouping=grouping, number=n, name=f"Group {n}")
+        for n in range(1, count + 1)
+    ]
+
+
+def test_a_look_in_page_gets_its_groups_work_and_the_dashboard_does_not(asgi_app, session, owner):
+    """A group's field, note or annotation has no region on the dashboard (htmx would log oobErrorNoTarget for
+    each): it goes to the group and to the facilitators' look-in pages on that group only."""
+    from facilitation import broadcast
+
+    one, two = _groups_of(session)
+    cookie = facilitator_cookie(owner)
+    look_in = socket(asgi_app, session.code, cookie=cookie, view=f"look-in&group={one.pk}")
+    dashboard = socket(asgi_app, session.code, cookie=cookie, view="dashboard")
+
+    async def scenario():
+        try:
+            assert (await look_in.connect())[0] and (await dashboard.connect())[0]
+            await database_sync_to_async(broadcast.send)(two.look_in_group, '<p id="other">Group 2</p>')
+            await database_sync_to_async(broadcast.send)(one.look_in_group, '<p id="work">Group 1</p>')
+            assert await look_in.receive_from(timeout=3) == '<p id="work">Group 1</p>'
+            await database_sync_to_async(broadcast.send)(
+                session.group_facilitators, '<p id="clock">clock</p>'
+            )
+            assert await look_in.receive_nothing(timeout=0.3)
+            assert await dashboard.receive_from(timeout=3) == '<p id="clock">clock</p>'
+        finally:
+            await look_in.disconnect()
+            await dashboard.disconnect()
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.parametrize("group", ["other-session", "none", "x"])
+def test_it_refuses_a_look_in_on_a_group_that_is_not_the_sessions(asgi_app, session, owner, group):
+    other = make_session(lesson=session.lesson, owner=owner)
+    ids = {"other-session": _groups_of(other, 1)[0].pk, "none": 999_999, "x": "x"}
+    communicator = socket(
+        asgi_app, session.code, cookie=facilitator_cookie(owner), view=f"look-in&group={ids[group]}"
+    )
+    assert attempt(communicator) == (False, REFUSED_BY_CONSUMER)
+
+
+def test_it_refuses_a_look_in_to_another_facilitator(asgi_app, session):
+    (group,) = _groups_of(session, 1)
+    outsider = facilitator_cookie(make_user(username="outsider"))
+    communicator = socket(asgi_app, session.code, cookie=outsider, view=f"look-in&group={group.pk}")
+    assert attempt(communicator) == (False, REFUSED_BY_CONSUMER)

@@ -413,6 +413,7 @@ RECIPES: dict[str, Recipe] = {
                 ("next", {}),
                 ("previous", {}),
                 ("rebalance", {}),
+                ("dismiss-rebalance", {}),
                 ("extend", {"minutes": 5}),
                 ("goto", {"index": 0}),
                 ("start", {}),
