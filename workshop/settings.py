@@ -166,7 +166,9 @@ SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 60 * 60 * 24 * 14)
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Behind nginx: trust X-Forwarded-For/-Proto (never without a proxy: clients could spoof their address).
+# The client's address is then the last X-Forwarded-For entry, the one the proxy wrote (workshop.addresses).
 TRUST_PROXY_HEADERS = envbool("TRUST_PROXY_HEADERS", False)
+RATELIMIT_IP_META_KEY = "workshop.addresses.client_address"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUST_PROXY_HEADERS else None
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
@@ -197,7 +199,10 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 # Phasewise's own knobs.
 PUBLIC_URL = os.environ.get("PUBLIC_URL", "")  # base URL printed in QR codes; default: the request's host
-JOIN_RATE = os.environ.get("JOIN_RATE", "20/m")  # join attempts per client IP
+# Wrong join codes (a lookup that finds no open session) per client address, and for the whole server
+# (facilitation.guesses). Loading the form and joining with the right code are never counted.
+JOIN_RATE = os.environ.get("JOIN_RATE", "30/m")
+JOIN_GLOBAL_RATE = os.environ.get("JOIN_GLOBAL_RATE", "300/m")
 WALL_NOTE_RATE = os.environ.get("WALL_NOTE_RATE", "5/30s")  # notes one learner may post
 EXPLAIN_QUESTION_RATE = os.environ.get("EXPLAIN_QUESTION_RATE", "3/m")  # Q&A questions one learner may ask
 SUPPORT_HELP_RATE = os.environ.get("SUPPORT_HELP_RATE", "5/5m")  # help requests one learner may send
