@@ -96,8 +96,15 @@ class DaphneSubprocess:
     """`python -m daphne` on a fixed port; `kill()` is a crash (SIGKILL), `start()` again reuses the port.
     Everything the server writes goes to `log`, which `output()` reads back."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None, log: Path | None = None):
+    def __init__(
+        self,
+        env: dict[str, str],
+        port: int | None = None,
+        log: Path | None = None,
+        args: tuple[str, ...] = (),
+    ):
         self.env = env
+        self.args = tuple(args)  # more daphne options, e.g. ("--proxy-headers",)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
@@ -107,7 +114,7 @@ class DaphneSubprocess:
     def start(self, timeout: float = 60) -> DaphneSubprocess:
         with open(self.log, "a") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
+                [sys.executable, "-m", "daphne", *self.args, "-b", "127.0.0.1", "-p", str(self.port)]
                 + ["workshop.asgi:application"],
                 cwd=ROOT,
                 env=self.env,
