@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "workshop.signin.ThrottledStatusMiddleware",
 ]
 
 ROOT_URLCONF = "workshop.urls"
@@ -159,6 +160,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
+# Failed sign-ins (site and admin, workshop.signin): one username from one address; one address, any username;
+# one username from anywhere. A try past a limit is refused before its password is hashed.
+LOGIN_RATE = os.environ.get("LOGIN_RATE", "10/m")
+LOGIN_ADDRESS_RATE = os.environ.get("LOGIN_ADDRESS_RATE", "30/m")
+LOGIN_USERNAME_RATE = os.environ.get("LOGIN_USERNAME_RATE", "100/h")
 LOGIN_REDIRECT_URL = "/facilitate/"
 LOGOUT_REDIRECT_URL = "/"
 
