@@ -155,6 +155,12 @@ else:
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# Rendered PDFs (lessons.pdf.pdf_download), apart from the rate limits' counters so that they never push
+# those out of a full cache.
+CACHES["pdf"] = {**CACHES["default"], "KEY_PREFIX": "pdf", "OPTIONS": {}}
+if not REDIS_URL:
+    CACHES["pdf"]["OPTIONS"] = {"MAX_ENTRIES": envint("PDF_CACHE_ENTRIES", 200)}
+    CACHES["pdf"]["LOCATION"] = "pdf"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -212,6 +218,13 @@ JOIN_GLOBAL_RATE = os.environ.get("JOIN_GLOBAL_RATE", "300/m")
 WALL_NOTE_RATE = os.environ.get("WALL_NOTE_RATE", "5/30s")  # notes one learner may post
 EXPLAIN_QUESTION_RATE = os.environ.get("EXPLAIN_QUESTION_RATE", "3/m")  # Q&A questions one learner may ask
 SUPPORT_HELP_RATE = os.environ.get("SUPPORT_HELP_RATE", "5/5m")  # help requests one learner may send
+# PDFs (lessons.pdf.pdf_download): renders at once per server process (each in a render process of its own),
+# requests that may wait for one and for how long, renders per person, and how long a rendered PDF is kept.
+PDF_RENDERS = max(envint("PDF_RENDERS", 1), 1)
+PDF_QUEUE = envint("PDF_QUEUE", 2)
+PDF_QUEUE_SECONDS = envfloat("PDF_QUEUE_SECONDS", 10)
+PDF_RATE = os.environ.get("PDF_RATE", "10/m")
+PDF_CACHE_SECONDS = envint("PDF_CACHE_SECONDS", 3600)
 # Days after a session ends before `purge_sessions` deletes its learner data; 0 keeps it until deleted by hand.
 RETENTION_DAYS = envint("RETENTION_DAYS", 0)
 # bench_live turns this on in its throw-away server: /healthz then also reports render and send counters.
