@@ -1,4 +1,4 @@
-"""The client's network address, which every per-address limit (join guesses, sign-ins) is keyed by."""
+"""The client's network address, which every per-address limit (join guesses, sign-ins, PDF turns) is keyed by."""
 
 from __future__ import annotations
 
@@ -17,12 +17,34 @@ def client_address(request: HttpRequest) -> str:
     and daphne's `--proxy-headers` reads the first entry. `deploy/nginx.conf` overwrites the header with
     `$remote_addr`, so both readings agree there; reading the last one keeps a spoofed header harmless behind
     a proxy that appends."""
+    return _address(request.META.get("HTTP_X_FORWARDED_FOR", ""), request.META.get("REMOTE_ADDR") or "")
+
+
+def client_network(request: HttpRequest) -> str:
+    """`client_address`, with an IPv6 address widened to its /64: one phone may change its IPv6 address within
+    its network at will (privacy addresses), so a limit keyed by the full address would not hold it."""
+    return _network(client_address(request))
+
+
+def scope_network(scope: dict) -> str:
+    """`client_network` for an ASGI scope, before Django has made a request of it."""
+    forwarded = b",".join(value for name, value in scope.get("headers", []) if name == b"x-forwarded-for")
+    client = scope.get("client") or ("", 0)
+    return _network(_address(forwarded.decode("latin-1"), client[0] or ""))
+
+
+def _address(forwarded: str, remote: str) -> str:
     if settings.TRUST_PROXY_HEADERS:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
         if hops and _valid(hops[-1]):
             return hops[-1]
-    return request.META.get("REMOTE_ADDR") or "0.0.0.0"
+    return remote or "0.0.0.0"
+
+
+def _network(address: str) -> str:
+    if ":" in address and _valid(address):
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return address
 
 
 def _valid(address: str) -> bool:
@@ -31,12 +53,3 @@ def _valid(address: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def client_network(request: HttpRequest) -> str:
-    """`client_address`, with an IPv6 address widened to its /64: one phone may change its IPv6 address within
-    its network at will (privacy addresses), so a limit keyed by the full address would not hold it."""
-    address = client_address(request)
-    if ":" in address and _valid(address):
-        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
-    return address
