@@ -225,6 +225,8 @@ PDF_QUEUE = envint("PDF_QUEUE", 2)
 PDF_QUEUE_SECONDS = envfloat("PDF_QUEUE_SECONDS", 10)
 PDF_RATE = os.environ.get("PDF_RATE", "10/m")
 PDF_CACHE_SECONDS = envint("PDF_CACHE_SECONDS", 3600)
+# PDF requests from one client address take turns, at least this many seconds apart (workshop.turns).
+PDF_SPACING = envfloat("PDF_SPACING", 0.25)
 # Days after a session ends before `purge_sessions` deletes its learner data; 0 keeps it until deleted by hand.
 RETENTION_DAYS = envint("RETENTION_DAYS", 0)
 # bench_live turns this on in its throw-away server: /healthz then also reports render and send counters.

@@ -2,6 +2,7 @@
 
 import asyncio
 
+import pytest
 from asgiref.sync import async_to_sync
 
 from workshop.turns import PdfsInTurn
@@ -40,6 +41,11 @@ def _sent():
     return messages, send
 
 
+@pytest.fixture(autouse=True)
+def _no_spacing(settings):
+    settings.PDF_SPACING = 0
+
+
 def test_pdf_requests_from_one_address_run_one_after_another():
     async def scenario():
         app = HeldApp()
@@ -57,7 +63,6 @@ def test_pdf_requests_from_one_address_run_one_after_another():
         for name in ("second", "other", "page"):
             app.release[name].set()
         await asyncio.gather(first, second, other, page)
-        assert gate.turns == {}
 
     async_to_sync(scenario)()
 
@@ -99,3 +104,32 @@ def test_behind_a_proxy_the_address_is_the_hop_the_proxy_wrote(settings):
         await asyncio.gather(first, second)
 
     async_to_sync(scenario)()
+
+
+def test_an_address_waits_out_the_spacing_between_its_pdf_requests(settings, monkeypatch):
+    """The clock is the test's: no real time passes."""
+    settings.PDF_SPACING = 0.25
+    import workshop.turns
+
+    now = [1000.0]
+    slept = []
+
+    async def fake_sleep(seconds):
+        slept.append(round(seconds, 3))
+        now[0] += seconds
+
+    monkeypatch.setattr(workshop.turns, "monotonic", lambda: now[0])
+    monkeypatch.setattr(workshop.turns, "wait", fake_sleep)
+
+    async def quick(scope, receive, send):
+        now[0] += 0.05  # the request took 50 ms
+
+    async def scenario():
+        gate = PdfsInTurn(quick)
+        for _ in range(3):
+            await gate(_scope("loop"), None, _sent()[1])
+        await gate(_scope("elsewhere", client="10.0.0.2"), None, _sent()[1])
+        await gate(_scope("page", path="/s/ABCDEF/"), None, _sent()[1])
+
+    async_to_sync(scenario)()
+    assert slept == [0.2, 0.2]  # the 2nd and 3rd waited; another address and a page did not
