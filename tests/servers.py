@@ -42,6 +42,7 @@ def server_env(db_path: Path, **overrides: str) -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECRET_KEY": "durability-" + secrets.token_urlsafe(32),
         "JOIN_RATE": "100000/m",
+        "JOIN_GLOBAL_RATE": "100000/m",
         "WALL_NOTE_RATE": "100000/m",
         "LOG_LEVEL": "WARNING",
         "MEDIA_ROOT": str(db_path.parent / "media"),

@@ -230,6 +230,7 @@ class Command(BaseCommand):
             "DEBUG": "false",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "JOIN_RATE": "1000000/m",
+            "JOIN_GLOBAL_RATE": "1000000/m",
             "WALL_NOTE_RATE": "1000000/m",
             "BENCHMARK_METRICS": "true",
             "SECRET_KEY": secrets.token_urlsafe(40),
