@@ -12,6 +12,7 @@ import mimetypes
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -217,9 +218,18 @@ def _setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workshop.settings")
     # Below the server's priority: when the machine's cores are busy, the live room's requests go first.
     os.nice(10)
+    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True).start()
     import django
 
     django.setup()
+
+
+def _exit_with(parent: int) -> None:
+    """A server process killed outright (SIGKILL, or SIGTERM without its exit handlers) cannot stop its render
+    process, which would wait for work forever: it stops itself once its parent is gone."""
+    while os.getppid() == parent:
+        time.sleep(2)
+    os._exit(0)
 
 
 def write_pdf(html: str, base_url: str) -> bytes:

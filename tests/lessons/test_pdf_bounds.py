@@ -1,9 +1,13 @@
 """Every PDF goes through `lessons.pdf.pdf_download`: cached until what it shows changes, one render at a time
 per person, a per-person rate, and a bound on renders per server process."""
 
+import os
+import subprocess
+import sys
 import threading
 import types
 from concurrent.futures import Future
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache, caches
@@ -15,6 +19,7 @@ from lessons.models import Lesson
 from tests.factories import make_lesson
 
 HOME = "10.1.1.1"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class HeldRenders:
@@ -153,3 +158,34 @@ def test_a_request_that_cannot_wait_is_told_to_try_again(held, settings):
     held.finish(0)
     rendering.join(timeout=30)
     assert first["response"].status_code == 200
+
+
+KILLED_SERVER = """
+import os, signal
+import django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workshop.settings")
+django.setup()
+from lessons import pdf
+print(pdf.renders.executor().submit(os.getpid).result(timeout=60), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_render_process_stops_by_itself_when_its_server_is_killed():
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_SERVER], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    worker = int(done.stdout.strip().splitlines()[-1])
+    for _ in range(300):  # it checks for its parent every 2 s
+        if not _alive(worker):
+            break
+        threading.Event().wait(0.1)
+    assert not _alive(worker)
