@@ -16,7 +16,7 @@ from facilitation import evaluate
 from facilitation.evaluate_forms import AllocateForm, AssessmentForm, NudgeForm, ReviewForm
 from facilitation.models import ActionPlan, LiveSession, Participant, PeerReview, PlanStatus
 from facilitation.views import _participant_for, _session_for_facilitator
-from lessons.pdf import pdf_response, render_pdf
+from lessons.pdf import pdf_download
 
 
 def _regions(names: tuple[str, ...], context: dict, *, oob: bool = True, request=None) -> str:
@@ -173,16 +173,19 @@ def plan_reopen(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_GET
 def plan_pdf(request: HttpRequest, code: str) -> HttpResponse:
-    """The learner's own plan, released feedback and take-home lists. Sync: WeasyPrint runs in a worker."""
+    """The learner's own plan, released feedback and take-home lists, within the PDF bounds (`pdf_download`)."""
     session, participant = _learner(request, code)
     plans = ActionPlan.objects.filter(participant=participant)
     if not plans.exists():
         raise Http404("You have no action plan yet.")
-    context = evaluate.documents(session, plans, for_facilitator=False)
-    pdf = render_pdf(
-        "facilitation/evaluate/plans_pdf.html", context, base_url=request.build_absolute_uri("/")
+    return pdf_download(
+        request,
+        "facilitation/evaluate/plans_pdf.html",
+        lambda: evaluate.documents(session, plans, for_facilitator=False),
+        filename=f"action-plan-{session.code}.pdf",
+        person=f"participant-{session.code}-{participant.pk}",
+        inline=False,
     )
-    return pdf_response(pdf, f"action-plan-{session.code}.pdf", inline=False)
 
 
 def _review_for(participant: Participant, review_id: int) -> PeerReview:
@@ -338,8 +341,11 @@ def plan_all_pdf(request: HttpRequest, code: str) -> HttpResponse:
     plans = ActionPlan.objects.filter(session=session, status=PlanStatus.SUBMITTED).order_by(
         "participant__name", "pk"
     )
-    context = evaluate.documents(session, plans, for_facilitator=True)
-    pdf = render_pdf(
-        "facilitation/evaluate/plans_pdf.html", context, base_url=request.build_absolute_uri("/")
+    return pdf_download(
+        request,
+        "facilitation/evaluate/plans_pdf.html",
+        lambda: evaluate.documents(session, plans, for_facilitator=True),
+        filename=f"action-plans-{session.code}.pdf",
+        person=f"user-{request.user.pk}",
+        inline=False,
     )
-    return pdf_response(pdf, f"action-plans-{session.code}.pdf", inline=False)

@@ -15,7 +15,7 @@ from facilitation.csv_export import csv_response
 from facilitation.report import build_report, dataset_names, dataset_rows, lesson_timing
 from facilitation.views import _session_for_facilitator
 from lessons.models import Lesson
-from lessons.pdf import pdf_response, render_pdf
+from lessons.pdf import pdf_download
 
 
 @login_required
@@ -30,12 +30,15 @@ def report(request: HttpRequest, code: str) -> TemplateResponse:
 @login_required
 @require_GET
 def report_pdf(request: HttpRequest, code: str) -> HttpResponse:
-    """Rendered in the request's thread (Django runs sync views off daphne's event loop)."""
+    """Within the PDF bounds (`pdf_download`): cached until the report's content changes."""
     session = _session_for_facilitator(request, code)
-    pdf = render_pdf(
-        "facilitation/report_pdf.html", build_report(session), base_url=request.build_absolute_uri("/")
+    return pdf_download(
+        request,
+        "facilitation/report_pdf.html",
+        lambda: build_report(session),
+        filename=f"phasewise-report-{session.code}.pdf",
+        person=f"user-{request.user.pk}",
     )
-    return pdf_response(pdf, f"phasewise-report-{session.code}.pdf")
 
 
 @login_required

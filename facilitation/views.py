@@ -17,9 +17,8 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
-from django_ratelimit.decorators import ratelimit
 
-from facilitation import addresses, broadcast, control, fragments, groups, tools
+from facilitation import addresses, broadcast, control, fragments, groups, guesses, tools
 from facilitation.forms import CreateSessionForm, JoinCodeForm, JoinForm
 from facilitation.models import LiveSession, Participant, normalize_code
 from facilitation.sessions import (
@@ -52,22 +51,15 @@ class LearnerDataDeleted(Http404):
         self.session = session
 
 
-def _participant_for(request: HttpRequest, code: str) -> tuple[LiveSession, Participant | None]:
-    """The session and this browser's participant in it (None if it never joined). A browser whose
-    participant was deleted with the session's learner data gets `not_found`'s friendly page, wherever it
-    asks."""
+def _lookup(request: HttpRequest, code: str) -> tuple[LiveSession | None, Participant | None]:
+    """The session with this code and this browser's participant in it. A code that names no session is a
+    wrong-code guess (`facilitation.guesses`), whichever learner URL it was tried on."""
     session = LiveSession.objects.select_related("lesson").filter(code=normalize_code(code))
     session = session.order_by("-created_at").first()
     if session is None:
-        raise Http404("No session with that code.")
-    participant = participant_for(request.session, session)
-    if (
-        participant is None
-        and session.learner_data_deleted_at is not None
-        and participant_id_for(request.session, session.code) is not None
-    ):
-        raise LearnerDataDeleted(session)
-    return session, participant
+        guesses.count_wrong_code(request)
+        return None, None
+    return session, participant_for(request.session, session)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -78,6 +70,22 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
         return TemplateResponse(request, "facilitation/learner_gone.html", context, status=410).render()
     reason = exception.args[0] if exception and exception.args and isinstance(exception.args[0], str) else ""
     return TemplateResponse(request, "404.html", {"reason": reason}, status=404).render()
+
+
+def _participant_for(request: HttpRequest, code: str) -> tuple[LiveSession, Participant | None]:
+    """The session and this browser's participant in it (None if it never joined). A browser whose
+    participant was deleted with the session's learner data gets `not_found`'s friendly page, wherever it
+    asks."""
+    session, participant = _lookup(request, code)
+    if session is None:
+        raise Http404("No session with that code.")
+    if (
+        participant is None
+        and session.learner_data_deleted_at is not None
+        and participant_id_for(request.session, session.code) is not None
+    ):
+        raise LearnerDataDeleted(session)
+    return session, participant
 
 
 def participant_over_limit(
@@ -299,50 +307,49 @@ def clock_control(request: HttpRequest, code: str, action: str) -> HttpResponse:
 
 # --- Learners -----------------------------------------------------------------------------------------------
 
-
-def _rate_limited(request: HttpRequest) -> bool:
-    return getattr(request, "limited", False)
+NO_OPEN_SESSION = "No open session has this code: it may have ended. Check it with your facilitator."
 
 
-def _too_many(request: HttpRequest, template: str, context: dict) -> TemplateResponse:
-    context["form_error"] = "Too many join attempts from this device. Please wait a minute and try again."
-    return TemplateResponse(request, template, context, status=429)
+def _too_many(request: HttpRequest, message: str, code: str = "") -> TemplateResponse:
+    form = JoinCodeForm(initial={"code": code}) if code else JoinCodeForm()
+    context = {"form": form, "form_error": message}
+    return TemplateResponse(request, "facilitation/join_code.html", context, status=429)
 
 
-@ratelimit(key="ip", rate=lambda group, request: settings.JOIN_RATE, method=ratelimit.ALL, block=False)
 @require_GET
 def join(request: HttpRequest) -> HttpResponse:
-    """Step one: the code. Typed codes are looked up here (rate-limited); QR codes go straight to step two."""
+    """Step one: the code. Typed codes are looked up here; QR codes go straight to step two. Only wrong codes
+    count against the join limits (`facilitation.guesses`): a room behind one address loads this form and
+    types its code as often as it likes."""
     form = JoinCodeForm(request.GET or None)
     context = {"form": form}
     if not request.GET:
         return TemplateResponse(request, "facilitation/join_code.html", context)
-    if _rate_limited(request):
-        return _too_many(request, "facilitation/join_code.html", context)
+    if refusal := guesses.refusal(request):
+        return _too_many(request, refusal)
     if form.is_valid():
         if find_open_session(form.cleaned_data["code"]) is not None:
             return redirect("facilitation:join_code", code=form.cleaned_data["code"])
+        guesses.count_wrong_code(request)
         form.add_error("code", "No open session has this code. Check it with your facilitator.")
     return TemplateResponse(
         request, "facilitation/join_code.html", context, status=400 if form.errors else 200
     )
 
 
-@ratelimit(key="ip", rate=lambda group, request: settings.JOIN_RATE, method=ratelimit.ALL, block=False)
 @require_http_methods(["GET", "POST"])
 def join_session(request: HttpRequest, code: str) -> HttpResponse:
     code = normalize_code(code)
-    if _rate_limited(request):
-        return _too_many(
-            request, "facilitation/join_code.html", {"form": JoinCodeForm(initial={"code": code})}
-        )
+    # Refused before the lookup, whatever the code: a refusal only for wrong codes would tell right ones apart.
+    # A browser that has joined this session already is never refused here.
+    if participant_id_for(request.session, code) is None and (refusal := guesses.refusal(request)):
+        return _too_many(request, refusal, code)
     session = find_open_session(code)
     if session is None:
+        guesses.count_wrong_code(request)
         form = JoinCodeForm(data={"code": code})
         form.is_valid()
-        form.add_error(
-            None, "No open session has this code: it may have ended. Check it with your facilitator."
-        )
+        form.add_error(None, NO_OPEN_SESSION)
         return TemplateResponse(request, "facilitation/join_code.html", {"form": form}, status=404)
     existing = participant_for(request.session, session)
     if existing is not None and request.method == "GET":
@@ -371,11 +378,12 @@ def _audience_of(session: LiveSession, participant: Participant) -> Audience | N
 
 @require_GET
 def learner_page(request: HttpRequest, code: str) -> HttpResponse:
-    session, participant = _participant_for(request, code)
+    """A browser that has not joined gets the same answer whether the code is open, ended or unknown: the join
+    page for that code, which says which it is (and limits wrong codes). Unknown codes count as guesses."""
+    session, participant = _lookup(request, code)
     if participant is None:
-        if session.is_open:
-            return redirect("facilitation:join_code", code=session.code)
-        raise Http404("This session has ended.")
+        code = normalize_code(code)
+        return redirect("facilitation:join_code", code=code) if code else redirect("facilitation:join")
     context = {
         **fragments.learner_context(session, _audience_of(session, participant)),
         **tools.learner_context(session, participant),

@@ -8,8 +8,9 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 
 from lessons.models import BloomLevel, CaseStudy, ItemKind, Lesson
-from lessons.pdf import pdf_response, render_pdf
+from lessons.pdf import pdf_download
 from lessons.timeline import format_duration, phase_timeline
+from workshop.client_ip import client_network
 
 
 @require_GET
@@ -35,14 +36,19 @@ def lesson_detail(request: HttpRequest, slug: str) -> TemplateResponse:
 
 @require_GET
 def guide_pdf(request: HttpRequest, slug: str) -> HttpResponse:
-    """The facilitator guide to print before a session.
-
-    A plain sync view on purpose: under daphne Django runs it in a worker thread, so WeasyPrint's seconds of
-    CPU work never block the event loop that carries the live sessions' websockets."""
-    lesson = _lesson_with_everything(slug)
-    base_url = request.build_absolute_uri("/")
-    pdf = render_pdf("lessons/guide_pdf.html", _lesson_context(lesson), base_url=base_url)
-    return pdf_response(pdf, f"{lesson.slug}-facilitator-guide.pdf")
+    """The facilitator guide to print before a session, within the PDF bounds (`lessons.pdf.pdf_download`):
+    one cached copy serves everyone until the lesson changes. Anyone may ask for it, so the person is the
+    signed-in user or else the client's address."""
+    person = (
+        f"user-{request.user.pk}" if request.user.is_authenticated else f"address-{client_network(request)}"
+    )
+    return pdf_download(
+        request,
+        "lessons/guide_pdf.html",
+        lambda: _lesson_context(_lesson_with_everything(slug)),
+        filename=f"{slug}-facilitator-guide.pdf",
+        person=person,
+    )
 
 
 def _lesson_with_everything(slug: str) -> Lesson:

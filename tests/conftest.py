@@ -157,6 +157,7 @@ def daphne_server(django_db_setup, django_db_blocker):
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     # Browser tests join many learners from 127.0.0.1; the rate limit has tests of its own.
     settings.JOIN_RATE = "10000/m"
+    settings.JOIN_GLOBAL_RATE = "10000/m"
     # The server process is forked with pytest-django's database block as it is at start(): unblock first.
     with django_db_blocker.unblock():
         for connection in connections.all():

@@ -42,6 +42,7 @@ def server_env(db_path: Path, **overrides: str) -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECRET_KEY": "durability-" + secrets.token_urlsafe(32),
         "JOIN_RATE": "100000/m",
+        "JOIN_GLOBAL_RATE": "100000/m",
         "WALL_NOTE_RATE": "100000/m",
         "LOG_LEVEL": "WARNING",
         "MEDIA_ROOT": str(db_path.parent / "media"),
@@ -97,9 +98,16 @@ class DaphneSubprocess:
     Everything the server writes goes to `log`, which `output()` reads back."""
 
     def __init__(
-        self, env: dict[str, str], port: int | None = None, log: Path | None = None, *, serve: bool = False
+        self,
+        env: dict[str, str],
+        port: int | None = None,
+        log: Path | None = None,
+        args: tuple[str, ...] = (),
+        *,
+        serve: bool = False,
     ):
         self.env = env
+        self.args = tuple(args)  # more daphne options, e.g. ("--proxy-headers",)
         self.serve = serve  # start it the way `make run` does (`manage.py serve`) instead of bare daphne
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -115,6 +123,7 @@ class DaphneSubprocess:
                 command = [
                     "-m",
                     "daphne",
+                    *self.args,
                     "-b",
                     "127.0.0.1",
                     "-p",

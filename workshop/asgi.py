@@ -17,6 +17,7 @@ from django.utils.http import is_same_domain  # noqa: E402
 
 from facilitation.routing import websocket_urlpatterns  # noqa: E402
 from workshop import twisted_writes  # noqa: E402
+from workshop.turns import PdfsInTurn  # noqa: E402
 
 twisted_writes.install()
 
@@ -70,9 +71,11 @@ class BoundedHttp:
 
 application = ProtocolTypeRouter(
     {
-        "http": BoundedHttp(django_asgi_app, settings.HTTP_CONCURRENCY)
-        if settings.HTTP_CONCURRENCY
-        else django_asgi_app,
+        "http": PdfsInTurn(
+            BoundedHttp(django_asgi_app, settings.HTTP_CONCURRENCY)
+            if settings.HTTP_CONCURRENCY
+            else django_asgi_app
+        ),
         "websocket": SameOriginWebsockets(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

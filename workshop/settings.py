@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "workshop.signin.ThrottledStatusMiddleware",
     # Last, so that its process_exception sees a view's exception first (workshop/unavailable.py).
     "workshop.unavailable.ServiceUnavailableMiddleware",
 ]
@@ -202,11 +203,22 @@ else:
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# Rendered PDFs (lessons.pdf.pdf_download), apart from the rate limits' counters so that they never push
+# those out of a full cache.
+CACHES["pdf"] = {**CACHES["default"], "KEY_PREFIX": "pdf", "OPTIONS": {}}
+if not REDIS_URL:
+    CACHES["pdf"]["OPTIONS"] = {"MAX_ENTRIES": envint("PDF_CACHE_ENTRIES", 200)}
+    CACHES["pdf"]["LOCATION"] = "pdf"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
+# Failed sign-ins (site and admin, workshop.signin): one username from one address; one address, any username;
+# one username from anywhere. A try past a limit is refused before its password is hashed.
+LOGIN_RATE = os.environ.get("LOGIN_RATE", "10/m")
+LOGIN_ADDRESS_RATE = os.environ.get("LOGIN_ADDRESS_RATE", "30/m")
+LOGIN_USERNAME_RATE = os.environ.get("LOGIN_USERNAME_RATE", "100/h")
 LOGIN_REDIRECT_URL = "/facilitate/"
 LOGOUT_REDIRECT_URL = "/"
 
@@ -214,7 +226,9 @@ SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 60 * 60 * 24 * 14)
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", PRODUCTION)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # Behind nginx: trust X-Forwarded-For/-Proto (never without a proxy: clients could spoof their address).
+# The client's address is then the last X-Forwarded-For entry, the one the proxy wrote (workshop.client_ip).
 TRUST_PROXY_HEADERS = envbool("TRUST_PROXY_HEADERS", PRODUCTION)
+RATELIMIT_IP_META_KEY = "workshop.client_ip.client_address"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUST_PROXY_HEADERS else None
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", PRODUCTION)
 # Health checks come from the machine itself or a load balancer over plain HTTP: answer them, don't redirect.
@@ -247,10 +261,22 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 # Phasewise's own knobs.
 PUBLIC_URL = os.environ.get("PUBLIC_URL", "")  # base URL printed in QR codes; default: the request's host
-JOIN_RATE = os.environ.get("JOIN_RATE", "20/m")  # join attempts per client IP
+# Wrong join codes (a lookup that finds no open session) per client address, and for the whole server
+# (facilitation.guesses). Loading the form and joining with the right code are never counted.
+JOIN_RATE = os.environ.get("JOIN_RATE", "30/m")
+JOIN_GLOBAL_RATE = os.environ.get("JOIN_GLOBAL_RATE", "300/m")
 WALL_NOTE_RATE = os.environ.get("WALL_NOTE_RATE", "5/30s")  # notes one learner may post
 EXPLAIN_QUESTION_RATE = os.environ.get("EXPLAIN_QUESTION_RATE", "3/m")  # Q&A questions one learner may ask
 SUPPORT_HELP_RATE = os.environ.get("SUPPORT_HELP_RATE", "5/5m")  # help requests one learner may send
+# PDFs (lessons.pdf.pdf_download): renders at once per server process (each in a render process of its own),
+# requests that may wait for one and for how long, renders per person, and how long a rendered PDF is kept.
+PDF_RENDERS = max(envint("PDF_RENDERS", 1), 1)
+PDF_QUEUE = envint("PDF_QUEUE", 2)
+PDF_QUEUE_SECONDS = envfloat("PDF_QUEUE_SECONDS", 10)
+PDF_RATE = os.environ.get("PDF_RATE", "10/m")
+PDF_CACHE_SECONDS = envint("PDF_CACHE_SECONDS", 3600)
+# PDF requests from one client address take turns, at least this many seconds apart (workshop.turns).
+PDF_SPACING = envfloat("PDF_SPACING", 0.25)
 # Days after a session ends before `purge_sessions` deletes its learner data; 0 keeps it until deleted by hand.
 RETENTION_DAYS = envint("RETENTION_DAYS", 0)
 # bench_live turns this on in its throw-away server: /healthz then also reports render and send counters.

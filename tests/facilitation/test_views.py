@@ -259,7 +259,8 @@ def test_it_rate_limits_join_attempts(client, session, settings):
     assert statuses[:3] == [400, 400, 400]
     assert statuses[3:] == [429, 429]
     assert (
-        "Too many join attempts" in client.get(reverse("facilitation:join"), {"code": "X"}).content.decode()
+        "Too many wrong join codes"
+        in client.get(reverse("facilitation:join"), {"code": "X"}).content.decode()
     )
     cache.clear()
 

@@ -6,6 +6,7 @@ from asgiref.sync import async_to_sync
 from django.conf import settings
 
 from workshop.asgi import BoundedHttp, application
+from workshop.turns import PdfsInTurn
 
 
 def test_at_most_the_limit_run_at_once_and_the_others_wait_in_order():
@@ -31,4 +32,7 @@ def test_at_most_the_limit_run_at_once_and_the_others_wait_in_order():
 
 def test_the_server_application_bounds_http_with_the_setting():
     http = application.application_mapping["http"]
-    assert isinstance(http, BoundedHttp) and http.limit == settings.HTTP_CONCURRENCY > 0
+    assert isinstance(http, PdfsInTurn)
+    assert (
+        isinstance(http.application, BoundedHttp) and http.application.limit == settings.HTTP_CONCURRENCY > 0
+    )

@@ -107,6 +107,20 @@ print(json.dumps({"code": session.code, "learners": keys,
                   "facilitator": client.cookies[settings.SESSION_COOKIE_NAME].value}))
 """
 
+# --pdf-flood: learners 2 to 8 have a plan too (learner 1 has one already), so that eight learners can each
+# ask for their own PDF.
+PLANS = """
+for other in Participant.objects.filter(session=session).order_by("pk")[2:9]:
+    other_plan = ActionPlan.objects.create(participant=other, session=session, status="submitted")
+    for field in lesson.action_plan_fields.all():
+        PlanAnswer.objects.create(plan=other_plan, field=field, text=f"{field.label}: {other.name}'s text. " * 4,
+                                  version=1)
+client = Client()
+client.force_login(user)
+print(json.dumps({"code": session.code, "learners": keys,
+                  "facilitator": client.cookies[settings.SESSION_COOKIE_NAME].value}))
+"""
+
 BASELINE_SERVER = textwrap.dedent(
     """
     import asyncio, sys
@@ -174,6 +188,17 @@ class Command(BaseCommand):
         )
         parser.add_argument("--burst-seconds", type=float, default=10.0)
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
+        parser.add_argument(
+            "--pdf-flood",
+            action="store_true",
+            help="measure only how far a flood of PDF requests moves another learner's page time",
+        )
+        parser.add_argument(
+            "--pdf-samples",
+            type=int,
+            default=20,
+            help="page loads timed per --pdf-flood step (three of each)",
+        )
 
     def handle(self, *args, **options):
         learners, processes = options["learners"], options["processes"]
@@ -185,9 +210,14 @@ class Command(BaseCommand):
             )
         with tempfile.TemporaryDirectory(prefix="phasewise-bench-") as tmp:
             env = self._environment(tmp, options["redis"])
-            result = asyncio.run(self._run(env, options))
+            if options["pdf_flood"]:
+                result = self._pdf_flood(env, options)
+            else:
+                result = asyncio.run(self._run(env, options))
         if options["json"]:
             self.stdout.write(json.dumps(result))
+        elif options["pdf_flood"]:
+            self._pdf_summary(result)
         else:
             self._summary(result)
 
@@ -200,6 +230,7 @@ class Command(BaseCommand):
             "DEBUG": "false",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "JOIN_RATE": "1000000/m",
+            "JOIN_GLOBAL_RATE": "1000000/m",
             "WALL_NOTE_RATE": "1000000/m",
             "BENCHMARK_METRICS": "true",
             "SECRET_KEY": secrets.token_urlsafe(40),
@@ -251,8 +282,14 @@ class Command(BaseCommand):
 
     # --- HTTP --------------------------------------------------------------------------------------------
 
-    def _request(self, port: int, method: str, path: str, cookie: str, body: dict | None = None):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    def _request(
+        self, port: int, method: str, path: str, cookie: str, body: dict | None = None, source: str = ""
+    ):
+        """One request; `source` is the local address to send it from (127.0.0.2 and on are other machines
+        to the server's per-address limits)."""
+        conn = http.client.HTTPConnection(
+            "127.0.0.1", port, timeout=60, source_address=(source, 0) if source else None
+        )
         headers = {
             "Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}; {settings.CSRF_COOKIE_NAME}={CSRF}",
             "X-CSRFToken": CSRF,
@@ -343,6 +380,7 @@ class Command(BaseCommand):
 
             plan_pdf_ms = []
             for _ in range(3):
+                await asyncio.sleep(0.3)  # one address's PDF requests are spaced out (PDF_SPACING)
                 started = time.perf_counter()
                 status, _ = await asyncio.to_thread(
                     self._request, ports[0], "GET", f"/s/{code}/plan.pdf", setup["learners"][1]
@@ -439,9 +477,132 @@ class Command(BaseCommand):
             "rss_kb_per_connection": round((rss_after - rss_before) / n, 1),
             "dashboard_p50_ms": round(_pct(dashboard_ms, 50), 1),
             "dashboard_full_wall_p50_ms": round(_pct(full_dashboard_ms, 50), 1),
+            "plan_pdf_first_ms": round(plan_pdf_ms[0], 1),
             "plan_pdf_warm_ms": round(min(plan_pdf_ms[1:]), 1),
         }
         return result
+
+    # --- A flood of PDF requests against another learner's page -----------------------------------------
+
+    PDF_FLOODS = {
+        # What a learner can do with the shipped settings: eight parallel requests for their own plan, again
+        # and again (cached after the first render; the rest refused while it renders).
+        "one learner, 8 at a time, shipped settings": ({}, "one"),
+        # The bound alone: nothing cached, no per-person rate, eight learners each asking for their own plan
+        # again and again: at most PDF_RENDERS renders at once, PDF_QUEUE waiting, the rest told to retry.
+        "8 learners, every request a render": ({"PDF_CACHE_SECONDS": "0", "PDF_RATE": "1000000/m"}, "eight"),
+        # For comparison, no bound: eight renders at once (eight render processes), nothing cached.
+        "8 learners, every request a render, no bound (PDF_RENDERS=8, PDF_SPACING=0)": (
+            {
+                "PDF_CACHE_SECONDS": "0",
+                "PDF_RATE": "1000000/m",
+                "PDF_RENDERS": "8",
+                "PDF_QUEUE": "0",
+                "PDF_SPACING": "0",
+            },
+            "eight",
+        ),
+    }
+
+    def _pdf_flood(self, env: dict, options: dict) -> dict:
+        """Another learner's page load time (`/s/<code>/`, the learner page), alone and while PDFs are being
+        asked for, for each of `PDF_FLOODS`; every PDF answer's status is counted."""
+        load_before = os.getloadavg()[0]
+        self._manage(env, "migrate", "--noinput")
+        output = self._manage({**env, "BENCH_LEARNERS": "10"}, "shell", "-c", SETUP + PLANS)
+        setup = json.loads(output.strip().splitlines()[-1])
+        code, keys = setup["code"], setup["learners"]
+        victim, planners = keys[0], keys[1:9]
+        results = {}
+        for name, (overrides, who) in self.PDF_FLOODS.items():
+            (server, port), *_ = self._start_servers({**env, **overrides}, 1)
+            try:
+                for key in planners:  # the render processes start, and every plan renders once
+                    self._request(port, "GET", f"/s/{code}/plan.pdf", key)
+                flooders = planners[:1] * 8 if who == "one" else planners
+                results[name] = self._pdf_flood_step(
+                    server, port, code, victim, flooders, options["pdf_samples"]
+                )
+            finally:
+                server.terminate()
+                try:
+                    server.communicate(timeout=10)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+        return {
+            "cpus": os.cpu_count(),
+            "load_before": round(load_before, 2),
+            "load_after": round(os.getloadavg()[0], 2),
+            "samples": options["pdf_samples"],
+            "floods": results,
+        }
+
+    def _pdf_flood_step(self, server, port: int, code: str, victim: str, flooders: list[str], samples: int):
+        import threading
+
+        def page_times() -> list[float]:
+            times = []
+            for _ in range(samples):
+                started = time.perf_counter()
+                status, _ = self._request(port, "GET", f"/s/{code}/", victim)
+                times.append((time.perf_counter() - started) * 1000)
+                if status != 200:
+                    raise CommandError(f"the learner page answered {status}")
+            return times
+
+        statuses: dict[int, int] = {}
+        lock = threading.Lock()
+        # Each flooding learner from an address of their own, none the other learner's.
+        sources = {key: f"127.0.0.{2 + n}" for n, key in enumerate(dict.fromkeys(flooders))}
+
+        def flooded() -> list[float]:
+            stop = threading.Event()
+
+            def flood(key: str) -> None:
+                while not stop.is_set():
+                    status, _ = self._request(port, "GET", f"/s/{code}/plan.pdf", key, source=sources[key])
+                    with lock:
+                        statuses[status] = statuses.get(status, 0) + 1
+
+            threads = [threading.Thread(target=flood, args=(key,)) for key in flooders]
+            for thread in threads:
+                thread.start()
+            time.sleep(1)
+            times = page_times()
+            stop.set()
+            for thread in threads:
+                thread.join(timeout=120)
+            return times
+
+        page_times()  # warm
+        # Alone and flooded in turns, three times: other work on the machine drifts, and falls on both alike.
+        alone, during = [], []
+        cpu0 = _cpu_seconds(server.pid)
+        for _ in range(3):
+            alone += page_times()
+            during += flooded()
+        return {
+            "alone_p50_ms": round(_pct(alone, 50), 1),
+            "alone_p95_ms": round(_pct(alone, 95), 1),
+            "flood_p50_ms": round(_pct(during, 50), 1),
+            "flood_p95_ms": round(_pct(during, 95), 1),
+            "ratio_p50": round(_pct(during, 50) / _pct(alone, 50), 2),
+            "pdf_answers": {str(k): v for k, v in sorted(statuses.items())},
+            "server_cpu_s": round(_cpu_seconds(server.pid) - cpu0, 2),  # both kinds of steps
+        }
+
+    def _pdf_summary(self, r: dict) -> None:
+        w = self.stdout.write
+        w(
+            f"PDF flood against another learner's page ({r['samples']} loads per step); {r['cpus']} CPUs, "
+            f"load average {r['load_before']} before, {r['load_after']} after"
+        )
+        for name, f in r["floods"].items():
+            w(
+                f"  {name}: page p50 {f['alone_p50_ms']} ms alone, {f['flood_p50_ms']} ms during the flood "
+                f"({f['ratio_p50']}x; p95 {f['alone_p95_ms']} -> {f['flood_p95_ms']} ms); PDF answers "
+                f"{f['pdf_answers']}; daphne CPU {f['server_cpu_s']} s"
+            )
 
     async def _dashboard(self, port: int, code: str, cookie: str) -> list[float]:
         """Five loads of the facilitator's dashboard, in ms (the page's whole round trip)."""
@@ -563,5 +724,6 @@ class Command(BaseCommand):
         w(
             f"  server RSS {r['server_rss_mb']} MB, {r['rss_kb_per_connection']} KiB per connected learner; "
             f"dashboard p50 {r['dashboard_p50_ms']} ms ({r['dashboard_full_wall_p50_ms']} ms with every learner's "
-            f"note on the wall); action-plan PDF warm {r['plan_pdf_warm_ms']} ms"
+            f"note on the wall); action-plan PDF first {r['plan_pdf_first_ms']} ms (the render process starts), "
+            f"then {r['plan_pdf_warm_ms']} ms (cached)"
         )
