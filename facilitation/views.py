@@ -52,14 +52,23 @@ class LearnerDataDeleted(Http404):
 
 
 def _lookup(request: HttpRequest, code: str) -> tuple[LiveSession | None, Participant | None]:
-    """The session with this code and this browser's participant in it. A code that names no session is a
-    wrong-code guess (`facilitation.guesses`), whichever learner URL it was tried on."""
+    """The session with this code and this browser's participant in it (None if it never joined). A code that
+    names no session is a wrong-code guess (`facilitation.guesses`), whichever learner URL it was tried on. A
+    browser whose participant was deleted with the session's learner data gets `not_found`'s friendly page,
+    wherever it asks."""
     session = LiveSession.objects.select_related("lesson").filter(code=normalize_code(code))
     session = session.order_by("-created_at").first()
     if session is None:
         guesses.count_wrong_code(request)
         return None, None
-    return session, participant_for(request.session, session)
+    participant = participant_for(request.session, session)
+    if (
+        participant is None
+        and session.learner_data_deleted_at is not None
+        and participant_id_for(request.session, session.code) is not None
+    ):
+        raise LearnerDataDeleted(session)
+    return session, participant
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -73,18 +82,10 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def _participant_for(request: HttpRequest, code: str) -> tuple[LiveSession, Participant | None]:
-    """The session and this browser's participant in it (None if it never joined). A browser whose
-    participant was deleted with the session's learner data gets `not_found`'s friendly page, wherever it
-    asks."""
+    """`_lookup` for learner URLs that need a session: an unknown code is a (styled) 404."""
     session, participant = _lookup(request, code)
     if session is None:
         raise Http404("No session with that code.")
-    if (
-        participant is None
-        and session.learner_data_deleted_at is not None
-        and participant_id_for(request.session, session.code) is not None
-    ):
-        raise LearnerDataDeleted(session)
     return session, participant
 
 

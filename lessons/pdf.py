@@ -157,6 +157,9 @@ class _Renders:
     """This process's render processes and the count of requests rendering or waiting for one."""
 
     def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
         self.lock = threading.Lock()
         self.admitted = 0
         self.slots: threading.Semaphore | None = None
@@ -178,6 +181,10 @@ class _Renders:
 
 
 renders = _Renders()
+# A process forked from one that rendered (a test server forked from the test run, a worker forked from its
+# parent) must not inherit its render pool: the pool's threads and processes stay with the parent, so the
+# child's renders would never finish, and a semaphore held at the fork would stay held.
+os.register_at_fork(after_in_child=renders.reset)
 
 
 def _bounded_render(html: str, base_url: str, *, on_start) -> bytes:

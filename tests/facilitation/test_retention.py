@@ -225,7 +225,8 @@ def test_it_tells_a_learner_who_reloads_that_their_data_was_deleted(client, owne
 
 
 def test_it_shows_a_styled_page_for_an_unknown_address(client):
-    response = client.get("/s/NOSUCH/")
+    # /s/<CODE>/ itself answers an unknown code like one not joined (the join page); its sub-pages say 404.
+    response = client.get("/s/NOSUCH/worksheet/")
     assert response.status_code == 404
     body = response.content.decode()
     assert "No session with that code." in body and "stylesheet" in body

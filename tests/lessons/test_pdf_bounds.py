@@ -189,3 +189,31 @@ def test_a_render_process_stops_by_itself_when_its_server_is_killed():
             break
         threading.Event().wait(0.1)
     assert not _alive(worker)
+
+
+FORKED_SERVER = """
+import os
+import django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "workshop.settings")
+django.setup()
+from lessons import pdf
+pdf.renders.executor().submit(os.getpid).result(timeout=60)
+pdf.renders.admitted = 1  # a request of the parent's in flight at the fork
+child = os.fork()
+if child == 0:
+    # What a server forked from here (the test suite's daphne_server) renders with.
+    fresh = pdf.renders.pool is None and pdf.renders.admitted == 0
+    pid = pdf.renders.executor().submit(os.getpid).result(timeout=60) if fresh else 0
+    print("child", fresh, pid != os.getpid() and pid != 0, flush=True)
+    os._exit(0)
+os.waitpid(child, 0)
+"""
+
+
+def test_a_process_forked_from_one_that_rendered_gets_render_processes_of_its_own():
+    """The test suite forks its live server from a process whose earlier tests rendered PDFs: with the parent's
+    pool and counts inherited, every PDF of the forked server waited, then answered 503."""
+    done = subprocess.run(
+        [sys.executable, "-c", FORKED_SERVER], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert "child True True" in done.stdout, done.stdout + done.stderr

@@ -92,7 +92,7 @@ def test_redis_down_under_a_view_is_a_503_too(joined):
 def test_other_errors_stay_server_errors(joined):
     session, _ = joined
     client = Client(raise_request_exception=False)
-    with mock.patch("facilitation.views._participant_for", side_effect=ValueError("a bug")):
+    with mock.patch("facilitation.views._lookup", side_effect=ValueError("a bug")):
         response = client.get(f"/s/{session.code}/")
     assert response.status_code == 500
     assert KEPT not in response.content.decode()
