@@ -174,12 +174,14 @@
     hiddenSince = null;
   });
 
-  // A resync answer describes the moment its request was sent. If a push arrived meanwhile, the answer may be
-  // older than what the push just showed: drop it and ask again.
+  // A resync answer describes the moment its request was sent. If a push arrived meanwhile, or the person
+  // sent something of their own (an answer, a save: its reply may be swapped before the resync's), the
+  // resync's answer may be older than what is on screen: drop it and ask again.
   var lastPush = 0;
   document.addEventListener("htmx:wsAfterMessage", function () { lastPush = Date.now(); });
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (event.detail.elt.hasAttribute("data-resync")) event.detail.elt.dataset.sentAt = String(Date.now());
+    else lastPush = Date.now();
   });
   document.addEventListener("htmx:beforeSwap", function (event) {
     var elt = event.detail.elt;
