@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from facilitation import evaluate
 from facilitation.evaluate_forms import AllocateForm, AssessmentForm, NudgeForm, ReviewForm
 from facilitation.models import ActionPlan, LiveSession, Participant, PeerReview, PlanStatus
-from facilitation.views import _participant_for, _session_for_facilitator
+from facilitation.views import NOT_JOINED, _participant_for, _session_for_facilitator
 from lessons.pdf import pdf_download
 
 
@@ -32,7 +32,7 @@ def _regions(names: tuple[str, ...], context: dict, *, oob: bool = True, request
 def _learner(request: HttpRequest, code: str) -> tuple[LiveSession, Participant]:
     session, participant = _participant_for(request, code)
     if participant is None:
-        raise Http404("You have not joined this session.")
+        raise Http404(NOT_JOINED)
     return session, participant
 
 
@@ -184,6 +184,7 @@ def plan_pdf(request: HttpRequest, code: str) -> HttpResponse:
         lambda: evaluate.documents(session, plans, for_facilitator=False),
         filename=f"action-plan-{session.code}.pdf",
         person=f"participant-{session.code}-{participant.pk}",
+        scope=session.pdf_scope,
         inline=False,
     )
 
@@ -347,5 +348,6 @@ def plan_all_pdf(request: HttpRequest, code: str) -> HttpResponse:
         lambda: evaluate.documents(session, plans, for_facilitator=True),
         filename=f"action-plans-{session.code}.pdf",
         person=f"user-{request.user.pk}",
+        scope=session.pdf_scope,
         inline=False,
     )

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from facilitation import explain, fragments
 from facilitation.explain_forms import HighlightForm, PositionForm, QuestionForm
 from facilitation.models import LiveSession, Participant
-from facilitation.views import _participant_for, _session_for_facilitator, participant_over_limit
+from facilitation.views import NOT_JOINED, _participant_for, _session_for_facilitator, participant_over_limit
 
 
 def _regions(names: tuple[str, ...], context: dict) -> str:
@@ -26,7 +26,7 @@ def _regions(names: tuple[str, ...], context: dict) -> str:
 def _learner(request: HttpRequest, code: str) -> tuple[LiveSession, Participant]:
     session, participant = _participant_for(request, code)
     if participant is None:
-        raise Http404("You have not joined this session.")
+        raise Http404(NOT_JOINED)
     return session, participant
 
 

@@ -25,7 +25,7 @@ from facilitation.group_forms import (
     ObservationForm,
 )
 from facilitation.models import BreakoutGroup, LiveSession, Participant
-from facilitation.views import _participant_for, _session_for_facilitator
+from facilitation.views import NOT_JOINED, _participant_for, _session_for_facilitator
 from facilitation.wall_forms import NoteForm
 
 
@@ -43,7 +43,7 @@ def _partial(name: str, context: dict, request: HttpRequest, status: int = 200) 
 def _learner(request: HttpRequest, code: str) -> tuple[LiveSession, Participant]:
     session, participant = _participant_for(request, code)
     if participant is None:
-        raise Http404("You have not joined this session.")
+        raise Http404(NOT_JOINED)
     return session, participant
 
 

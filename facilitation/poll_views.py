@@ -14,7 +14,7 @@ from facilitation import fragments, polls
 from facilitation.csv_export import csv_response
 from facilitation.models import LiveSession, Participant, Poll, PreparedPoll
 from facilitation.poll_forms import AnswerForm, PollForm
-from facilitation.views import _participant_for, _session_for_facilitator
+from facilitation.views import NOT_JOINED, _participant_for, _session_for_facilitator
 
 # --- Facilitator --------------------------------------------------------------------------------------------
 
@@ -119,7 +119,7 @@ def poll_csv(request: HttpRequest, code: str) -> HttpResponse:
 def _learner(request: HttpRequest, code: str) -> tuple[LiveSession, Participant]:
     session, participant = _participant_for(request, code)
     if participant is None:
-        raise Http404("You have not joined this session.")
+        raise Http404(NOT_JOINED)
     return session, participant
 
 

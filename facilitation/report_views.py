@@ -38,6 +38,7 @@ def report_pdf(request: HttpRequest, code: str) -> HttpResponse:
         lambda: build_report(session),
         filename=f"phasewise-report-{session.code}.pdf",
         person=f"user-{request.user.pk}",
+        scope=session.pdf_scope,
     )
 
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 from facilitation import broadcast
 from facilitation import models as m
 from facilitation.models import LiveSession, Participant, RetentionAction, RetentionLog
+from lessons.pdf import forget_pdfs
 
 KEEP = "keep"
 CUT_AUTHOR = "cut-author"
@@ -321,6 +322,7 @@ def delete_learner_data(session: LiveSession, *, by=None, automatic: bool = Fals
         entry.rows(session).delete()
     session.learner_data_deleted_at = timezone.now()
     session.save(update_fields=["learner_data_deleted_at"])
+    transaction.on_commit(partial(forget_pdfs, session.pdf_scope))
     transaction.on_commit(partial(broadcast.learner_data_deleted, session.pk))
     return _log(session, RetentionAction.DELETE, len(participants), by=by, automatic=automatic)
 
@@ -349,6 +351,7 @@ def anonymise(session: LiveSession, *, by=None) -> RetentionLog:
     Participant.objects.bulk_update(participants, ["name", "name_number"])
     session.anonymised_at = timezone.now()
     session.save(update_fields=["anonymised_at"])
+    transaction.on_commit(partial(forget_pdfs, session.pdf_scope))
     return _log(session, RetentionAction.ANONYMISE, len(participants), by=by)
 
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from facilitation import fragments, support
 from facilitation.models import LiveSession, Moment, Participant
 from facilitation.support_forms import ConfidenceForm, HelpForm, ReflectionForm
-from facilitation.views import _participant_for, _session_for_facilitator, participant_over_limit
+from facilitation.views import NOT_JOINED, _participant_for, _session_for_facilitator, participant_over_limit
 
 
 def _regions(names: tuple[str, ...], context: dict, *, oob: bool = True) -> str:
@@ -34,7 +34,7 @@ def _answer(request: HttpRequest, code: str, html: str, status: int) -> HttpResp
 def _learner(request: HttpRequest, code: str) -> tuple[LiveSession, Participant]:
     session, participant = _participant_for(request, code)
     if participant is None:
-        raise Http404("You have not joined this session.")
+        raise Http404(NOT_JOINED)
     return session, participant
 
 

@@ -81,11 +81,19 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return TemplateResponse(request, "404.html", {"reason": reason}, status=404).render()
 
 
+# One answer for a learner URL with an unknown code and one with a real code this browser has not joined: two
+# answers would tell a guesser, past every join limit, which codes are open.
+NOT_JOINED = (
+    "This page is for learners who have joined the session: join with the code your facilitator shows."
+)
+
+
 def _participant_for(request: HttpRequest, code: str) -> tuple[LiveSession, Participant | None]:
-    """`_lookup` for learner URLs that need a session: an unknown code is a (styled) 404."""
+    """`_lookup` for learner URLs that need a session: an unknown code is a (styled) 404 that reads like the
+    one for a session not joined (`NOT_JOINED`)."""
     session, participant = _lookup(request, code)
     if session is None:
-        raise Http404("No session with that code.")
+        raise Http404(NOT_JOINED)
     return session, participant
 
 
@@ -377,14 +385,20 @@ def _audience_of(session: LiveSession, participant: Participant) -> Audience | N
     return session.lesson.audiences.filter(key=participant.experience).first()
 
 
+def to_join_page(code: str) -> HttpResponse:
+    """Where a learner page sends a browser that has not joined: the join page for the code, whether it is open,
+    ended or unknown (the join page says which, within the join limits)."""
+    code = normalize_code(code)
+    return redirect("facilitation:join_code", code=code) if code else redirect("facilitation:join")
+
+
 @require_GET
 def learner_page(request: HttpRequest, code: str) -> HttpResponse:
     """A browser that has not joined gets the same answer whether the code is open, ended or unknown: the join
     page for that code, which says which it is (and limits wrong codes). Unknown codes count as guesses."""
     session, participant = _lookup(request, code)
     if participant is None:
-        code = normalize_code(code)
-        return redirect("facilitation:join_code", code=code) if code else redirect("facilitation:join")
+        return to_join_page(code)
     context = {
         **fragments.learner_context(session, _audience_of(session, participant)),
         **tools.learner_context(session, participant),
@@ -397,7 +411,7 @@ def learner_page(request: HttpRequest, code: str) -> HttpResponse:
 def learner_live(request: HttpRequest, code: str) -> HttpResponse:
     session, participant = _participant_for(request, code)
     if participant is None:
-        raise Http404("You have not joined this session.")
+        raise Http404(NOT_JOINED)
     context = fragments.learner_context(session, _audience_of(session, participant))
     return HttpResponse(
         fragments.render_regions(fragments.LEARNER, fragments.LEARNER_REGIONS, context, oob=True)

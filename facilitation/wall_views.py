@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from facilitation import fragments, wall
 from facilitation.models import Cluster, LiveSession, Participant
-from facilitation.views import _participant_for, _session_for_facilitator, participant_over_limit
+from facilitation.views import NOT_JOINED, _participant_for, _session_for_facilitator, participant_over_limit
 from facilitation.wall_forms import ClusterChoiceForm, ClusterNameForm, NoteForm, PromptForm, VotingForm
 
 SHOW_AUTHORS_KEY = "wall_show_authors"
@@ -28,7 +28,7 @@ def _regions(names: tuple[str, ...], context: dict, *, oob: bool = True) -> str:
 def _learner(request: HttpRequest, code: str) -> tuple[LiveSession, Participant]:
     session, participant = _participant_for(request, code)
     if participant is None:
-        raise Http404("You have not joined this session.")
+        raise Http404(NOT_JOINED)
     return session, participant
 
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from facilitation import worksheets
 from facilitation.models import LiveSession, Participant, WorksheetAnswer
-from facilitation.views import _participant_for, _session_for_facilitator
+from facilitation.views import NOT_JOINED, _lookup, _participant_for, _session_for_facilitator, to_join_page
 from facilitation.worksheet_forms import AnswerForm
 
 VIEW_KEY = "worksheet_view"
@@ -35,18 +35,16 @@ def _partial(request: HttpRequest, name: str, context: dict) -> str:
 def _learner(request: HttpRequest, code: str) -> tuple[LiveSession, Participant]:
     session, participant = _participant_for(request, code)
     if participant is None:
-        raise Http404("You have not joined this session.")
+        raise Http404(NOT_JOINED)
     return session, participant
 
 
 @require_GET
 def page(request: HttpRequest, code: str) -> HttpResponse:
     """The learner's worksheet on a page of its own, open in any phase: they can finish it later."""
-    session, participant = _participant_for(request, code)
+    session, participant = _lookup(request, code)
     if participant is None:
-        if session.is_open:
-            return redirect("facilitation:join_code", code=session.code)
-        raise Http404("This session has ended.")
+        return to_join_page(code)
     context = {
         "session": session,
         "participant": participant,

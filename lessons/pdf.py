@@ -77,7 +77,7 @@ def pdf_response(pdf_bytes: bytes, filename: str, *, inline: bool = True) -> Htt
 
 # --- Every PDF download: cached, one at a time per person, a per-person rate, a bound per server process ---
 
-# Seconds one render may take before its request is answered 503 (the render finishes and is cached anyway).
+# Seconds one render may take before its request is answered 503 (the render process still finishes it).
 RENDER_TIMEOUT = 120
 VOLATILE = ("generated_at", "printed_at")
 
@@ -100,6 +100,7 @@ def pdf_download(
     filename: str,
     person: str,
     inline: bool = True,
+    scope: str = "",
 ) -> HttpResponse:
     """A PDF of `template_name` with the context `context()` builds, within bounds that keep a live room's pages
     fast however PDFs are asked for.
@@ -115,7 +116,10 @@ def pdf_download(
     - *a bound per server process*: `PDF_RENDERS` renders at once, each in a render process of its own (off
       the server's GIL, at a lower CPU priority), and at most `PDF_QUEUE` more waiting for one, each for at
       most `PDF_QUEUE_SECONDS`; beyond that, 503 "try again in a moment". Waiting requests hold HTTP slots,
-      so few may wait."""
+      so few may wait.
+
+    `scope` names what the document shows learners' data of (e.g. a live session): `forget_pdfs(scope)` then
+    removes its cached copies, as deleting that data must."""
     store = caches["pdf"]
     flight = f"pdf-request:{person}"
     if not store.add(flight, 1, timeout=settings.PDF_QUEUE_SECONDS + RENDER_TIMEOUT):
@@ -123,18 +127,32 @@ def pdf_download(
     try:
         data = context()
         html = render_to_string(template_name, {**data, **dict.fromkeys(VOLATILE)})
-        key = "pdf:" + hashlib.sha256(f"{template_name}\n{html}".encode()).hexdigest()
+        generation = store.get(f"pdf-generation:{scope}", 0) if scope else 0
+        key = "pdf:" + hashlib.sha256(f"{template_name}\n{generation}\n{html}".encode()).hexdigest()
         pdf = store.get(key)
         if pdf is None:
             if any(name in data for name in VOLATILE):
                 html = render_to_string(template_name, data)
             pdf = _render_for(request, person, html)
             store.set(key, pdf, settings.PDF_CACHE_SECONDS)
+            if scope:
+                keys = store.get(f"pdf-keys:{scope}", [])
+                store.set(f"pdf-keys:{scope}", [*keys[-499:], key], settings.PDF_CACHE_SECONDS)
     except PdfBusy as busy:
         return _busy(request, busy)
     finally:
         store.delete(flight)
     return pdf_response(pdf, filename, inline=inline)
+
+
+def forget_pdfs(scope: str) -> None:
+    """Remove every cached PDF of `scope` (its learners' data was deleted or anonymised). A copy cached by a
+    request racing with this one is left unreachable: the scope's generation, part of every key, moves on."""
+    store = caches["pdf"]
+    store.delete_many(store.get(f"pdf-keys:{scope}", []))
+    store.delete(f"pdf-keys:{scope}")
+    generation = store.get(f"pdf-generation:{scope}", 0)
+    store.set(f"pdf-generation:{scope}", generation + 1, None)
 
 
 def _busy(request: HttpRequest, busy: PdfBusy) -> HttpResponse:
@@ -198,8 +216,12 @@ def _bounded_render(html: str, base_url: str, *, on_start) -> bytes:
     try:
         if not slots.acquire(timeout=settings.PDF_QUEUE_SECONDS):
             raise PdfBusy(503, BUSY_SERVER, 5)
-        on_start()
-        pool = renders.executor()
+        try:
+            on_start()
+            pool = renders.executor()
+        except BaseException:
+            slots.release()  # never keep a render slot for a render that was not started
+            raise
         try:
             future = pool.submit(write_pdf, html, base_url)
         except (BrokenProcessPool, RuntimeError):

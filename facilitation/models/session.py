@@ -75,6 +75,11 @@ class LiveSession(models.Model):
     def is_open(self) -> bool:
         return self.ended_at is None
 
+    @property
+    def pdf_scope(self) -> str:
+        """What cached PDFs showing this session's learner data are filed under (`lessons.pdf.forget_pdfs`)."""
+        return f"session-{self.pk}"
+
     def is_facilitator(self, user) -> bool:
         if not user.is_authenticated:
             return False

@@ -226,10 +226,10 @@ def test_it_tells_a_learner_who_reloads_that_their_data_was_deleted(client, owne
 
 def test_it_shows_a_styled_page_for_an_unknown_address(client):
     # /s/<CODE>/ itself answers an unknown code like one not joined (the join page); its sub-pages say 404.
-    response = client.get("/s/NOSUCH/worksheet/")
+    response = client.get("/s/NOSUCH/live/")
     assert response.status_code == 404
     body = response.content.decode()
-    assert "No session with that code." in body and "stylesheet" in body
+    assert "join with the code your facilitator shows" in body and "stylesheet" in body
 
 
 def test_learners_pages_still_open_are_told_at_once(owner, monkeypatch, django_capture_on_commit_callbacks):
@@ -243,3 +243,24 @@ def test_learners_pages_still_open_are_told_at_once(owner, monkeypatch, django_c
     html = next(html for group, html in sent if group == session.group_all)
     assert '<main id="main"' in html and 'hx-swap-oob="true"' in html
     assert "learner data was deleted" in html and "Thank you for taking part" in html
+
+
+@pytest.mark.parametrize("action", ["delete", "anonymise"])
+def test_cached_pdfs_of_the_session_go_with_its_learner_data(
+    client, owner, action, django_capture_on_commit_callbacks
+):
+    """A report PDF is cached for an hour (in Redis in production): deleting the learner data must not leave
+    their names and texts there."""
+    from django.core.cache import caches
+
+    session = play_workshop(learners=3, owner=owner)
+    client.force_login(owner)
+    assert client.get(reverse("facilitation:report_pdf", args=[session.code])).status_code == 200
+    store = caches["pdf"]
+    cached = store.get(f"pdf-keys:{session.pdf_scope}")
+    assert cached and all(store.get(key) for key in cached)
+    with django_capture_on_commit_callbacks(execute=True):
+        getattr(retention, "delete_learner_data" if action == "delete" else "anonymise")(session)
+    assert [store.get(key) for key in cached] == [None] * len(cached)
+    assert client.get(reverse("facilitation:report_pdf", args=[session.code])).status_code == 200
+    assert not set(store.get(f"pdf-keys:{session.pdf_scope}")) & set(cached)

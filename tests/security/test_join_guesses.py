@@ -1,5 +1,6 @@
 """Join limits a room behind one address passes: only wrong codes count (`facilitation.guesses`)."""
 
+import re
 import types
 
 import pytest
@@ -137,3 +138,37 @@ def _request(address: str):
     from django.test import RequestFactory
 
     return RequestFactory().get("/", REMOTE_ADDR=address)
+
+
+def _learner_urls():
+    """Every learner URL that takes only the session code (walked from the resolver, so a new one is covered)."""
+    from django.urls import get_resolver
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            route = prefix + str(pattern.pattern)
+            if hasattr(pattern, "url_patterns"):
+                yield from walk(pattern.url_patterns, route)
+            elif route.startswith("s/<str:code>/") and route.count("<") == 1:
+                yield route
+
+    return sorted(set(walk(get_resolver().url_patterns)))
+
+
+def test_no_learner_url_tells_an_open_code_from_an_unknown_one(session):
+    """A guesser past the join limits could otherwise probe any learner URL: 'No session with that code' for a
+    wrong code and 'You have not joined' for a right one told them apart."""
+    urls = _learner_urls()
+    assert len(urls) > 10
+    for route in urls:
+        answers = []
+        for code in (session.code, "ZZZZZZ"):
+            for method in ("get", "post"):
+                response = getattr(Client(), method)(
+                    "/" + route.replace("<str:code>", code), REMOTE_ADDR=ROOM
+                )
+                body = re.sub(r'"X-CSRFToken": "[^"]*"', "", response.content.decode().replace(code, "CODE"))
+                answers.append(
+                    (method, response.status_code, response.get("Location", "").replace(code, "CODE"), body)
+                )
+        assert answers[:2] == answers[2:], route
