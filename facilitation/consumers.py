@@ -30,7 +30,8 @@ CLOSE_TOO_MANY_SOCKETS = 4429  # this person opened another socket past their ca
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    # isdigit() alone accepts "²", which int() refuses.
+    return int(value) if value and value.isascii() and value.isdigit() else None
 
 
 @database_sync_to_async

@@ -490,10 +490,10 @@ def test_a_look_in_page_gets_its_groups_work_and_the_dashboard_does_not(asgi_app
     async_to_sync(scenario)()
 
 
-@pytest.mark.parametrize("group", ["other-session", "none", "x"])
+@pytest.mark.parametrize("group", ["other-session", "none", "x", "superscript"])
 def test_it_refuses_a_look_in_on_a_group_that_is_not_the_sessions(asgi_app, session, owner, group):
     other = make_session(lesson=session.lesson, owner=owner)
-    ids = {"other-session": _groups_of(other, 1)[0].pk, "none": 999_999, "x": "x"}
+    ids = {"other-session": _groups_of(other, 1)[0].pk, "none": 999_999, "x": "x", "superscript": "%C2%B2"}
     communicator = socket(
         asgi_app, session.code, cookie=facilitator_cookie(owner), view=f"look-in&group={ids[group]}"
     )
