@@ -142,6 +142,11 @@ def test_the_connection_badge_stops_saying_live_when_the_server_goes_silent_or_t
     expect(badge).to_have_text("Live", timeout=PUSH)
 
 
+SCROLL_TO_REFUSED = """() => [...document.querySelectorAll("#learner-wall .note")]
+    .find((note) => note.textContent.includes("The cost report"))
+    ?.scrollIntoView({ block: "center" })"""
+
+
 def test_a_vote_refusal_sits_next_to_its_note_covers_nothing_and_goes_away(live, person, screenshot):
     code, user = in_thread(_session)
     in_thread(_voting_on_notes, code, 1)
@@ -159,13 +164,14 @@ def test_a_vote_refusal_sits_next_to_its_note_covers_nothing_and_goes_away(live,
 
     # Out of votes: the refusal is said in the note whose button was pressed, in the page's flow.
     refused = ada.locator("#learner-wall .note", has_text="The cost report")
-    refused.scroll_into_view_if_needed()
     refused.locator("[data-vote-button]").click()
     message = ada.locator("#wall-my-votes")
     expect(message).to_contain_text("You have used all 1 of your votes")
     expect(refused.locator("#wall-my-votes")).to_be_visible()
     assert ada.evaluate(OVERLAPS) == []
-    refused.scroll_into_view_if_needed()
+    # Scrolled in one step in the page: the vote's push may replace the note at any moment (a locator's scroll
+    # fails on an element detached meanwhile; the click above retries by itself).
+    ada.evaluate(SCROLL_TO_REFUSED)
     shot(ada, "phone-vote-refused-360")
     screenshot(ada, "phone-vote-refused-360-full")
 
