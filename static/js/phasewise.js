@@ -180,8 +180,12 @@
   var lastPush = 0;
   document.addEventListener("htmx:wsAfterMessage", function () { lastPush = Date.now(); });
   document.addEventListener("htmx:beforeRequest", function (event) {
-    if (event.detail.elt.hasAttribute("data-resync")) event.detail.elt.dataset.sentAt = String(Date.now());
-    else lastPush = Date.now();
+    var elt = event.detail.elt;
+    if (elt.hasAttribute("data-resync")) { elt.dataset.sentAt = String(Date.now()); return; }
+    // The person's own request: a resync sent before its answer arrived may have been rendered before its
+    // write. Its answer's events fire on the element (which a push may have detached), so listen there.
+    lastPush = Date.now();
+    elt.addEventListener("htmx:afterRequest", function () { lastPush = Date.now(); }, { once: true });
   });
   document.addEventListener("htmx:beforeSwap", function (event) {
     var elt = event.detail.elt;

@@ -432,6 +432,32 @@ def test_a_note_posted_before_the_page_has_loaded_its_scripts_is_posted_once_the
     assert Note.objects.filter(text="Nobody reads the cost dashboard").count() == 1
 
 
+def _notes_to_vote_on(code: str) -> None:
+    session = LiveSession.objects.get(code=code)
+    WallState.objects.create(session=session, voting_open=True, votes_per_person=2)
+    grace = make_participant(session=session, name="Grace")
+    Note.objects.create(session=session, participant=grace, text="Three dashboards, no owner")
+
+
+def test_a_vote_tapped_before_the_page_has_loaded_its_scripts_is_sent_once_they_have(live, person):
+    """A vote button is not a submit: before htmx ran, a tap on it did nothing at all (the vote was silently
+    lost — seen as a flaky vote-refusal test). The tap is held and replayed once htmx is ready, on the button
+    or on the one a push put in its place."""
+    code, _ = in_thread(_session_at, 0)
+    in_thread(_notes_to_vote_on, code)
+    ada = join_in(person(**PHONE), live, code, "Ada")
+    held = []
+    ada.route("**/htmx-2.min.js", lambda route: held.append(route))
+    ada.goto(f"{live.url}/s/{code}/", wait_until="commit")
+    ada.locator("#learner-wall .note [data-vote-button]").click()
+    ada.wait_for_timeout(300)
+    assert held, "the page asked for htmx, and is still waiting for it"
+    for route in held:
+        route.continue_()
+    expect(ada.locator("[data-votes-left]")).to_have_text("1 of 2 votes left", timeout=PUSH)
+    assert Note.objects.get(text="Three dashboards, no owner").votes.count() == 1
+
+
 # --- 6. A region saved at a known moment is not replaced by an earlier copy -------------------------------------
 
 
