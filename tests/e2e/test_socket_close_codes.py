@@ -48,7 +48,8 @@ def _opened(page: Page) -> int:
     return page.evaluate("window.__wsOpened || 0")
 
 
-def test_a_socket_closed_as_a_service_restart_reconnects_and_catches_up(live, person):
+def _joined_with_routed_sockets(live, person) -> tuple[str, Page, RoutedSockets]:
+    """A learner joined on a phone whose sockets the test can close, once its first socket has opened."""
     code = in_thread(_session)
     ada = person(**PHONE)
     sockets = RoutedSockets(ada)
@@ -57,6 +58,11 @@ def test_a_socket_closed_as_a_service_restart_reconnects_and_catches_up(live, pe
     )
     join_in(ada, live, code, "Ada")
     ada.wait_for_function("() => window.__wsOpened === 1", timeout=PUSH)
+    return code, ada, sockets
+
+
+def test_a_socket_closed_as_a_service_restart_reconnects_and_catches_up(live, person):
+    code, ada, sockets = _joined_with_routed_sockets(live, person)
     phase = ada.locator("#learner-phase h1")
     expect(phase).to_have_text("Engage")
 
@@ -69,14 +75,7 @@ def test_a_socket_closed_as_a_service_restart_reconnects_and_catches_up(live, pe
 
 
 def test_a_socket_closed_for_too_many_sockets_stays_closed_and_says_why(live, person):
-    code = in_thread(_session)
-    ada = person(**PHONE)
-    sockets = RoutedSockets(ada)
-    ada.add_init_script(
-        "document.addEventListener('htmx:wsOpen', () => { window.__wsOpened = (window.__wsOpened || 0) + 1; })"
-    )
-    join_in(ada, live, code, "Ada")
-    ada.wait_for_function("() => window.__wsOpened === 1", timeout=PUSH)
+    code, ada, sockets = _joined_with_routed_sockets(live, person)
 
     sockets.routes[0].close(code=4429, reason="too many sockets")
     message = ada.locator("#net-status [data-net-status-text]")
