@@ -4,7 +4,6 @@ REQUIRE_BROWSER / REQUIRE_SERVICES switches that turn skips into failures in CI.
 import os
 import shutil
 import socket
-from functools import partial
 from pathlib import Path
 
 import pytest
@@ -50,8 +49,8 @@ def _fast_password_hashing():
     Tests hash with MD5 instead, as Django's testing docs advise; PBKDF2 stays listed, so a hash made the
     production way (a subprocess server, `manage.py shell`) still verifies. Production settings are unchanged.
 
-    Session-scoped and autouse, so it is in force before `daphne_server` forks: the forked server verifies the
-    passwords that the tests' users were given."""
+    The browser tests' server (`daphne_server`) lists the same hashers (tests/live_server_settings.py), so it
+    verifies the passwords that the tests' users were given."""
     from django.test.utils import override_settings
 
     fast = override_settings(
@@ -63,6 +62,23 @@ def _fast_password_hashing():
     fast.enable()
     yield
     fast.disable()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings):
+    """After the run, the SQLite test database goes with its -wal and -shm files (Django removes only the
+    database file), so that runs leave nothing in the temp folder."""
+    from django.conf import settings
+
+    names = [
+        db["TEST"]["NAME"]
+        for db in settings.DATABASES.values()
+        if db["ENGINE"] == "django.db.backends.sqlite3" and db.get("TEST", {}).get("NAME")
+    ]
+    yield
+    for name in names:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(name + suffix).unlink(missing_ok=True)
 
 
 def require_service(host: str, port: int, what: str) -> None:
@@ -114,23 +130,6 @@ def screenshot(request):
 # --- A real daphne server on the test database --------------------------------------------------------------
 
 
-def _make_application():
-    """Runs in the forked server process. The parent may have built channel layers (websocket tests do):
-    their queues belong to the parent's event loops, so the server starts with none and builds its own."""
-    from channels.layers import channel_layers
-    from channels.routing import get_default_application
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-
-    channel_layers.backends.clear()
-    return ASGIStaticFilesHandler(get_default_application())
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class LiveServer:
     def __init__(self, process, host: str, port: int):
         self.process = process
@@ -149,31 +148,40 @@ def daphne_server(django_db_setup, django_db_blocker):
 
     Tests that use it must also use `transactional_db`, so that what they write is committed and visible to
     the server process. The in-memory channel layer lives inside the server process, which is where every
-    broadcast starts (views run there), so websocket pushes work as in production."""
-    from daphne.testing import DaphneProcess
-    from django.conf import settings
-    from django.db import connections
+    broadcast starts (views run there), so websocket pushes work as in production.
 
+    A new process (`python -m daphne`), not a fork of this one: a fork inherits this process's SQLite state
+    (connections other threads left open, the locks SQLite believes it holds), and SQLite's rule is that such
+    state must never cross a fork. A server forked so once wrote over the test database without the locks it
+    thought it had: every later connection found "database disk image is malformed", and every browser test of
+    that CI run failed. Its output goes to this process's stderr, so a failing test shows the server's
+    traceback."""
+    from django.conf import settings
+
+    from tests.servers import DaphneSubprocess
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.sqlite3" or database["NAME"] in {"", ":memory:"}:
+        pytest.fail("daphne_server needs a file-backed SQLite test database")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.live_server_settings",
+        "SQLITE_PATH": database["NAME"],
+        "SECRET_KEY": settings.SECRET_KEY,
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "*",
+        # Browser tests join many learners from 127.0.0.1; the rate limit has tests of its own.
+        "JOIN_RATE": "10000/m",
+        "JOIN_GLOBAL_RATE": "10000/m",
+        "DJANGO_ALLOW_ASYNC_UNSAFE": "true",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        env.pop(name, None)
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    # Browser tests join many learners from 127.0.0.1; the rate limit has tests of its own.
-    settings.JOIN_RATE = "10000/m"
-    settings.JOIN_GLOBAL_RATE = "10000/m"
-    # The server process is forked with pytest-django's database block as it is at start(): unblock first.
-    with django_db_blocker.unblock():
-        for connection in connections.all():
-            if connection.vendor == "sqlite" and connection.is_in_memory_db():
-                pytest.fail("daphne_server needs a file-backed test database")
-        connections.close_all()
-        host = "127.0.0.1"
-        process = DaphneProcess(host, partial(_make_application), port=_free_port())
-        process.start()
-        while not process.ready.wait(timeout=1):
-            if not process.is_alive():
-                raise RuntimeError("daphne test server did not start")
-    server = LiveServer(process, host, process.port.value)
-    yield server
-    process.terminate()
-    process.join(timeout=10)
+    server = DaphneSubprocess(env, log=None).start()
+    yield LiveServer(server.process, "127.0.0.1", server.port)
+    server.stop()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ sets it up with `run_script` (Django code run by `manage.py shell` on that file,
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import secrets
@@ -22,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+_OWN_LOG: Path = Path("<a log beside the database>")  # DaphneSubprocess's default: a log file of its own
 _template: Path | None = None
 
 
@@ -101,7 +103,7 @@ class DaphneSubprocess:
         self,
         env: dict[str, str],
         port: int | None = None,
-        log: Path | None = None,
+        log: Path | None = _OWN_LOG,
         args: tuple[str, ...] = (),
         *,
         serve: bool = False,
@@ -112,11 +114,12 @@ class DaphneSubprocess:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
-        self.log = log or Path(env["SQLITE_PATH"]).with_suffix(f".{self.port}.log")
+        # No log (None): the server writes to this process's stdout and stderr, which pytest captures per test.
+        self.log = Path(env["SQLITE_PATH"]).with_suffix(f".{self.port}.log") if log is _OWN_LOG else log
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> DaphneSubprocess:
-        with open(self.log, "a") as log:
+        with open(self.log, "a") if self.log else contextlib.nullcontext() as log:
             if self.serve:
                 command = ["manage.py", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
             else:
@@ -135,7 +138,7 @@ class DaphneSubprocess:
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
-                stderr=subprocess.STDOUT,
+                stderr=subprocess.STDOUT if log else None,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -164,4 +167,4 @@ class DaphneSubprocess:
                 self.kill()
 
     def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
+        return self.log.read_text(errors="replace") if self.log and self.log.exists() else ""

@@ -126,6 +126,11 @@ SQLITE_TIMEOUT = envint("SQLITE_TIMEOUT", 20)
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 
 
+_TEST_SQLITE = str(
+    Path(tempfile.gettempdir()) / f"phasewise-test-{os.getpid()}-{secrets.token_hex(4)}.sqlite3"
+)
+
+
 def sqlite_database(path: str) -> dict:
     """Phasewise's SQLite: WAL (readers never wait for the writer), IMMEDIATE transactions (a writer takes the
     lock when its transaction starts, so it waits its turn instead of failing when it upgrades from reading)
@@ -147,13 +152,9 @@ def sqlite_database(path: str) -> dict:
             ),
         },
         # A file, not memory: browser and websocket tests run a real daphne process on the test database.
-        # One file per test run, so parallel runs on one machine do not share it.
-        "TEST": {
-            "NAME": os.environ.get(
-                "SQLITE_TEST_PATH",
-                str(Path(tempfile.gettempdir()) / f"phasewise-test-{os.getpid()}.sqlite3"),
-            )
-        },
+        # A new name per test run (process id and a random part): parallel runs on one machine do not share
+        # it, and a run never takes over a file that a killed run left under a reused process id.
+        "TEST": {"NAME": os.environ.get("SQLITE_TEST_PATH", _TEST_SQLITE)},
     }
 
 

@@ -201,7 +201,7 @@ pdf.renders.executor().submit(os.getpid).result(timeout=60)
 pdf.renders.admitted = 1  # a request of the parent's in flight at the fork
 child = os.fork()
 if child == 0:
-    # What a server forked from here (the test suite's daphne_server) renders with.
+    # What a server forked from here (daphne forked by a process manager, say) renders with.
     fresh = pdf.renders.pool is None and pdf.renders.admitted == 0
     pid = pdf.renders.executor().submit(os.getpid).result(timeout=60) if fresh else 0
     print("child", fresh, pid != os.getpid() and pid != 0, flush=True)
@@ -211,8 +211,9 @@ os.waitpid(child, 0)
 
 
 def test_a_process_forked_from_one_that_rendered_gets_render_processes_of_its_own():
-    """The test suite forks its live server from a process whose earlier tests rendered PDFs: with the parent's
-    pool and counts inherited, every PDF of the forked server waited, then answered 503."""
+    """A server forked from a process that had rendered PDFs (the test suite's live server was, until it became
+    a process of its own): with the parent's pool and counts inherited, every PDF of the forked server waited,
+    then answered 503."""
     done = subprocess.run(
         [sys.executable, "-c", FORKED_SERVER], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
