@@ -10,10 +10,10 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from facilitation import broadcast
 from facilitation.clock import clock_state, propose_rebalance
+from facilitation.joining import clock_data
+from facilitation.live import broadcast
 from facilitation.models import AdjustmentReason, BudgetAdjustment, LiveSession, Pause, PhaseSegment
-from facilitation.sessions import clock_data
 
 EXTEND_CHOICES = (1, 5)
 

@@ -1,7 +1,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from facilitation.fragments import learner_levels
+from facilitation.live.regions import learner_levels
 from facilitation.models import CODE_LENGTH, LiveSession, Role, normalize_code
 from lessons.models import ItemKind, Lesson
 

@@ -24,8 +24,8 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-from facilitation import broadcast
 from facilitation import models as m
+from facilitation.live import broadcast
 from facilitation.models import LiveSession, Participant, RetentionAction, RetentionLog
 from lessons.pdf import forget_pdfs
 

@@ -1,16 +1,14 @@
 from django.urls import path
 
-from facilitation import (
-    evaluate_urls,
-    explain_urls,
-    groups_urls,
-    polls_urls,
-    report_views,
-    support_urls,
-    views,
-    wall_urls,
-    worksheets_urls,
-)
+from facilitation import views
+from facilitation.report import views as report_views
+from facilitation.tools.action_plan import urls as evaluate_urls
+from facilitation.tools.groups import urls as groups_urls
+from facilitation.tools.polls import urls as polls_urls
+from facilitation.tools.slides import urls as explain_urls
+from facilitation.tools.support import urls as support_urls
+from facilitation.tools.wall import urls as wall_urls
+from facilitation.tools.worksheets import urls as worksheets_urls
 
 app_name = "facilitation"
 urlpatterns = [

@@ -18,10 +18,9 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
-from facilitation import addresses, broadcast, control, fragments, groups, guesses, tools
+from facilitation import addresses, control, guesses, tools
 from facilitation.forms import CreateSessionForm, JoinCodeForm, JoinForm
-from facilitation.models import LiveSession, Participant, normalize_code
-from facilitation.sessions import (
+from facilitation.joining import (
     add_participant,
     create_session,
     find_open_session,
@@ -30,6 +29,10 @@ from facilitation.sessions import (
     remember_participant,
     sessions_of,
 )
+from facilitation.live import broadcast
+from facilitation.live import regions as fragments
+from facilitation.models import LiveSession, Participant, normalize_code
+from facilitation.tools.groups import rules as groups
 from lessons.models import Audience
 
 # --- Lookups with their access checks -----------------------------------------------------------------------

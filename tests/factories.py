@@ -148,7 +148,7 @@ def _make_materials(lesson: Lesson) -> None:
 
 
 def make_session(*, lesson: Lesson | None = None, owner=None, started: bool = False):
-    from facilitation.sessions import create_session
+    from facilitation.joining import create_session
 
     lesson = lesson or Lesson.objects.first() or make_lesson()
     owner = owner or make_user()
@@ -161,7 +161,7 @@ def make_session(*, lesson: Lesson | None = None, owner=None, started: bool = Fa
 
 
 def make_participant(*, session, name: str = "Ada", experience: str = "novice", role: str = "data"):
-    from facilitation.sessions import add_participant
+    from facilitation.joining import add_participant
 
     return add_participant(session=session, name=name, experience=experience, role=role)
 
@@ -305,8 +305,8 @@ def _evaluate_and_reflect(session, people, t0) -> None:
 
 def _groups(session) -> None:
     """Mixed-experience groups with a filled analysis and strategy, and an observation, for play_workshop."""
-    from facilitation.groups import create_grouping
     from facilitation.models import GroupField, Observation
+    from facilitation.tools.groups.rules import create_grouping
 
     grouping = create_grouping(session, strategy="mixed", count=3, seed=7)
     for group in grouping.groups.all():

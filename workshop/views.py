@@ -46,7 +46,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _database_ok(), "channel_layer": _channel_layer_ok()}
     healthy = all(checks.values())
     if settings.BENCHMARK_METRICS:
-        from facilitation import broadcast, polls
+        from facilitation.live import broadcast
+        from facilitation.tools.polls import rules as polls
 
         renders = broadcast.render_count + polls.render_count
         dropped = getattr(get_channel_layer(), "dropped", None)

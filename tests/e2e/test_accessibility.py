@@ -15,6 +15,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from facilitation import control
+from facilitation.joining import SESSION_KEY
 from facilitation.models import (
     EvaluateState,
     LiveSession,
@@ -27,7 +28,6 @@ from facilitation.models import (
     ReviewStatus,
     WallState,
 )
-from facilitation.sessions import SESSION_KEY
 from lessons.models import Lesson
 from tests.e2e.conftest import in_thread
 from tests.factories import make_lesson, make_participant, make_session, make_user, play_workshop

@@ -10,8 +10,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from facilitation import control, groups
+from facilitation import control
 from facilitation.models import GroupField, LiveSession, Note, WallState
+from facilitation.tools.groups import rules as groups
 from tests.conftest import ARTIFACTS
 from tests.e2e.conftest import PHONE, in_thread, join_in, sign_in
 from tests.factories import make_lesson, make_participant, make_session, make_user

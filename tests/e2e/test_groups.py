@@ -46,7 +46,7 @@ def test_groups_case_analysis_conflicts_annotations_and_presented_strategies(liv
 
     seed_lesson()
     facilitator = make_user()
-    from facilitation.sessions import create_session
+    from facilitation.joining import create_session
 
     code = create_session(lesson=Lesson.objects.get(), owner=facilitator).code
     dashboard = sign_in(person, live, facilitator)
@@ -223,8 +223,8 @@ def test_a_refetch_rendered_before_a_save_never_takes_the_saved_field_back(live,
     person's next save is not refused as a conflict with their own text (seen in CI under load). A refetch at
     the same version leaves the field alone, its "Saved" status too (a flake under load)."""
     from facilitation import control
-    from facilitation.groups import create_grouping
-    from facilitation.sessions import create_session
+    from facilitation.joining import create_session
+    from facilitation.tools.groups.rules import create_grouping
     from lessons.models import Lesson
 
     seed_lesson()

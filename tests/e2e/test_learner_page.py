@@ -232,8 +232,8 @@ def test_a_refused_plan_submit_moves_focus_to_a_summary_of_what_to_fix(live, per
 
 
 def _quiz(code: str) -> None:
-    from facilitation import polls
     from facilitation.models import Poll, PollKind
+    from facilitation.tools.polls import rules as polls
 
     session = LiveSession.objects.get(code=code)
     spec = Poll(kind=PollKind.QUIZ, question="Which obstacle did the case start from?", correct_option=2)

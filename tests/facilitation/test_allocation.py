@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from facilitation.allocation import allocate
+from facilitation.tools.action_plan.peer_review import allocate
 
 
 def reviewers_of(result, author):

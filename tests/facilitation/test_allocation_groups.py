@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from facilitation.allocation_groups import (
+from facilitation.tools.groups.forming import (
     BY_ROLE,
     BY_WORKSHEET,
     MIXED,

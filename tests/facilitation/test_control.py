@@ -5,8 +5,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from facilitation import control
+from facilitation.joining import session_clock
 from facilitation.models import AdjustmentReason, BudgetAdjustment, LiveSession
-from facilitation.sessions import session_clock
 from tests.factories import make_lesson, make_session, make_user
 
 pytestmark = pytest.mark.django_db

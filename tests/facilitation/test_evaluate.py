@@ -10,7 +10,8 @@ from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
 
-from facilitation import broadcast, control, evaluate
+from facilitation import control
+from facilitation.live import broadcast
 from facilitation.models import (
     ActionPlan,
     BreakoutGroup,
@@ -24,6 +25,7 @@ from facilitation.models import (
     SummativeAssessment,
     WorksheetAnswer,
 )
+from facilitation.tools.action_plan import rules as action_plan
 from lessons.models import ActionPlanField, RubricCriterion, WorksheetItem
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
@@ -181,7 +183,7 @@ def test_it_prefills_the_obstacle_field_with_the_most_severe_worksheet_categorie
     assert not PlanAnswer.objects.exists()  # reading writes nothing
     # Submitting untouched keeps the suggestion as the learner's text.
     client.name = participant.name
-    response = submit(client, session, obstacle=evaluate.prefill_text(participant), goal="Cut costs")
+    response = submit(client, session, obstacle=action_plan.prefill_text(participant), goal="Cut costs")
     assert response.status_code == 200
     assert PlanAnswer.objects.get(field__key="obstacle").text.startswith("Rated most severe")
 
@@ -330,7 +332,7 @@ def test_it_can_keep_reviewers_out_of_their_own_group(session, staff, four):
         for _, participant in members:
             GroupMember.objects.create(grouping=grouping, group=group, participant=participant)
     assert allocate(staff, session, k=2, avoid_same_group="1").status_code == 200
-    group_of = evaluate.groups_of(session)
+    group_of = action_plan.groups_of(session)
     for review in PeerReview.objects.select_related("plan"):
         assert group_of[review.reviewer_id] != group_of[review.plan.participant_id]
     # Ada's plan can only be reviewed by Cy and Di; Cy's only by Ada and Bo: all get 2.
@@ -458,14 +460,14 @@ def test_the_facilitator_can_nudge_a_reviewer_who_sees_it_on_their_screen(
         assert staff.post(url("review_nudge", session, review.pk), headers=HX).status_code == 200
     assert (review.reviewer.group_name, pushes[-1][1]) in pushes
     assert 'id="evaluate-signal"' in dict(pushes)[review.reviewer.group_name]
-    assert evaluate.DEFAULT_NUDGE in client.get(url("plan_status", session)).content.decode()
+    assert action_plan.DEFAULT_NUDGE in client.get(url("plan_status", session)).content.decode()
     other = next(
         c
         for c, p in four
         if p != review.reviewer
         and not PeerReview.objects.filter(reviewer=p, nudged_at__isnull=False).exists()
     )
-    assert evaluate.DEFAULT_NUDGE not in other.get(url("plan_status", session)).content.decode()
+    assert action_plan.DEFAULT_NUDGE not in other.get(url("plan_status", session)).content.decode()
 
 
 def test_the_facilitator_can_reassign_a_review_not_yet_done(session, staff, four):
@@ -667,8 +669,8 @@ def test_a_push_makes_the_same_number_of_queries_for_any_number_of_plans(
 ):
     _grow(session, staff, 3)
     with django_assert_max_num_queries(30) as small:
-        evaluate.push(session.pk, settings=True, learners=(session.group_all,))
+        action_plan.push(session.pk, settings=True, learners=(session.group_all,))
     _grow(session, staff, 8)
     with django_assert_max_num_queries(30) as large:
-        evaluate.push(session.pk, settings=True, learners=(session.group_all,))
+        action_plan.push(session.pk, settings=True, learners=(session.group_all,))
     assert len(large.captured_queries) == len(small.captured_queries)

@@ -13,7 +13,8 @@ from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 
-from facilitation import broadcast, control, explain
+from facilitation import control
+from facilitation.live import broadcast
 from facilitation.models import (
     CategoryResource,
     DeckItem,
@@ -32,6 +33,7 @@ from facilitation.models import (
     WardleyMap,
     WorksheetAnswer,
 )
+from facilitation.tools.slides import rules as slides
 from lessons.models import Lesson, ObstacleCategory, WorksheetItem
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
@@ -146,10 +148,10 @@ def learner_slide(html: str) -> str:
 
 
 def test_the_default_deck_is_one_slide_per_category_in_lesson_order_then_the_map(lesson):
-    assert [s.title for s in explain.deck(lesson)] == ["Organizational silos", "Cost visibility"]
+    assert [s.title for s in slides.deck(lesson)] == ["Organizational silos", "Cost visibility"]
     make_map(lesson)
-    slides = explain.deck(lesson)
-    assert [(s.kind, s.title) for s in slides] == [
+    deck = slides.deck(lesson)
+    assert [(s.kind, s.title) for s in deck] == [
         ("category", "Organizational silos"),
         ("category", "Cost visibility"),
         ("map", "Our map"),
@@ -173,7 +175,7 @@ def test_an_authors_deck_sets_the_order_and_mixes_free_slides_the_map_and_polls(
         ]
     ):
         DeckItem.objects.create(deck=deck, order=order, kind=kind, **fields)
-    assert [(s.kind, s.title) for s in explain.deck(lesson)] == [
+    assert [(s.kind, s.title) for s in slides.deck(lesson)] == [
         ("free", "Welcome back"),
         ("map", "Our map"),
         ("poll", "Which hurts most?"),
@@ -304,7 +306,7 @@ def test_the_wardley_map_slide_is_drawn_for_learners_and_projector_and_the_facil
     lesson, session, staff, ada, pushes, django_capture_on_commit_callbacks
 ):
     _, components = make_map(lesson)
-    explain.go_to(session, 2)
+    slides.go_to(session, 2)
     html = page(ada[0], session)
     assert "<svg" in learner_slide(html) and "Commodity" in html and "Product depends on Platform" in html
     assert "<svg" in page(staff, session, "projector")
@@ -332,7 +334,7 @@ def test_the_wardley_map_slide_is_drawn_for_learners_and_projector_and_the_facil
 def test_a_learner_asks_anonymously_by_default_and_the_question_keeps_its_slide(
     session, ada, staff, pushes, django_capture_on_commit_callbacks
 ):
-    explain.go_to(session, 1)
+    slides.go_to(session, 1)
     renders = broadcast.render_count
     with django_capture_on_commit_callbacks(execute=True):
         response = ask(ada[0], session, "  Who   owns the <b>bill</b>?  ")
@@ -359,7 +361,7 @@ def test_a_learner_asks_anonymously_by_default_and_the_question_keeps_its_slide(
         assert "Ada Lovelace" not in html.split('class="who"')[-1]
     ask(ada[0], session, "Named one", show_name="on")
     assert "Ada Lovelace" in page(staff, session, "dashboard")
-    assert explain.questions_by_category(session) == [("Cost visibility", 2)]
+    assert slides.questions_by_category(session) == [("Cost visibility", 2)]
 
 
 def test_questions_are_limited_to_280_characters_and_rate_limited(session, ada, settings):
@@ -447,7 +449,7 @@ def test_concurrent_upvotes_by_one_learner_count_once(monkeypatch):
 
         try:
             barrier.wait()
-            explain.vote(Participant.objects.get(pk=participant.pk), question.pk, add=True)
+            slides.vote(Participant.objects.get(pk=participant.pk), question.pk, add=True)
         except Exception as exc:  # noqa: BLE001 - any failure is a finding
             errors.append(exc)
         finally:
@@ -584,10 +586,10 @@ def test_a_push_makes_the_same_number_of_queries_for_any_number_of_questions(
 ):
     _grow(session, 2, [ada[1]])
     with django_assert_max_num_queries(40) as small:
-        explain.push(session.pk, slide=True, questions=True)
+        slides.push(session.pk, slide=True, questions=True)
     _grow(session, 40, [ada[1], make_participant(session=session, name="Bo")])
     with django_assert_max_num_queries(40) as large:
-        explain.push(session.pk, slide=True, questions=True)
+        slides.push(session.pk, slide=True, questions=True)
     assert len(large.captured_queries) == len(small.captured_queries)
 
 
@@ -609,10 +611,10 @@ def test_it_loads_the_bundled_explain_materials_and_loading_again_changes_nothin
     wardley_map = WardleyMap.objects.get(lesson=seed)
     assert wardley_map.components.count() == 11 and wardley_map.dependencies.count() == 13
     assert wardley_map.components.filter(evolves_to__isnull=False).count() == 3
-    slides = explain.deck(seed)
-    assert slides[0].title == "From what you found to why it happens"
-    assert [s.kind for s in slides].count("category") == seed.categories.count()
-    assert [s.kind for s in slides].count("poll") == 3 and "map" in [s.kind for s in slides]
+    deck = slides.deck(seed)
+    assert deck[0].title == "From what you found to why it happens"
+    assert [s.kind for s in deck].count("category") == seed.categories.count()
+    assert [s.kind for s in deck].count("poll") == 3 and "map" in [s.kind for s in deck]
     audiences = set(seed.audiences.values_list("key", flat=True))
     tagged = set(CategoryResource.objects.exclude(audience_key="").values_list("audience_key", flat=True))
     assert tagged and tagged <= audiences
@@ -661,8 +663,8 @@ def test_the_seed_lessons_explain_phase_runs_from_the_loaded_deck(seed, owner):
     client, _ = learner(session, "Ada", seed.audiences.first().key)
     html = page(client, session)
     assert "From what you found to why it happens" in learner_slide(html)
-    map_index = next(i for i, s in enumerate(explain.deck(seed)) if s.kind == "map")
-    explain.go_to(session, map_index)
+    map_index = next(i for i, s in enumerate(slides.deck(seed)) if s.kind == "map")
+    slides.go_to(session, map_index)
     html = page(client, session)
     assert (
         re.search(r"<svg[^>]*viewBox", html) and "ML platform" in html and "Model serving depends on" in html

@@ -9,7 +9,8 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from facilitation import broadcast, control, groups
+from facilitation import control
+from facilitation.live import broadcast
 from facilitation.models import (
     Annotation,
     BreakoutGroup,
@@ -20,6 +21,7 @@ from facilitation.models import (
     Observation,
     WorksheetAnswer,
 )
+from facilitation.tools.groups import rules as groups
 from lessons.models import CaseStudy, DiscussionQuestion, WorksheetItem
 from tests.factories import make_lesson, make_participant, make_session, make_user
 

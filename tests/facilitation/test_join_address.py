@@ -4,8 +4,9 @@ facilitator's pick when the machine has several addresses; the warning when it h
 import pytest
 from django.urls import reverse
 
-from facilitation import addresses, broadcast
+from facilitation import addresses
 from facilitation.addresses import Interface
+from facilitation.live import broadcast
 from facilitation.views import _qr_document
 from tests.factories import make_session, make_user
 

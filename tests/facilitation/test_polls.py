@@ -16,9 +16,9 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from facilitation import polls
+from facilitation.joining import SESSION_KEY
 from facilitation.models import Poll, PollAnswer, PollKind, PollStatus, PreparedPoll
-from facilitation.sessions import SESSION_KEY
+from facilitation.tools.polls import rules as polls
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
 pytestmark = pytest.mark.django_db
@@ -139,7 +139,7 @@ class _Columns(HTMLParser):
 
 def drawn_columns(results) -> list[tuple[str, str, str]]:
     parser = _Columns()
-    parser.feed(render_to_string("facilitation/polls/results.html", {"results": results}))
+    parser.feed(render_to_string("facilitation/tools/polls/results.html", {"results": results}))
     return [(c["value"], c["count"], c["note"]) for c in parser.columns]
 
 
@@ -194,7 +194,7 @@ def test_it_draws_poll_results_with_classes_no_other_tools_stylesheet_styles():
     quiz = Poll(kind=PollKind.QUIZ, question="q", options_text="A\nB", correct_option=1)
     html = "".join(
         render_to_string(
-            "facilitation/polls/results.html", {"results": polls.compute_results(p, answers(p, *a))}
+            "facilitation/tools/polls/results.html", {"results": polls.compute_results(p, answers(p, *a))}
         )
         for p, a in [(scale, [1, 3]), (quiz, [0, 1])]
     )

@@ -9,8 +9,15 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
-from facilitation import broadcast, evaluate, explain, groups, polls, support, wall, worksheets
+from facilitation.live import broadcast
 from facilitation.models import BreakoutGroup, LiveSession, Note
+from facilitation.tools.action_plan import rules as action_plan
+from facilitation.tools.groups import rules as groups
+from facilitation.tools.polls import rules as polls
+from facilitation.tools.slides import rules as slides
+from facilitation.tools.support import rules as support
+from facilitation.tools.wall import rules as wall
+from facilitation.tools.worksheets import rules as worksheets
 from tests.factories import play_workshop
 
 pytestmark = pytest.mark.django_db
@@ -60,8 +67,8 @@ def every_push(session: LiveSession) -> None:
     groups.push_rooms(sid)
     groups.push_progress(group.pk)
     groups.push_work(group.pk, ("group_case", "group_wall"))
-    explain.push(sid, slide=True, questions=True, visibility=True)
-    evaluate.push(sid, settings=True)
+    slides.push(sid, slide=True, questions=True, visibility=True)
+    action_plan.push(sid, settings=True)
     support.push_help(sid, session.participants.first().pk)
     support.push_shift(sid)
     support.push_reflections(sid)

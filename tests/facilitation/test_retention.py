@@ -10,6 +10,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from facilitation import retention
+from facilitation.joining import SESSION_KEY
 from facilitation.models import (
     Annotation,
     FacilitatorReflection,
@@ -24,7 +25,6 @@ from facilitation.models import (
     QuestionVote,
 )
 from facilitation.report import dataset_names
-from facilitation.sessions import SESSION_KEY
 from lessons.models import ItemKind
 from tests.factories import make_user, play_workshop
 
@@ -233,7 +233,7 @@ def test_it_shows_a_styled_page_for_an_unknown_address(client):
 
 
 def test_learners_pages_still_open_are_told_at_once(owner, monkeypatch, django_capture_on_commit_callbacks):
-    from facilitation import broadcast
+    from facilitation.live import broadcast
 
     session = play_workshop(learners=2, owner=owner)
     sent = []

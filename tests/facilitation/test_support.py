@@ -11,7 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from facilitation import broadcast, control, support
+from facilitation import control
+from facilitation.live import broadcast
 from facilitation.models import (
     BreakoutGroup,
     ConfidenceRating,
@@ -23,6 +24,7 @@ from facilitation.models import (
     LearnerReflection,
     Participant,
 )
+from facilitation.tools.support import rules as support
 from lessons.models import ItemKind, LessonItem, OpsDomain
 from tests.factories import make_lesson, make_participant, make_session, make_user
 

@@ -1,9 +1,10 @@
 import pytest
 from django.urls import reverse
 
-from facilitation import broadcast, control
+from facilitation import control
+from facilitation.joining import SESSION_KEY
+from facilitation.live import broadcast
 from facilitation.models import LiveSession, Participant
-from facilitation.sessions import SESSION_KEY
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
 pytestmark = pytest.mark.django_db
@@ -331,7 +332,7 @@ def test_healthz_says_503_when_the_channel_layer_does_not_answer(client, setting
 
 
 def test_it_places_a_late_joiner_into_the_smallest_group(client, session):
-    from facilitation.groups import create_grouping, group_of
+    from facilitation.tools.groups.rules import create_grouping, group_of
     from tests.factories import make_participant
 
     for name in ("Ada", "Bo", "Cy"):

@@ -13,8 +13,10 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from facilitation import broadcast, control, wall
+from facilitation import control
+from facilitation.live import broadcast
 from facilitation.models import Cluster, Note, Participant, Vote, WallState
+from facilitation.tools.wall import rules as wall
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
 pytestmark = pytest.mark.django_db

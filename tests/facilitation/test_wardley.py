@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.template.loader import render_to_string
 
-from facilitation import wardley
+from facilitation.tools.slides import wardley
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -13,7 +13,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 def parts(components, dependencies, highlight=None):
     layout = wardley.layout(components, dependencies, highlight)
     html = render_to_string(
-        "facilitation/explain/wardley.html",
+        "facilitation/tools/slides/wardley.html",
         {"layout": layout, "map": {"title": "A map", "notes": ""}, "svg_id": "m"},
     )
     svg_text = html[html.index("<svg") : html.index("</svg>") + len("</svg>")]

@@ -1,7 +1,7 @@
 import pytest
 
 from facilitation.models import WorksheetAnswer
-from facilitation.worksheet_results import participant_category_scores, room_heatmap
+from facilitation.tools.worksheets.results import participant_category_scores, room_heatmap
 from lessons.models import WorksheetItem
 from tests.factories import make_lesson, make_participant, make_session
 

@@ -10,8 +10,10 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from facilitation import broadcast, control, worksheets
+from facilitation import control
+from facilitation.live import broadcast
 from facilitation.models import Participant, WorksheetAnswer, WorksheetState
+from facilitation.tools.worksheets import rules as worksheets
 from lessons.models import Audience, ObstacleCategory, WorksheetItem
 from tests.factories import make_lesson, make_participant, make_session, make_user
 

@@ -19,8 +19,10 @@ from urllib.parse import urlencode
 import pytest
 from django.db import close_old_connections, connections
 
-from facilitation import evaluate, wall, worksheets
 from facilitation.models import Note, PlanAnswer, Vote, WorksheetAnswer
+from facilitation.tools.action_plan import rules as action_plan
+from facilitation.tools.wall import rules as wall
+from facilitation.tools.worksheets import rules as worksheets
 from lessons.models import WorksheetItem
 from tests.factories import make_lesson, make_participant, make_session, make_user
 from tests.servers import DaphneSubprocess, migrated_database, run_script, server_env
@@ -33,8 +35,9 @@ SETUP = f"""
 import json
 from django.conf import settings
 from importlib import import_module
-from facilitation import control, wall
-from facilitation.sessions import SESSION_KEY
+from facilitation import control
+from facilitation.tools.wall import rules as wall
+from facilitation.joining import SESSION_KEY
 from lessons.models import WorksheetItem
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
@@ -210,7 +213,7 @@ def test_forty_threads_writing_through_the_services_at_once_lose_nothing():
                     person, item, severity=3, applies=True, comment=texts(i)["comment"], base_version=0
                 )
             for key in keys:
-                evaluate.save_answer(person, key, texts(i)["plan"], 0)
+                action_plan.save_answer(person, key, texts(i)["plan"], 0)
         except Exception as exc:  # collected and reported below, with the learner
             errors.append((i, repr(exc)))
         finally:

@@ -16,9 +16,9 @@ from django.conf import settings
 from django.test import Client
 
 from facilitation import control
-from facilitation.consumers import MAX_INCOMING_BYTES
+from facilitation.joining import SESSION_KEY
+from facilitation.live.consumers import MAX_INCOMING_BYTES
 from facilitation.models import LiveSession, Participant
-from facilitation.sessions import SESSION_KEY
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -394,7 +394,7 @@ def test_it_closes_quietly_when_the_participant_was_removed_while_connected(asgi
 
 
 def test_it_moves_a_learners_open_socket_into_their_breakout_group(asgi_app, session):
-    from facilitation.broadcast import move_sockets, send
+    from facilitation.live.broadcast import move_sockets, send
     from facilitation.models import BreakoutGroup, Grouping, GroupMember
 
     ada = make_participant(session=session, name="Ada")
@@ -465,7 +465,7 @@ def _groups_of(session, count: int = 2):
 def test_a_look_in_page_gets_its_groups_work_and_the_dashboard_does_not(asgi_app, session, owner):
     """A group's field, note or annotation has no region on the dashboard (htmx would log oobErrorNoTarget for
     each): it goes to the group and to the facilitators' look-in pages on that group only."""
-    from facilitation import broadcast
+    from facilitation.live import broadcast
 
     one, two = _groups_of(session)
     cookie = facilitator_cookie(owner)

@@ -31,7 +31,7 @@ import json
 from django.conf import settings
 from importlib import import_module
 from facilitation import control
-from facilitation.sessions import SESSION_KEY
+from facilitation.joining import SESSION_KEY
 from lessons.models import WorksheetItem
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
@@ -134,7 +134,9 @@ FORCED_RACE = """
 import json, threading
 from django.db import connections
 from django.db.models.signals import pre_save
-from facilitation import evaluate, groups, worksheets
+from facilitation.tools.action_plan import rules as action_plan
+from facilitation.tools.groups import rules as groups
+from facilitation.tools.worksheets import rules as worksheets
 from facilitation.models import ActionPlan, BreakoutGroup, GroupField, WorksheetAnswer
 from lessons.models import WorksheetItem
 from tests.factories import make_lesson, make_participant, make_session, make_user
@@ -161,7 +163,7 @@ def other_request_first(model, values):
 results = {}
 other_request_first(ActionPlan, {"participant": ada, "session": session})
 try:
-    saved = evaluate.save_answer(ada, key, "My plan", 0)
+    saved = action_plan.save_answer(ada, key, "My plan", 0)
     results["plan"] = [saved.text, saved.version, ActionPlan.objects.filter(participant=ada).count()]
 except Exception as error:
     results["plan"] = repr(error)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.test import Client
 from websockets.sync.client import connect
 
-from facilitation.sessions import SESSION_KEY
+from facilitation.joining import SESSION_KEY
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
 ROOT = Path(__file__).resolve().parents[2]

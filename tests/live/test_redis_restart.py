@@ -38,7 +38,7 @@ import json
 from django.conf import settings
 from importlib import import_module
 from facilitation import control
-from facilitation.sessions import SESSION_KEY
+from facilitation.joining import SESSION_KEY
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
 session = control.start(make_session(lesson=make_lesson(), owner=make_user()))

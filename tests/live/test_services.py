@@ -20,7 +20,7 @@ pytestmark = pytest.mark.services
 CORE_FLOW = """
 from django.contrib.auth import get_user_model
 from facilitation import control
-from facilitation.sessions import add_participant, create_session, session_clock
+from facilitation.joining import add_participant, create_session, session_clock
 from lessons.markdown import import_file
 lesson = import_file("fixtures/lessons/integration-maze.md").lesson
 user = get_user_model().objects.create_user("pg-facilitator", password="x", is_staff=True)

@@ -9,7 +9,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from facilitation.consumers import CLOSE_TOO_MANY_SOCKETS
+from facilitation.live.consumers import CLOSE_TOO_MANY_SOCKETS
 from tests.conftest import require_service
 from tests.factories import make_lesson, make_participant, make_session, make_user
 from tests.live.test_consumers import connections_of, facilitator_cookie, learner_cookie, socket

@@ -41,7 +41,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from facilitation import broadcast, control, evaluate, explain, groups, support, wall, worksheets
+from facilitation import control
+from facilitation.live import broadcast
 from facilitation.models import (
     ActionPlan,
     BreakoutGroup,
@@ -62,6 +63,12 @@ from facilitation.models import (
     WardleyComponent,
     WardleyMap,
 )
+from facilitation.tools.action_plan import rules as action_plan
+from facilitation.tools.groups import rules as groups
+from facilitation.tools.slides import rules as slides
+from facilitation.tools.support import rules as support
+from facilitation.tools.wall import rules as wall
+from facilitation.tools.worksheets import rules as worksheets
 from lessons.models import CaseStudy, ItemKind, LessonItem, ObstacleCategory, RubricCriterion, WorksheetItem
 from tests.factories import make_lesson, make_session, make_user
 from tests.live.conftest import asgi_app  # noqa: F401 (the websocket tests' fixture)
@@ -216,8 +223,8 @@ def build_world() -> World:
     Poll.objects.create(session=session, number=2, kind="words", question="One word?")
 
     # The presentation, started, with Bo's question (Ada may upvote it: nobody upvotes their own).
-    explain.set_started(session, True)
-    question = explain.ask(bo, text=M["question"])
+    slides.set_started(session, True)
+    question = slides.ask(bo, text=M["question"])
 
     # Ada's worksheet, her group's work, the facilitator's message to the group and observation.
     item = WorksheetItem.objects.filter(category__lesson=lesson).order_by("pk").first()
@@ -233,9 +240,9 @@ def build_world() -> World:
     # Plans: Ada's and Bo's are submitted; Bo reviewed Ada's (done), Ada has Bo's to review (nudged).
     criterion = RubricCriterion.objects.filter(lesson=lesson).first()
     for person, text in ((ada, M["plan_ada"]), (bo, M["plan_bo"])):
-        evaluate.save_answer(person, "obstacle", text, 0)
-        evaluate.save_answer(person, "goal", f"{text} goal", 0)
-        evaluate.submit_plan(person, {})
+        action_plan.save_answer(person, "obstacle", text, 0)
+        action_plan.save_answer(person, "goal", f"{text} goal", 0)
+        action_plan.submit_plan(person, {})
     ada_plan, bo_plan = ActionPlan.objects.get(participant=ada), ActionPlan.objects.get(participant=bo)
     PeerReview.objects.create(
         plan=ada_plan,
@@ -247,8 +254,8 @@ def build_world() -> World:
         submitted_at=timezone.now(),
     )
     ada_review = PeerReview.objects.create(plan=bo_plan, reviewer=ada)
-    evaluate.nudge(session, ada_review.pk, M["nudge"])
-    evaluate.assess(ada_plan, owner, scores={str(criterion.pk): 4}, comment=M["assessment"])
+    action_plan.nudge(session, ada_review.pk, M["nudge"])
+    action_plan.assess(ada_plan, owner, scores={str(criterion.pk): 4}, comment=M["assessment"])
 
     # Support: Ada's help request and self-assessment, her exit reflection, the facilitator's reflection.
     support.ask(ada, M["help"])
@@ -576,7 +583,7 @@ RECIPES: dict[str, Recipe] = {
     ),
     "facilitation:explain_question": Recipe(
         FACILITATOR,
-        lambda w: _actions(w, {"question_id": "question"}, [(action, {}) for action in explain.MODERATION]),
+        lambda w: _actions(w, {"question_id": "question"}, [(action, {}) for action in slides.MODERATION]),
     ),
     # --- Evaluate
     "facilitation:plan_panel": Recipe(FACILITATOR, get()),
@@ -701,7 +708,7 @@ RECIPES: dict[str, Recipe] = {
                 {
                     "field": "goal",
                     "goal": "Cut cloud costs by a fifth",
-                    "v-goal": _version(w, evaluate.PlanAnswer, plan__participant=w.ada, field__key="goal"),
+                    "v-goal": _version(w, action_plan.PlanAnswer, plan__participant=w.ada, field__key="goal"),
                 },
             )
         ],

@@ -80,7 +80,7 @@ def test_a_save_refused_while_the_database_was_down_is_stored_when_sent_again(jo
 def test_redis_down_under_a_view_is_a_503_too(joined):
     session, client = joined
     with mock.patch(
-        "facilitation.evaluate.save_answer", side_effect=RedisConnectionError("Connection refused")
+        "facilitation.tools.action_plan.rules.save_answer", side_effect=RedisConnectionError("Connection refused")
     ):
         key = session.lesson.action_plan_fields.first().key
         response = client.post(

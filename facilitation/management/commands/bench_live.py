@@ -77,7 +77,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 from facilitation import control
-from facilitation.sessions import SESSION_KEY, add_participant, create_session
+from facilitation.joining import SESSION_KEY, add_participant, create_session
 from lessons.management.commands.setup_demo import Command as SetupDemo
 SetupDemo().load_content(settings.BASE_DIR / "fixtures")
 from lessons.models import Lesson

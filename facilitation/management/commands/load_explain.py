@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from facilitation.explain import ExplainFileError, load_explain, read_explain_file
+from facilitation.tools.slides.rules import ExplainFileError, load_explain, read_explain_file
 
 
 class Command(BaseCommand):

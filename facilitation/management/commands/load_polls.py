@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from facilitation.polls import PollsFileError, load_prepared_polls, read_polls_file
+from facilitation.tools.polls.rules import PollsFileError, load_prepared_polls, read_polls_file
 
 
 class Command(BaseCommand):

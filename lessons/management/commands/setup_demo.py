@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from facilitation.explain import ExplainFileError, load_explain, read_explain_file
-from facilitation.polls import PollsFileError, load_prepared_polls, read_polls_file
+from facilitation.tools.polls.rules import PollsFileError, load_prepared_polls, read_polls_file
+from facilitation.tools.slides.rules import ExplainFileError, load_explain, read_explain_file
 from lessons.markdown import LessonFormatError, import_file
 from lessons.materials import MaterialsError, lesson_slug, load_materials, read_file, summary
 from lessons.models import Lesson

@@ -1,0 +1,1 @@
+"""The live mechanism: regions rendered once per audience, pushes after commit, the websocket consumers."""

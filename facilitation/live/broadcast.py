@@ -1,0 +1,246 @@
+"""Push changed regions to the screens of a session: render each fragment once, send it to a Channels group.
+
+Callers run inside the transaction that made the change and call these through `transaction.on_commit`, so a
+screen never shows what was rolled back. The consumer only forwards the HTML; htmx's ws extension swaps each
+top-level element by its id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from asgiref.sync import SyncToAsync, async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+from django.template.loader import render_to_string
+
+from facilitation.live import regions as fragments
+from facilitation.models import LiveSession
+from workshop.channel_layer import LAYER_DOWN
+
+log = logging.getLogger(__name__)
+
+# Counted so tests and the benchmark can prove "one render per broadcast".
+render_count = 0
+send_count = 0
+
+
+def send(group: str, html: str) -> None:
+    global send_count
+    layer = get_channel_layer()
+    if layer is None or not html:
+        return
+    send_count += 1
+    try:
+        async_to_sync(layer.group_send)(group, {"type": "html.fragment", "html": html})
+    except LAYER_DOWN as error:
+        # The change is stored (pushes run after commit): answering the request with an error would have the
+        # person send it again. The layer's failure closes every socket as a service restart
+        # (facilitation.consumers), and each page refetches its regions when its socket reopens.
+        log.warning("A push to %s was lost: the channel layer is down (%s)", group, error)
+
+
+def _render(template: str, regions: tuple[str, ...], context: dict) -> str:
+    global render_count
+    render_count += 1
+    return fragments.render_regions(template, regions, context)
+
+
+def clock_changed(session_id: int) -> None:
+    """The phase, the clock or a budget changed: update dashboards, projectors and every learner page."""
+    session = LiveSession.objects.select_related("lesson").get(pk=session_id)
+    context = fragments.clock_context(session)
+    send(session.group_facilitators, _render(fragments.DASHBOARD, fragments.DASHBOARD_CLOCK_REGIONS, context))
+    projector = fragments.projector_clock_regions(context["state"])
+    send(session.group_projector, _render(fragments.PROJECTOR, projector, context))
+    # Learner pages differ only by experience level (the differentiation hint): one render per level.
+    for key, audience in fragments.learner_levels(session):
+        learner = {**context, **fragments.learner_extras(session, audience)}
+        send(session.group_level(key), _render(fragments.LEARNER, fragments.LEARNER_REGIONS, learner))
+
+
+def people_changed(session_id: int) -> None:
+    """Someone joined, connected or left: update the facilitators' list and the projector's count."""
+    session = LiveSession.objects.select_related("lesson").get(pk=session_id)
+    context = fragments.people_context(session)
+    send(
+        session.group_facilitators, _render(fragments.DASHBOARD, fragments.DASHBOARD_PEOPLE_REGIONS, context)
+    )
+    send(session.group_projector, _render(fragments.PROJECTOR, fragments.PROJECTOR_PEOPLE_REGIONS, context))
+
+
+def learner_data_deleted(session_id: int) -> None:
+    """Learners' open pages show that their data was deleted, instead of work that no longer exists."""
+    session = LiveSession.objects.select_related("lesson").get(pk=session_id)
+    send(
+        session.group_all, render_to_string("facilitation/learner_gone.html#gone_push", {"session": session})
+    )
+
+
+def move_sockets(participant_group: str, *, add: list[str] = (), discard: list[str] = ()) -> None:
+    """Make one participant's open sockets join and leave Channels groups (e.g. breakout groups)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "channel.groups", "add": list(add), "discard": list(discard)}
+    try:
+        async_to_sync(layer.group_send)(participant_group, message)
+    except LAYER_DOWN as error:
+        # As for a lost push: the sockets were closed by the layer's failure and subscribe afresh (to the
+        # groups stored now) when they reconnect.
+        log.warning(
+            "Moving the sockets of %s failed: the channel layer is down (%s)", participant_group, error
+        )
+
+
+# --- Coalescing a burst of changes into few pushes ----------------------------------------------------------
+#
+# When a room of 300 posts notes or votes within seconds, one push per change would render and send to every
+# socket 300 times. `coalesce` pushes a change at once, in the request's own thread, when that tool's last push
+# in the session ended at least PUSH_INTERVAL seconds ago (a lone change is never delayed). Changes that come
+# sooner, or while a push runs, wait and go out together, merged, in one push at the end of the interval, run
+# from the server's event loop (in a worker thread, for the database and the templates). Pushes of one key
+# never run at the same time, so they cannot overtake each other.
+#
+# The gap after a push is PUSH_INTERVAL, or twice as long as that push took if longer: a push renders and
+# writes to every socket, which for a big room on a busy server can take longer than the interval itself, and
+# pushing back to back would then leave no time for the requests that make the changes. So the pushes of one
+# tool never take more than about a third of the server's time, and they back off by themselves under load.
+#
+# Outside an ASGI server (the test client, management commands) there is no event loop to wait on: every
+# change is pushed at once, as it happens.
+
+
+@dataclass
+class _Pending:
+    payload: Any = None
+    busy: bool = False
+    done_at: float = -math.inf
+    took: float = 0.0
+
+    def gap(self) -> float:
+        """Seconds to leave between the end of one push and the start of the next (see above)."""
+        return max(settings.PUSH_INTERVAL, 2 * self.took)
+
+    drain_loop: asyncio.AbstractEventLoop | None = None
+
+
+_pending: dict[Hashable, _Pending] = {}
+_pending_lock = threading.Lock()
+
+
+def _server_loop() -> asyncio.AbstractEventLoop | None:
+    """The ASGI server's event loop when called from its request (or consumer) thread, else None.
+
+    asgiref records it in the thread that runs sync code for the loop; `async_to_sync` uses the same record."""
+    local = SyncToAsync.threadlocal
+    loop = getattr(local, "main_event_loop", None)
+    if loop is None or getattr(local, "main_event_loop_pid", None) != os.getpid() or not loop.is_running():
+        return None
+    return loop
+
+
+def coalesce(
+    key: Hashable, payload: Any, merge: Callable[[Any, Any], Any], push: Callable[[Any], None]
+) -> None:
+    """Push `payload` for `key` now, or merged with the changes of the next moments (see above).
+
+    Called after commit from sync code. `push(payload)` must render and send what the payload says changed."""
+    loop = _server_loop()
+    interval = settings.PUSH_INTERVAL
+    if loop is None or interval <= 0:
+        push(payload)
+        return
+    with _pending_lock:
+        pending = _pending.setdefault(key, _Pending())
+        now = time.monotonic()
+        if not pending.busy and pending.payload is None and now - pending.done_at >= pending.gap():
+            pending.busy = True
+        else:
+            pending.payload = payload if pending.payload is None else merge(pending.payload, payload)
+            # One drain per key, on this server's loop (a loop that has gone away, as tests' loops do, is
+            # replaced). A fresh context: the task must not inherit the request's, whose executor dies with it.
+            if pending.drain_loop is not loop or loop.is_closed():
+                pending.drain_loop = loop
+                loop.call_soon_threadsafe(_start_drain, key, push, context=contextvars.Context())
+            return
+    _run(pending, push, payload)
+
+
+def _run(pending: _Pending, push: Callable, payload: Any) -> None:
+    started = time.monotonic()
+    try:
+        push(payload)
+    finally:
+        with _pending_lock:
+            pending.busy = False
+            pending.done_at = time.monotonic()
+            pending.took = pending.done_at - started
+
+
+def _start_drain(key: Hashable, push: Callable) -> None:
+    asyncio.get_running_loop().create_task(_drain(key, push))
+
+
+async def _drain(key: Hashable, push: Callable) -> None:
+    pending = _pending[key]
+    try:
+        while True:
+            payload = None
+            with _pending_lock:
+                if pending.payload is None:
+                    pending.drain_loop = None  # under the lock: a change arriving now schedules a new drain
+                    return
+                wait = pending.done_at + pending.gap() - time.monotonic()
+                if not pending.busy and wait <= 0:
+                    payload, pending.payload = pending.payload, None
+                    pending.busy = True
+            if payload is None:
+                await asyncio.sleep(max(wait, 0.01))
+                continue
+            try:
+                await database_sync_to_async(_run)(pending, push, payload)
+            except Exception:
+                # Pages refetch on reconnect, and the next change pushes whole regions again: log, go on.
+                log.exception("A push for %s failed", key)
+    except asyncio.CancelledError:
+        with _pending_lock:
+            pending.drain_loop = None
+        raise
+
+
+def merge_changes(first: dict, second: dict) -> dict:
+    """Merge two sets of push flags: booleans are or-ed, tuples (of groups) joined in order."""
+    merged = dict(first)
+    for name, value in second.items():
+        if name not in merged:
+            merged[name] = value
+        elif isinstance(value, bool):
+            merged[name] = merged[name] or value
+        else:
+            merged[name] = tuple(dict.fromkeys((*merged[name], *value)))
+    return merged
+
+
+def push_after_commit(push: Callable[..., None], session_id: int, **changed: bool | tuple) -> None:
+    """After commit, call `push(session_id, **changed)`, coalesced with the same tool's other changes of a
+    burst in this session (flags merged). Flags must default to False or () in `push`: a flag not given means
+    "not changed"."""
+
+    def run(merged: dict) -> None:
+        push(session_id, **merged)
+
+    key = (push.__module__, push.__qualname__, session_id)
+    transaction.on_commit(partial(coalesce, key, changed, merge_changes, run))

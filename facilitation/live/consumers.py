@@ -1,0 +1,285 @@
+"""The session's websocket: it checks who is connecting, subscribes the socket to its groups, and forwards
+HTML fragments. It carries no state: every page refetches its live regions when its socket (re)opens."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import parse_qs
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from facilitation.joining import participant_id_for
+from facilitation.live import broadcast
+from facilitation.models import BreakoutGroup, LiveSession, Participant, normalize_code
+from workshop.channel_layer import LAYER_DOWN
+
+log = logging.getLogger(__name__)
+
+MAX_INCOMING_BYTES = 4096
+# Close codes. htmx's ws extension opens a new socket after 1006, 1011, 1012 and 1013 (then the page refetches
+# its regions), and not after the others; an application may only send 1000 or 3000-4999 (autobahn, under
+# daphne), so "service restart" is 4012, which static/js/phasewise.js reconnects after as the extension does.
+CLOSE_SERVICE_RESTART = 4012  # the channel layer failed: reconnect, subscribe again, resync
+CLOSE_TOO_MANY_SOCKETS = 4429  # this person opened another socket past their cap: this, their oldest, closes
+
+
+def _int(value: str | None) -> int | None:
+    # isdigit() alone accepts "²", which int() refuses.
+    return int(value) if value and value.isascii() and value.isdigit() else None
+
+
+@database_sync_to_async
+def _identify(code: str, user, django_session, view: str, look_in: str | None = None):
+    """Return (session, participant, groups) for an allowed socket, or None. Each screen joins the groups of
+    what it shows: the dashboard the facilitators', the projector its own, a look-in page one breakout group's
+    work (`look_in` is the group's id), a learner their session's, level's, own and breakout groups'."""
+    session = LiveSession.objects.select_related("lesson").filter(code=code).order_by("-created_at").first()
+    if session is None:
+        return None
+    if view in {"dashboard", "projector", "look-in"}:
+        if not session.is_facilitator(user):
+            return None
+        if view == "look-in":
+            group = BreakoutGroup.objects.filter(pk=_int(look_in), grouping__session=session).first()
+            return (session, None, [group.look_in_group]) if group is not None else None
+        group = session.group_projector if view == "projector" else session.group_facilitators
+        return session, None, [group]
+    pid = participant_id_for(django_session, code)
+    participant = Participant.objects.filter(pk=pid, session=session).first() if pid else None
+    if participant is None:
+        return None
+    groups = [session.group_all, session.group_level(participant.experience), participant.group_name]
+    breakouts = BreakoutGroup.objects.filter(members__participant=participant, grouping__active=True)
+    groups += [group.channel_group for group in breakouts]
+    return session, participant, groups
+
+
+@database_sync_to_async
+def _count_connection(participant_id: int, delta: int) -> bool:
+    """Count open sockets per participant; the data may have been deleted meanwhile (retention), then skip."""
+    updated = Participant.objects.filter(pk=participant_id).update(
+        connections=F("connections") + delta, last_seen_at=timezone.now()
+    )
+    if updated and delta < 0:
+        Participant.objects.filter(pk=participant_id, connections__lt=0).update(connections=0)
+    return bool(updated)
+
+
+@database_sync_to_async
+def _push_people(session_id: int) -> None:
+    if LiveSession.objects.filter(pk=session_id).exists():
+        broadcast.people_changed(session_id)
+
+
+# When a room connects at once (300 phones after the code goes up), one "who is here" push per socket would
+# render the whole list 300 times. Pushes are coalesced per session and process: the first change schedules
+# one push a moment later, which shows every change made until then.
+PEOPLE_PUSH_DELAY = 0.5
+_people_push_pending: dict[int, asyncio.Task] = {}
+
+
+def _schedule_people_push(session_id: int) -> None:
+    if session_id in _people_push_pending:
+        return
+
+    async def push_later():
+        try:
+            await asyncio.sleep(PEOPLE_PUSH_DELAY)
+        finally:
+            _people_push_pending.pop(session_id, None)
+        await _push_people(session_id)
+
+    _people_push_pending[session_id] = asyncio.get_running_loop().create_task(push_later())
+
+
+class OpenSockets:
+    """The consumers with an open socket in this process, by the person they belong to.
+
+    Two things need them. A channel layer that fails (Redis stopped or restarted) fails for every socket of
+    the process at once, and a restarted Redis has forgotten every group membership, yet only the one consumer
+    reading from Redis at that moment sees the error: the others would stay open and hear nothing again. So
+    the first to see it closes them all with 4012 and they reconnect and subscribe again. And each person may
+    keep only so many sockets (SOCKETS_PER_PARTICIPANT, SOCKETS_PER_FACILITATOR): counted here when the layer
+    is this process's own (in memory), and in Redis across processes when it is Redis (`hold_socket`)."""
+
+    def __init__(self):
+        self.by_owner: dict[tuple[str, int], list[SessionConsumer]] = {}
+
+    def add(self, consumer: SessionConsumer, limit: int) -> list[SessionConsumer]:
+        """Register `consumer`; return its owner's oldest sockets beyond `limit` (0: no limit), unregistered."""
+        sockets = self.by_owner.setdefault(consumer.owner, [])
+        sockets.append(consumer)
+        extra = sockets[: max(len(sockets) - limit, 0)] if limit > 0 else []
+        for old in extra:
+            sockets.remove(old)
+        return extra
+
+    def remove(self, consumer: SessionConsumer) -> None:
+        sockets = self.by_owner.get(consumer.owner)
+        if sockets and consumer in sockets:
+            sockets.remove(consumer)
+            if not sockets:
+                del self.by_owner[consumer.owner]
+
+    def take_all(self, layer) -> list[SessionConsumer]:
+        """Unregister and return every socket on `layer`."""
+        taken = []
+        for owner, sockets in list(self.by_owner.items()):
+            keep = [consumer for consumer in sockets if consumer.channel_layer is not layer]
+            taken += [consumer for consumer in sockets if consumer.channel_layer is layer]
+            if keep:
+                self.by_owner[owner] = keep
+            else:
+                del self.by_owner[owner]
+        return taken
+
+
+open_sockets = OpenSockets()
+
+
+class SessionConsumer(AsyncWebsocketConsumer):
+    groups_joined: list[str]
+    participant_id: int | None = None
+    session_id: int | None = None
+    owner: tuple[str, int] | None = None
+    accepted = False
+    closing = False
+    counted = False
+    held: str | None = None  # the owner's key in the layer's count of sockets (Redis), once counted there
+
+    async def __call__(self, scope, receive, send):
+        """Channels runs the socket and the channel layer's receive loop together; when the layer fails (Redis
+        stopped or restarted) its error ends the consumer with a traceback, and the page would be left with
+        a socket that hears nothing, or one closed as an internal error. Instead, close it (and this
+        process's other sockets, whose subscriptions went with that Redis) as a service restart."""
+        try:
+            await super().__call__(scope, receive, send)
+        except LAYER_DOWN as error:
+            if not self.closing:  # the first here; the others were closed by it, or are now
+                log.warning(
+                    "The channel layer failed (%s): closing this process's sockets to reconnect", error
+                )
+                others = open_sockets.take_all(self.channel_layer)
+                await self._close_for_layer()
+                for other in others:
+                    if other is not self and not other.closing:
+                        await other._close_for_layer()
+            # This consumer ends here: the disconnect that would have undone its presence may not come.
+            open_sockets.remove(self)
+            await self._uncount()
+
+    async def _close_for_layer(self) -> None:
+        """Close this socket so that the page reconnects (4012), or refuse a handshake under way."""
+        self.closing = True
+        await self.close(code=CLOSE_SERVICE_RESTART if self.accepted else None)
+        if hasattr(self.channel_layer, "stop_inline"):
+            self.channel_layer.stop_inline(self.channel_name)
+
+    async def dispatch(self, message):
+        """Channels' dispatch closes stale database connections before every handler, through a worker thread:
+        one thread hop per socket per push, which made a push to 300 learners queue 300 hops behind each other
+        (most of its time). No handler here touches the database except through `database_sync_to_async`,
+        which closes stale connections itself, so messages go straight to their handler."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def connect(self):
+        self.groups_joined = []
+        code = normalize_code(self.scope["url_route"]["kwargs"]["code"])
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        view = query.get("view", ["learner"])[0]
+        look_in = query.get("group", [None])[0]
+        found = await _identify(code, self.scope.get("user"), self.scope.get("session"), view, look_in)
+        if found is None:
+            await self.close(code=4403)
+            return
+        session, participant, groups = found
+        if participant is not None:
+            self.owner, limit = ("participant", participant.pk), settings.SOCKETS_PER_PARTICIPANT
+        else:
+            self.owner, limit = ("user", self.scope["user"].pk), settings.SOCKETS_PER_FACILITATOR
+        # HTML pushes go straight to this socket when the layer can (both of workshop.channel_layer's layers,
+        # in memory and on Redis). Other messages (group moves) still come through the queue.
+        if hasattr(self.channel_layer, "deliver_inline"):
+            self.channel_layer.deliver_inline(self.channel_name, {"html.fragment"}, self.dispatch)
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined = groups
+        await self.accept()
+        self.accepted = True
+        # Past the person's cap, their oldest socket closes: the newest is the page they are looking at (a
+        # phone that changed networks leaves sockets that look open for a while). 4429 is not reconnected.
+        if hasattr(self.channel_layer, "hold_socket"):
+            open_sockets.add(self, 0)
+            self.held = f"{self.owner[0]}-{self.owner[1]}"
+            for name in await self.channel_layer.hold_socket(self.held, self.channel_name, limit):
+                await self.channel_layer.send(name, {"type": "socket.evict"})
+        else:
+            for old in open_sockets.add(self, limit):
+                await old.socket_evict({})
+        if participant is not None:
+            self.participant_id = participant.pk
+            self.session_id = session.pk
+            self.counted = True
+            if await _count_connection(participant.pk, +1):
+                _schedule_people_push(session.pk)
+
+    async def _uncount(self) -> None:
+        if self.counted:
+            self.counted = False
+            if await _count_connection(self.participant_id, -1):
+                _schedule_people_push(self.session_id)
+
+    async def disconnect(self, close_code):
+        open_sockets.remove(self)
+        if hasattr(self.channel_layer, "stop_inline"):
+            self.channel_layer.stop_inline(self.channel_name)
+        try:
+            if self.held is not None:
+                await self.channel_layer.release_socket(self.held, self.channel_name)
+            for group in self.groups_joined:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        except LAYER_DOWN:
+            pass  # the layer is down: its memberships expire by themselves (group_expiry)
+        await self._uncount()
+
+    async def receive(self, text_data=None, bytes_data=None):
+        """Learners act through HTTP (validated forms); the socket only listens, and answers the page's
+        heartbeat: "ping" gets "pong", so a page can tell a live socket from one that only looks open
+        (static/js/phasewise.js). Oversized input closes it."""
+        size = len(text_data or "") + len(bytes_data or b"")
+        if size > MAX_INCOMING_BYTES:
+            await self.close(code=1009)
+        elif text_data == "ping":
+            await self.send(text_data="pong")
+
+    async def html_fragment(self, event):
+        # A push that comes inline before the socket is open is dropped: the page fetches every live region
+        # once its socket opens, so it would only repeat what the page is about to show.
+        if self.accepted:
+            await self.send(text_data=event["html"])
+
+    async def socket_evict(self, event):
+        """This person opened a socket past their cap (in this process or another) and this one is the oldest."""
+        open_sockets.remove(self)
+        if not self.closing:
+            self.closing = True
+            await self.close(code=CLOSE_TOO_MANY_SOCKETS)
+
+    async def channel_groups(self, event):
+        """Sent to one participant when they change breakout group: their open sockets follow."""
+        for group in event.get("discard", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+            if group in self.groups_joined:
+                self.groups_joined.remove(group)
+        for group in event.get("add", []):
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)

@@ -1,0 +1,183 @@
+"""Views of the obstacle assessment worksheet and the room's heatmap. Lookups go through the permission-checked
+helpers of `facilitation.views`; the rules live in `facilitation.worksheets`.
+
+A learner's save answers with the item's status (Saved, a refusal, or the conflict choice) and, out of band,
+the item's new version and the progress line. It never sends the item's inputs back, so a save cannot undo
+what the learner typed while it was on its way."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from facilitation.models import LiveSession, Participant, WorksheetAnswer
+from facilitation.tools.worksheets import rules as worksheets
+from facilitation.tools.worksheets.forms import AnswerForm
+from facilitation.views import NOT_JOINED, _lookup, _participant_for, _session_for_facilitator, to_join_page
+
+VIEW_KEY = "worksheet_view"
+PAGE = "facilitation/tools/worksheets/page.html"
+
+
+def _partial(request: HttpRequest, name: str, context: dict) -> str:
+    return render_to_string(f"{worksheets.REGIONS}#{name}", context, request=request)
+
+
+# --- Learners -----------------------------------------------------------------------------------------------
+
+
+def _learner(request: HttpRequest, code: str) -> tuple[LiveSession, Participant]:
+    session, participant = _participant_for(request, code)
+    if participant is None:
+        raise Http404(NOT_JOINED)
+    return session, participant
+
+
+@require_GET
+def page(request: HttpRequest, code: str) -> HttpResponse:
+    """The learner's worksheet on a page of its own, open in any phase: they can finish it later."""
+    session, participant = _lookup(request, code)
+    if participant is None:
+        return to_join_page(code)
+    context = {
+        "session": session,
+        "participant": participant,
+        "sheet": worksheets.sheet(session, participant),
+    }
+    return TemplateResponse(request, PAGE, context)
+
+
+@require_GET
+def learner_region(request: HttpRequest, code: str) -> HttpResponse:
+    """The learner page's worksheet region after a phase change or a reconnect. When the page already shows the
+    worksheet and should keep showing it, answer 204: replacing it would wipe what the learner is typing."""
+    session, participant = _learner(request, code)
+    worksheet = worksheets.learner_worksheet(session, participant)
+    if worksheet.inline and request.GET.get("shown") == "1":
+        return HttpResponse(status=204)
+    context = {"session": session, "worksheet": worksheet, "oob": True}
+    return HttpResponse(_partial(request, "learner_worksheet", context))
+
+
+def _status(
+    request: HttpRequest, session: LiveSession, item_id: int, message: str, status: int
+) -> HttpResponse:
+    context = {"session": session, "item_id": item_id, "ws_state": "error", "ws_message": message}
+    return HttpResponse(_partial(request, "ws_status", context), status=status)
+
+
+@require_POST
+def save(request: HttpRequest, code: str, item_id: int) -> HttpResponse:
+    session, participant = _learner(request, code)
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        message = next(iter(form.errors.values()))[0]
+        return _reply(request, session, item_id, message, 400)
+    try:
+        saved = worksheets.save_answer(
+            participant, item_id, **form.answer_values(), base_version=form.base_version
+        )
+    except worksheets.WorksheetError as exc:
+        return _reply(request, session, item_id, str(exc), exc.status)
+    except worksheets.Conflict as conflict:
+        if not request.htmx:
+            messages.error(
+                request, "This answer was changed in another tab or device: check it and save again."
+            )
+            return redirect(_page_url(session, item_id))
+        context = {
+            "session": session,
+            "item_id": item_id,
+            "stored": conflict.stored,
+            "mine": WorksheetAnswer(**form.answer_values()),
+        }
+        return HttpResponse(_partial(request, "ws_conflict", context), status=409)
+    if not request.htmx:
+        messages.success(request, "Saved.")
+        return redirect(_page_url(session, item_id))
+    answered, total = worksheets.progress(session, participant)
+    context = {
+        "session": session,
+        "item_id": item_id,
+        "ws_state": "saved",
+        "ws_message": "Saved",
+        "answer": saved.answer,
+        "answered": answered,
+        "total": total,
+        "oob": True,
+    }
+    html = _partial(request, "ws_status", {**context, "oob": False})
+    html += _partial(request, "ws_version", context) + _partial(request, "ws_progress", context)
+    return HttpResponse(html)
+
+
+def _page_url(session: LiveSession, item_id: int) -> str:
+    return reverse("facilitation:worksheet_page", args=[session.code]) + f"#ws-item-{item_id}"
+
+
+def _reply(
+    request: HttpRequest, session: LiveSession, item_id: int, message: str, status: int
+) -> HttpResponse:
+    if not request.htmx:
+        messages.error(request, message)
+        return redirect(_page_url(session, item_id))
+    return _status(request, session, item_id, message, status)
+
+
+@require_GET
+def item(request: HttpRequest, code: str, item_id: int) -> HttpResponse:
+    """One item as stored: "use the newer one" after a conflict replaces the item's inputs with it."""
+    session, participant = _learner(request, code)
+    row = worksheets.item_row(session, participant, item_id)
+    if row is None:
+        raise Http404("This question is not on this session's worksheet.")
+    context = {"session": session, "row": row, "ws_state": "saved", "ws_message": "Showing the saved answer"}
+    return HttpResponse(_partial(request, "ws_item", context))
+
+
+# --- Facilitators -------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def panel(request: HttpRequest, code: str) -> HttpResponse:
+    """The dashboard's worksheet regions, for a resync. `?view=room|role|level` instead remembers this
+    facilitator's view (kept in their session, like the wall's "show authors to me") and answers 204: the page
+    has switched already (worksheets.js), and an answer swapped in could only bring back an older click. The
+    view switch is not in a resync either: once the page is loaded, the view is the page's own."""
+    session = _session_for_facilitator(request, code)
+    if "view" in request.GET:
+        request.session[VIEW_KEY] = worksheets.clean_view(request.GET["view"])
+        return HttpResponse(status=204)
+    context = {
+        "session": session,
+        "worksheet_room": worksheets.room(session),
+        "worksheet_view": worksheets.clean_view(request.session.get(VIEW_KEY)),
+        "oob": True,
+    }
+    return HttpResponse("".join(_partial(request, name, context) for name in worksheets.PANEL_REGIONS))
+
+
+@login_required
+@require_GET
+def projector(request: HttpRequest, code: str) -> HttpResponse:
+    session = _session_for_facilitator(request, code)
+    context = {"session": session, "worksheet_room": worksheets.room(session), "oob": True}
+    return HttpResponse(_partial(request, "projector_worksheet", context))
+
+
+@login_required
+@require_POST
+def projector_toggle(request: HttpRequest, code: str, action: str) -> HttpResponse:
+    session = _session_for_facilitator(request, code)
+    if action not in {"show", "hide"}:
+        raise Http404("Unknown action.")
+    worksheets.show_on_projector(session, action == "show")
+    context = {"session": session, "worksheet_room": worksheets.room(session), "oob": True}
+    return HttpResponse(_partial(request, "ws_projector_toggle", context))
