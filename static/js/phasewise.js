@@ -287,6 +287,58 @@
     }
     control.focus({ preventScroll: true });
   });
+  // What a person has typed or picked in a pushed region and not yet sent (a control whose value differs from
+  // the one it was rendered with) goes over to the control's new copy, when that copy comes with the same
+  // rendered value: a push about something else (a vote, another cluster) never wipes a half-typed name or an
+  // unsent choice. A copy with a different value is a change from the server, which wins (the tools whose
+  // fields several people edit merge those themselves). Values a form has sent are not carried over: the
+  // answer to that request empties or updates the form.
+  var KEEPABLE = "input:not([type]), input[type=text], input[type=search], input[type=number], input[type=url], " +
+    "input[type=email], textarea, select";
+  function renderedValue(el) {
+    if (el.tagName !== "SELECT") return el.defaultValue;
+    var option = el.querySelector("option[selected]") || el.options[0];
+    return option ? option.value : "";
+  }
+  function controlKey(el) {
+    if (el.id) return "#" + CSS.escape(el.id);
+    var form = el.closest("form");
+    var action = form && (form.getAttribute("hx-post") || form.getAttribute("action"));
+    if (!el.name || !action) return null;
+    return 'form[hx-post="' + CSS.escape(action) + '"] [name="' + CSS.escape(el.name) + '"], ' +
+      'form[action="' + CSS.escape(action) + '"] [name="' + CSS.escape(el.name) + '"]';
+  }
+  var unsent = null;
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    unsent = null;
+    if (!event.detail.shouldSwap || !target || !target.id || !target.querySelectorAll) return;
+    var found = [];
+    target.querySelectorAll(KEEPABLE).forEach(function (el) {
+      var key = controlKey(el);
+      if (!key || el.value === renderedValue(el) || el.value === el.dataset.sentValue) return;
+      found.push({ key: key, value: el.value, rendered: renderedValue(el), start: el.selectionStart, end: el.selectionEnd });
+    });
+    if (found.length) unsent = { region: target.id, controls: found };
+  });
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var kept = unsent;
+    unsent = null;
+    var region = kept && document.getElementById(kept.region);
+    if (!region) return;
+    kept.controls.forEach(function (was) {
+      var el = region.querySelector(was.key);
+      if (!el || renderedValue(el) !== was.rendered || el.value !== was.rendered) return;
+      if (el.tagName === "SELECT" && !el.querySelector('option[value="' + CSS.escape(was.value) + '"]')) return;
+      el.value = was.value;
+      try { if (was.start !== null) el.setSelectionRange(was.start, was.end); } catch (error) { /* not text */ }
+    });
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    var form = elt && elt.closest ? elt.closest("form") : null;
+    if (form) form.querySelectorAll(KEEPABLE).forEach(function (el) { el.dataset.sentValue = el.value; });
+  });
 
   // A control disabled while its request runs (hx-disabled-elt) loses focus by the browser's rules. Give it
   // back when the request is done: to the control, or to the same control in a region pushed meanwhile.

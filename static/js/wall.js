@@ -54,26 +54,6 @@
       event.detail.shouldSwap = false;
     }
   });
-  // The facilitators' board is pushed again on every vote and note. A "Move to cluster" choice made but not yet
-  // sent would go back to the note's cluster under the facilitator's hands: carry it over to the new board.
-  var movePicks = {};
-  document.addEventListener("htmx:oobBeforeSwap", function (event) {
-    var target = event.detail.target;
-    if (!target || !target.querySelectorAll) return;
-    target.querySelectorAll(".note-move select").forEach(function (select) {
-      var current = select.querySelector("option[selected]") || select.options[0];
-      var note = select.closest("[data-note-id]");
-      if (note && current && select.value !== current.value) movePicks[note.dataset.noteId] = select.value;
-    });
-  });
-  document.addEventListener("htmx:oobAfterSwap", function () {
-    var picks = movePicks;
-    movePicks = {};
-    Object.keys(picks).forEach(function (id) {
-      var select = document.querySelector('[data-note-id="' + id + '"] .note-move select');
-      if (select && select.querySelector('option[value="' + CSS.escape(picks[id]) + '"]')) select.value = picks[id];
-    });
-  });
   ["DOMContentLoaded", "htmx:afterSettle", "htmx:oobAfterSwap", "htmx:wsAfterMessage"].forEach(function (name) {
     document.addEventListener(name, dropRepeatedNotes);
     document.addEventListener(name, applyMyVotes);
