@@ -1,14 +1,7 @@
 from django.urls import path
 
-from facilitation import views
+from facilitation import tools, views
 from facilitation.report import views as report_views
-from facilitation.tools.action_plan import urls as evaluate_urls
-from facilitation.tools.groups import urls as groups_urls
-from facilitation.tools.polls import urls as polls_urls
-from facilitation.tools.slides import urls as explain_urls
-from facilitation.tools.support import urls as support_urls
-from facilitation.tools.wall import urls as wall_urls
-from facilitation.tools.worksheets import urls as worksheets_urls
 
 app_name = "facilitation"
 urlpatterns = [
@@ -29,11 +22,5 @@ urlpatterns = [
     path("facilitate/<str:code>/report/<slug:dataset>.csv", report_views.report_csv, name="report_csv"),
     path("facilitate/<str:code>/data/", report_views.learner_data, name="learner_data"),
     path("facilitate/lessons/<slug:slug>/", report_views.lesson_across_sessions, name="lesson_timing"),
-    *wall_urls.urlpatterns,
-    *polls_urls.urlpatterns,
-    *worksheets_urls.urlpatterns,
-    *groups_urls.urlpatterns,
-    *explain_urls.urlpatterns,
-    *evaluate_urls.urlpatterns,
-    *support_urls.urlpatterns,
+    *tools.urlpatterns(),
 ]

@@ -1,5 +1,5 @@
-"""Facilitator and learner screens. Every lookup goes through `_session_for_facilitator` or
-`_participant_for`, so no view can forget the access check."""
+"""Facilitator and learner screens. Every lookup goes through `facilitation.access`, so no view can forget
+the access check."""
 
 from __future__ import annotations
 
@@ -16,9 +16,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_ratelimit.core import is_ratelimited
 
-from facilitation import addresses, control, guesses, tools
+from facilitation import access, addresses, control, guesses, tools
 from facilitation.forms import CreateSessionForm, JoinCodeForm, JoinForm
 from facilitation.joining import (
     add_participant,
@@ -30,88 +29,19 @@ from facilitation.joining import (
     sessions_of,
 )
 from facilitation.live import broadcast
-from facilitation.live import regions as fragments
+from facilitation.live import regions as live_regions
 from facilitation.models import LiveSession, Participant, normalize_code
-from facilitation.tools.groups import rules as groups
 from lessons.models import Audience
-
-# --- Lookups with their access checks -----------------------------------------------------------------------
-
-
-def _session_for_facilitator(request: HttpRequest, code: str) -> LiveSession:
-    """The session with this code that the signed-in user facilitates; 404 for anyone else."""
-    session = sessions_of(request.user).filter(code=normalize_code(code)).order_by("-created_at").first()
-    if session is None:
-        raise Http404("No session with that code is yours.")
-    return session
-
-
-class LearnerDataDeleted(Http404):
-    """This browser's learner was in the session, but the facilitator has since deleted the learner data."""
-
-    def __init__(self, session: LiveSession):
-        super().__init__("This session's learner data was deleted.")
-        self.session = session
-
-
-def _lookup(request: HttpRequest, code: str) -> tuple[LiveSession | None, Participant | None]:
-    """The session with this code and this browser's participant in it (None if it never joined). A code that
-    names no session is a wrong-code guess (`facilitation.guesses`), whichever learner URL it was tried on. A
-    browser whose participant was deleted with the session's learner data gets `not_found`'s friendly page,
-    wherever it asks."""
-    session = LiveSession.objects.select_related("lesson").filter(code=normalize_code(code))
-    session = session.order_by("-created_at").first()
-    if session is None:
-        guesses.count_wrong_code(request)
-        return None, None
-    participant = participant_for(request.session, session)
-    if (
-        participant is None
-        and session.learner_data_deleted_at is not None
-        and participant_id_for(request.session, session.code) is not None
-    ):
-        raise LearnerDataDeleted(session)
-    return session, participant
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """The project's 404 page (`handler404`): styled, with the reason when our code gave one. A learner whose
     data was deleted is told so (410 Gone), with a way back in while the session is still open."""
-    if isinstance(exception, LearnerDataDeleted):
+    if isinstance(exception, access.LearnerDataDeleted):
         context = {"session": exception.session}
         return TemplateResponse(request, "facilitation/learner_gone.html", context, status=410).render()
     reason = exception.args[0] if exception and exception.args and isinstance(exception.args[0], str) else ""
     return TemplateResponse(request, "404.html", {"reason": reason}, status=404).render()
-
-
-# One answer for a learner URL with an unknown code and one with a real code this browser has not joined: two
-# answers would tell a guesser, past every join limit, which codes are open.
-NOT_JOINED = (
-    "This page is for learners who have joined the session: join with the code your facilitator shows."
-)
-
-
-def _participant_for(request: HttpRequest, code: str) -> tuple[LiveSession, Participant | None]:
-    """`_lookup` for learner URLs that need a session: an unknown code is a (styled) 404 that reads like the
-    one for a session not joined (`NOT_JOINED`)."""
-    session, participant = _lookup(request, code)
-    if session is None:
-        raise Http404(NOT_JOINED)
-    return session, participant
-
-
-def participant_over_limit(
-    request: HttpRequest, participant: Participant, *, group: str, setting: str
-) -> bool:
-    """Count one action of this learner against the rate in `settings.<setting>` (e.g. "5/30s"); True when
-    they are over it. Keyed by participant, not address: a room shares one Wi-Fi address."""
-    return is_ratelimited(
-        request,
-        group=group,
-        key=lambda group, request: f"participant-{participant.pk}",
-        rate=lambda group, request: getattr(settings, setting),
-        increment=True,
-    )
 
 
 # --- Facilitator --------------------------------------------------------------------------------------------
@@ -179,8 +109,8 @@ def _dashboard_context(request: HttpRequest, session: LiveSession) -> dict:
     # this list), not once per panel — 300 learners made it a quarter of the render.
     prefetch_related_objects([session], "participants")
     return {
-        **fragments.clock_context(session),
-        **fragments.people_context(session),
+        **live_regions.clock_context(session),
+        **live_regions.people_context(session),
         **tools.panel_context(session, "dashboard"),
         **_join_context(request, session),
     }
@@ -189,53 +119,53 @@ def _dashboard_context(request: HttpRequest, session: LiveSession) -> dict:
 @login_required
 @require_GET
 def dashboard(request: HttpRequest, code: str) -> TemplateResponse:
-    session = _session_for_facilitator(request, code)
-    return TemplateResponse(request, fragments.DASHBOARD, _dashboard_context(request, session))
+    session = access.facilitator_session(request, code)
+    return TemplateResponse(request, live_regions.DASHBOARD, _dashboard_context(request, session))
 
 
 @login_required
 @require_GET
 def dashboard_live(request: HttpRequest, code: str) -> HttpResponse:
     """All live regions of the dashboard, for a resync after the socket (re)connects."""
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     context = _dashboard_context(request, session)
-    regions = fragments.DASHBOARD_CLOCK_REGIONS + fragments.DASHBOARD_PEOPLE_REGIONS
-    return HttpResponse(fragments.render_regions(fragments.DASHBOARD, regions, context, oob=True))
+    regions = live_regions.DASHBOARD_CLOCK_REGIONS + live_regions.DASHBOARD_PEOPLE_REGIONS
+    return HttpResponse(live_regions.render_regions(live_regions.DASHBOARD, regions, context, oob=True))
 
 
 @login_required
 @require_GET
 def projector(request: HttpRequest, code: str) -> TemplateResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     prefetch_related_objects([session], "participants")
     ctx = {
-        **fragments.clock_context(session),
-        **fragments.people_context(session),
+        **live_regions.clock_context(session),
+        **live_regions.people_context(session),
         **tools.panel_context(session, "projector"),
         **_join_context(request, session, qr=True),
     }
-    return TemplateResponse(request, fragments.PROJECTOR, ctx)
+    return TemplateResponse(request, live_regions.PROJECTOR, ctx)
 
 
 @login_required
 @require_GET
 def projector_live(request: HttpRequest, code: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     context = {
-        **fragments.clock_context(session),
-        **fragments.people_context(session),
+        **live_regions.clock_context(session),
+        **live_regions.people_context(session),
         **_join_context(request, session, qr=True),
     }
-    regions = fragments.projector_clock_regions(context["state"]) + fragments.PROJECTOR_PEOPLE_REGIONS
+    regions = live_regions.projector_clock_regions(context["state"]) + live_regions.PROJECTOR_PEOPLE_REGIONS
     if not context["state"].ended:
-        regions += fragments.PROJECTOR_JOIN_REGIONS
-    return HttpResponse(fragments.render_regions(fragments.PROJECTOR, regions, context, oob=True))
+        regions += live_regions.PROJECTOR_JOIN_REGIONS
+    return HttpResponse(live_regions.render_regions(live_regions.PROJECTOR, regions, context, oob=True))
 
 
 @login_required
 @require_GET
 def qr_code(request: HttpRequest, code: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     return HttpResponse(_qr_document(_join_url(request, session)), content_type="image/svg+xml")
 
 
@@ -244,7 +174,7 @@ def qr_code(request: HttpRequest, code: str) -> HttpResponse:
 def join_address(request: HttpRequest, code: str) -> HttpResponse:
     """The facilitator picks which of the machine's addresses learners are shown (when it has several). The
     choice is kept in their browser's session and goes at once to this session's projectors."""
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     wanted, join = request.POST.get("address", ""), join_base(request)
     if wanted == join.url or wanted in [choice.url for choice in join.choices]:
         request.session[JOIN_ADDRESS_KEY] = wanted
@@ -255,14 +185,16 @@ def join_address(request: HttpRequest, code: str) -> HttpResponse:
     if not error and session.ended_at is None:
         broadcast.send(
             session.group_projector,
-            fragments.render_regions(fragments.PROJECTOR, fragments.PROJECTOR_JOIN_REGIONS, context),
+            live_regions.render_regions(live_regions.PROJECTOR, live_regions.PROJECTOR_JOIN_REGIONS, context),
         )
     if not request.htmx:
         if error:
             messages.error(request, error)
         return redirect(session)
     # 200 with the message in the card, as the clock controls answer: htmx swaps only successful answers.
-    return HttpResponse(fragments.render_regions(fragments.DASHBOARD, ("join_card",), context, oob=True))
+    return HttpResponse(
+        live_regions.render_regions(live_regions.DASHBOARD, ("join_card",), context, oob=True)
+    )
 
 
 def _run_control(session: LiveSession, action: str, request: HttpRequest) -> LiveSession:
@@ -302,7 +234,7 @@ def _run_control(session: LiveSession, action: str, request: HttpRequest) -> Liv
 def clock_control(request: HttpRequest, code: str, action: str) -> HttpResponse:
     """Run a clock control. The htmx response carries the updated regions for this tab; every other screen
     gets them over its websocket."""
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     error = ""
     try:
         session = _run_control(session, action, request)
@@ -312,8 +244,10 @@ def clock_control(request: HttpRequest, code: str, action: str) -> HttpResponse:
         if error:
             messages.error(request, error)
         return redirect(session)
-    context = {**fragments.clock_context(session), "control_error": error}
-    html = fragments.render_regions(fragments.DASHBOARD, fragments.DASHBOARD_CLOCK_REGIONS, context, oob=True)
+    context = {**live_regions.clock_context(session), "control_error": error}
+    html = live_regions.render_regions(
+        live_regions.DASHBOARD, live_regions.DASHBOARD_CLOCK_REGIONS, context, oob=True
+    )
     return HttpResponse(html, status=200)
 
 
@@ -375,7 +309,7 @@ def join_session(request: HttpRequest, code: str) -> HttpResponse:
             role=form.cleaned_data["role"],
         )
         remember_participant(request, participant)
-        groups.place_late_joiner(participant)
+        tools.joined(participant)
         broadcast.people_changed(session.pk)
         return redirect("facilitation:learner", code=session.code)
     status = 400 if form.errors else 200
@@ -388,34 +322,27 @@ def _audience_of(session: LiveSession, participant: Participant) -> Audience | N
     return session.lesson.audiences.filter(key=participant.experience).first()
 
 
-def to_join_page(code: str) -> HttpResponse:
-    """Where a learner page sends a browser that has not joined: the join page for the code, whether it is open,
-    ended or unknown (the join page says which, within the join limits)."""
-    code = normalize_code(code)
-    return redirect("facilitation:join_code", code=code) if code else redirect("facilitation:join")
-
-
 @require_GET
 def learner_page(request: HttpRequest, code: str) -> HttpResponse:
     """A browser that has not joined gets the same answer whether the code is open, ended or unknown: the join
     page for that code, which says which it is (and limits wrong codes). Unknown codes count as guesses."""
-    session, participant = _lookup(request, code)
+    session, participant = access.lookup(request, code)
     if participant is None:
-        return to_join_page(code)
+        return access.to_join_page(code)
     context = {
-        **fragments.learner_context(session, _audience_of(session, participant)),
+        **live_regions.learner_context(session, _audience_of(session, participant)),
         **tools.learner_context(session, participant),
         "participant": participant,
     }
-    return TemplateResponse(request, fragments.LEARNER, context)
+    return TemplateResponse(request, live_regions.LEARNER, context)
 
 
 @require_GET
 def learner_live(request: HttpRequest, code: str) -> HttpResponse:
-    session, participant = _participant_for(request, code)
+    session, participant = access.session_and_participant(request, code)
     if participant is None:
-        raise Http404(NOT_JOINED)
-    context = fragments.learner_context(session, _audience_of(session, participant))
+        raise Http404(access.NOT_JOINED)
+    context = live_regions.learner_context(session, _audience_of(session, participant))
     return HttpResponse(
-        fragments.render_regions(fragments.LEARNER, fragments.LEARNER_REGIONS, context, oob=True)
+        live_regions.render_regions(live_regions.LEARNER, live_regions.LEARNER_REGIONS, context, oob=True)
     )

@@ -100,6 +100,10 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "workshop.urls"
+
+# Live tools besides the built-in ones (facilitation.tools.BUILT_IN): dotted package names, each declaring
+# `TOOL = Tool(...)` (see facilitation/tools/__init__.py); their templates are found in the package's templates/.
+PHASEWISE_EXTRA_TOOLS = tuple(envlist("PHASEWISE_EXTRA_TOOLS", ""))
 WSGI_APPLICATION = "workshop.wsgi.application"
 ASGI_APPLICATION = "workshop.asgi.application"
 
@@ -107,8 +111,24 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
+            # What django-template-partials sets up by itself (partials over Django's cached default loaders),
+            # plus the templates of tools outside this project's apps (facilitation.tools.loader).
+            "loaders": [
+                (
+                    "template_partials.loader.Loader",
+                    [
+                        (
+                            "django.template.loaders.cached.Loader",
+                            [
+                                "django.template.loaders.filesystem.Loader",
+                                "django.template.loaders.app_directories.Loader",
+                                "facilitation.tools.loader.Loader",
+                            ],
+                        )
+                    ],
+                )
+            ],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",

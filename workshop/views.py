@@ -47,9 +47,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     healthy = all(checks.values())
     if settings.BENCHMARK_METRICS:
         from facilitation.live import broadcast
-        from facilitation.tools.polls import rules as polls
 
-        renders = broadcast.render_count + polls.render_count
+        renders = broadcast.render_count
         dropped = getattr(get_channel_layer(), "dropped", None)
         checks_extra = {"renders": renders, "sends": broadcast.send_count, "channel_dropped": dropped}
         return JsonResponse({"status": "ok" if healthy else "unavailable", **checks, **checks_extra})

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 
-from facilitation.live import regions as fragments
+from facilitation.live import regions as live_regions
 from facilitation.models import LiveSession
 from workshop.channel_layer import LAYER_DOWN
 
@@ -52,33 +52,41 @@ def send(group: str, html: str) -> None:
         log.warning("A push to %s was lost: the channel layer is down (%s)", group, error)
 
 
-def _render(template: str, regions: tuple[str, ...], context: dict) -> str:
+def render(template: str, regions: tuple[str, ...], context: dict, *, oob: bool = False) -> str:
+    """Render regions of `template` for a push (counted: one render per audience per change)."""
     global render_count
     render_count += 1
-    return fragments.render_regions(template, regions, context)
+    return live_regions.render_regions(template, regions, context, oob=oob)
 
 
 def clock_changed(session_id: int) -> None:
     """The phase, the clock or a budget changed: update dashboards, projectors and every learner page."""
     session = LiveSession.objects.select_related("lesson").get(pk=session_id)
-    context = fragments.clock_context(session)
-    send(session.group_facilitators, _render(fragments.DASHBOARD, fragments.DASHBOARD_CLOCK_REGIONS, context))
-    projector = fragments.projector_clock_regions(context["state"])
-    send(session.group_projector, _render(fragments.PROJECTOR, projector, context))
+    context = live_regions.clock_context(session)
+    send(
+        session.group_facilitators,
+        render(live_regions.DASHBOARD, live_regions.DASHBOARD_CLOCK_REGIONS, context),
+    )
+    projector = live_regions.projector_clock_regions(context["state"])
+    send(session.group_projector, render(live_regions.PROJECTOR, projector, context))
     # Learner pages differ only by experience level (the differentiation hint): one render per level.
-    for key, audience in fragments.learner_levels(session):
-        learner = {**context, **fragments.learner_extras(session, audience)}
-        send(session.group_level(key), _render(fragments.LEARNER, fragments.LEARNER_REGIONS, learner))
+    for key, audience in live_regions.learner_levels(session):
+        learner = {**context, **live_regions.learner_extras(session, audience)}
+        send(session.group_level(key), render(live_regions.LEARNER, live_regions.LEARNER_REGIONS, learner))
 
 
 def people_changed(session_id: int) -> None:
     """Someone joined, connected or left: update the facilitators' list and the projector's count."""
     session = LiveSession.objects.select_related("lesson").get(pk=session_id)
-    context = fragments.people_context(session)
+    context = live_regions.people_context(session)
     send(
-        session.group_facilitators, _render(fragments.DASHBOARD, fragments.DASHBOARD_PEOPLE_REGIONS, context)
+        session.group_facilitators,
+        render(live_regions.DASHBOARD, live_regions.DASHBOARD_PEOPLE_REGIONS, context),
     )
-    send(session.group_projector, _render(fragments.PROJECTOR, fragments.PROJECTOR_PEOPLE_REGIONS, context))
+    send(
+        session.group_projector,
+        render(live_regions.PROJECTOR, live_regions.PROJECTOR_PEOPLE_REGIONS, context),
+    )
 
 
 def learner_data_deleted(session_id: int) -> None:
@@ -232,6 +240,12 @@ def merge_changes(first: dict, second: dict) -> dict:
         else:
             merged[name] = tuple(dict.fromkeys((*merged[name], *value)))
     return merged
+
+
+def after_commit(push: Callable[..., None], *args, **kwargs) -> None:
+    """Run `push(*args, **kwargs)` once the current transaction commits (at once outside one): a push never
+    shows what a rolled-back change did."""
+    transaction.on_commit(partial(push, *args, **kwargs))
 
 
 def push_after_commit(push: Callable[..., None], session_id: int, **changed: bool | tuple) -> None:

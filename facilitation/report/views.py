@@ -10,11 +10,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from facilitation import retention
+from facilitation import access, retention
 from facilitation.live import broadcast
 from facilitation.report import build_report, dataset_names, dataset_rows, lesson_timing
 from facilitation.report.csv_export import csv_response
-from facilitation.views import _session_for_facilitator
 from lessons.models import Lesson
 from lessons.pdf import pdf_download
 
@@ -22,7 +21,7 @@ from lessons.pdf import pdf_download
 @login_required
 @require_GET
 def report(request: HttpRequest, code: str) -> TemplateResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     names = request.GET.get("names") == "1"
     context = {**build_report(session, names=names), "datasets": dataset_names()}
     return TemplateResponse(request, "facilitation/report.html", context)
@@ -32,7 +31,7 @@ def report(request: HttpRequest, code: str) -> TemplateResponse:
 @require_GET
 def report_pdf(request: HttpRequest, code: str) -> HttpResponse:
     """Within the PDF bounds (`pdf_download`): cached until the report's content changes."""
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     return pdf_download(
         request,
         "facilitation/report_pdf.html",
@@ -46,7 +45,7 @@ def report_pdf(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_GET
 def report_csv(request: HttpRequest, code: str, dataset: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     rows = dataset_rows(session, dataset)
     if rows is None:
         raise Http404("No such dataset.")
@@ -64,7 +63,7 @@ def lesson_across_sessions(request: HttpRequest, slug: str) -> TemplateResponse:
 @require_http_methods(["GET", "POST"])
 def learner_data(request: HttpRequest, code: str) -> HttpResponse:
     """Delete or anonymise the session's learner data. The facilitator confirms by typing the join code."""
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     error = ""
     if request.method == "POST":
         action = request.POST.get("action")

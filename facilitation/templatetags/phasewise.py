@@ -4,6 +4,7 @@ from django import template
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
+from facilitation import tools
 from facilitation.models import Role
 
 register = template.Library()
@@ -97,12 +98,12 @@ def staff_note(context, note, wall, code):
     if note.hidden:
         restore = _note_url(context, "facilitation:wall_note", code, note.id, "restore")
         drag = ""
-        tools = f'<button class="small" hx-post="{restore}" hx-swap="none">Restore</button>'
+        actions = f'<button class="small" hx-post="{restore}" hx-swap="none">Restore</button>'
     else:
         move = _note_url(context, "facilitation:wall_note", code, note.id, "move")
         hide = _note_url(context, "facilitation:wall_note", code, note.id, "hide")
         drag = f' draggable="true" data-move-url="{move}"'
-        tools = (
+        actions = (
             f'<form class="note-move" hx-post="{move}" hx-swap="none">'
             f'<select name="cluster" aria-label="Move note to cluster">'
             f"{_cluster_options(context, wall.clusters, note.cluster_id)}</select>"
@@ -114,7 +115,7 @@ def staff_note(context, note, wall, code):
         f'<li class="note note-{colour}"{drag} data-note-id="{int(note.id)}"><p class="note-text">{text}</p>'
         f'<div class="note-meta"><span class="note-author">{author}</span><span class="note-votes">'
         f'<span class="vote-count">{_votes(note.votes)}</span></span></div>'
-        f'<div class="note-tools">{tools}</div></li>'
+        f'<div class="note-tools">{actions}</div></li>'
     )
 
 
@@ -181,3 +182,9 @@ def get_item(mapping, key):
 @register.filter
 def absolute(value):
     return abs(int(value or 0))
+
+
+@register.inclusion_tag("facilitation/_tool_assets.html")
+def tool_assets():
+    """Every registered tool's styles and scripts, in registry order (what each tool's TOOL declares)."""
+    return {"styles": tools.styles(), "scripts": tools.scripts()}

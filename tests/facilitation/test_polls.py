@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from facilitation.joining import SESSION_KEY
+from facilitation.live import broadcast
 from facilitation.models import Poll, PollAnswer, PollKind, PollStatus, PreparedPoll
 from facilitation.tools.polls import rules as polls
 from tests.factories import make_lesson, make_participant, make_session, make_user
@@ -560,10 +561,10 @@ def test_it_pushes_one_render_per_group_and_no_learners_answers(
         make_participant(session=session, name=f"Learner {n}")
     poll = make_poll(session, kind=PollKind.WORDS, status=PollStatus.DRAFT)
     sent.clear()
-    before = polls.render_count
+    before = broadcast.render_count
     with django_capture_on_commit_callbacks(execute=True):
         polls.open_poll(poll)
-    assert polls.render_count - before == 3
+    assert broadcast.render_count - before == 3
     assert [group for group, _ in sent] == [
         session.group_facilitators,
         session.group_projector,

@@ -80,7 +80,8 @@ def test_a_save_refused_while_the_database_was_down_is_stored_when_sent_again(jo
 def test_redis_down_under_a_view_is_a_503_too(joined):
     session, client = joined
     with mock.patch(
-        "facilitation.tools.action_plan.rules.save_answer", side_effect=RedisConnectionError("Connection refused")
+        "facilitation.tools.action_plan.rules.save_answer",
+        side_effect=RedisConnectionError("Connection refused"),
     ):
         key = session.lesson.action_plan_fields.first().key
         response = client.post(
@@ -92,7 +93,7 @@ def test_redis_down_under_a_view_is_a_503_too(joined):
 def test_other_errors_stay_server_errors(joined):
     session, _ = joined
     client = Client(raise_request_exception=False)
-    with mock.patch("facilitation.views._lookup", side_effect=ValueError("a bug")):
+    with mock.patch("facilitation.access.lookup", side_effect=ValueError("a bug")):
         response = client.get(f"/s/{session.code}/")
     assert response.status_code == 500
     assert KEPT not in response.content.decode()

@@ -1,0 +1,5 @@
+"""The action plan, its peer review and the summative assessment."""
+
+from facilitation.tools import Tool
+
+TOOL = Tool(key="action_plan", styles=("css/action_plan.css",), scripts=("js/action_plan.js",))

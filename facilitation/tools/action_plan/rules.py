@@ -34,7 +34,6 @@ from django.utils import timezone
 
 from facilitation.first_write import get_or_create_locked
 from facilitation.live import broadcast
-from facilitation.live import regions as fragments
 from facilitation.models import (
     ActionPlan,
     EvaluateState,
@@ -323,27 +322,18 @@ def learner_context(session: LiveSession, participant: Participant) -> dict:
 # --- Pushes -------------------------------------------------------------------------------------------------
 
 
-def _render(regions: tuple[str, ...], context: dict) -> str:
-    broadcast.render_count += 1
-    return fragments.render_regions(REGIONS, regions, context, oob=True)
-
-
 def push(session_id: int, *, settings: bool = False, learners: tuple[str, ...] = ()) -> None:
     """Facilitators and projector get their regions (one render each); the learner groups named in `learners`
     get one signal, rendered once, that makes each page refetch its own regions."""
     session = LiveSession.objects.select_related("lesson").get(pk=session_id)
     context = {"evaluate": progress(session), "session": session}
     regions = ("evaluate_settings",) * settings + ("evaluate_progress",)
-    broadcast.send(session.group_facilitators, _render(regions, context))
-    broadcast.send(session.group_projector, _render(PROJECTOR_REGIONS, context))
+    broadcast.send(session.group_facilitators, broadcast.render(REGIONS, regions, context, oob=True))
+    broadcast.send(session.group_projector, broadcast.render(REGIONS, PROJECTOR_REGIONS, context, oob=True))
     if learners:
-        html = _render(("evaluate_signal",), {"session": session, "pushed": True})
+        html = broadcast.render(REGIONS, ("evaluate_signal",), {"session": session, "pushed": True}, oob=True)
         for group in dict.fromkeys(learners):
             broadcast.send(group, html)
-
-
-def _after_commit(session_id: int, **kwargs) -> None:
-    broadcast.push_after_commit(push, session_id, **kwargs)
 
 
 # --- Learners: the plan -------------------------------------------------------------------------------------
@@ -444,7 +434,7 @@ def submit_plan(participant: Participant, posted: dict[str, tuple[str, int]]) ->
         if state.allocated_at is not None:
             # A late plan: reviewers are added now, around the reviews already under way.
             learners += tuple(_allocate(session, state, authors=[participant.pk]))
-        _after_commit(session.pk, learners=learners)
+        broadcast.push_after_commit(push, session.pk, learners=learners)
     return plan
 
 
@@ -463,7 +453,7 @@ def reopen_plan(participant: Participant) -> ActionPlan:
     plan.status = PlanStatus.DRAFT
     plan.submitted_at = None
     plan.save(update_fields=["status", "submitted_at"])
-    _after_commit(participant.session_id, learners=(participant.group_name,))
+    broadcast.push_after_commit(push, participant.session_id, learners=(participant.group_name,))
     return plan
 
 
@@ -526,7 +516,7 @@ def allocate_reviews(session: LiveSession, *, k: int, avoid_same_group: bool) ->
     if not ActionPlan.objects.filter(session=session, status=PlanStatus.SUBMITTED).exists():
         raise EvaluateError("No plan is submitted yet: allocate reviewers once learners submit theirs.")
     groups = _allocate(session, state)
-    _after_commit(session.pk, settings=True, learners=(session.group_all,))
+    broadcast.push_after_commit(push, session.pk, settings=True, learners=(session.group_all,))
     return groups
 
 
@@ -535,7 +525,7 @@ def set_released(session: LiveSession, released: bool) -> None:
     state = get_or_create_locked(EvaluateState, session=session)[0]
     state.released_at = timezone.now() if released else None
     state.save()
-    _after_commit(session.pk, settings=True, learners=(session.group_all,))
+    broadcast.push_after_commit(push, session.pk, settings=True, learners=(session.group_all,))
 
 
 def review_of_session(session: LiveSession, review_id: int) -> PeerReview:
@@ -558,7 +548,7 @@ def nudge(session: LiveSession, review_id: int, message: str = "") -> PeerReview
     review.nudge = message or DEFAULT_NUDGE
     review.nudged_at = timezone.now()
     review.save(update_fields=["nudge", "nudged_at"])
-    _after_commit(session.pk, learners=(review.reviewer.group_name,))
+    broadcast.push_after_commit(push, session.pk, learners=(review.reviewer.group_name,))
     return review
 
 
@@ -593,7 +583,7 @@ def reassign(session: LiveSession, review_id: int) -> PeerReview:
     review.save(update_fields=["status"])
     fresh = PeerReview.objects.create(plan=review.plan, reviewer_id=new_reviewer)
     groups = (review.reviewer.group_name, Participant(pk=new_reviewer).group_name)
-    _after_commit(session.pk, learners=groups)
+    broadcast.push_after_commit(push, session.pk, learners=groups)
     return fresh
 
 
@@ -613,7 +603,7 @@ def submit_review(review: PeerReview, *, scores: dict[str, int], strengths: str,
     review.status = ReviewStatus.SUBMITTED
     review.submitted_at = timezone.now()
     review.save(update_fields=["scores", "strengths", "suggestion", "status", "submitted_at"])
-    _after_commit(review.plan.session_id, learners=(review.plan.participant.group_name,))
+    broadcast.push_after_commit(push, review.plan.session_id, learners=(review.plan.participant.group_name,))
 
 
 @transaction.atomic
@@ -622,7 +612,7 @@ def assess(plan: ActionPlan, user, *, scores: dict[str, int], comment: str) -> S
         plan=plan,
         defaults={"scores": scores, "comment": comment, "assessed_by": user, "updated_at": timezone.now()},
     )
-    _after_commit(plan.session_id)
+    broadcast.push_after_commit(push, plan.session_id)
     return assessment
 
 

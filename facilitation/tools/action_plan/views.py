@@ -12,10 +12,10 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from facilitation import access
 from facilitation.models import ActionPlan, LiveSession, Participant, PeerReview, PlanStatus
 from facilitation.tools.action_plan import rules as action_plan
 from facilitation.tools.action_plan.forms import AllocateForm, AssessmentForm, NudgeForm, ReviewForm
-from facilitation.views import NOT_JOINED, _participant_for, _session_for_facilitator
 from lessons.pdf import pdf_download
 
 
@@ -29,20 +29,13 @@ def _regions(names: tuple[str, ...], context: dict, *, oob: bool = True, request
 # --- Learners -----------------------------------------------------------------------------------------------
 
 
-def _learner(request: HttpRequest, code: str) -> tuple[LiveSession, Participant]:
-    session, participant = _participant_for(request, code)
-    if participant is None:
-        raise Http404(NOT_JOINED)
-    return session, participant
-
-
 def _standalone(request: HttpRequest) -> bool:
     return request.GET.get("page") == "1" or request.POST.get("page") == "1"
 
 
 @require_GET
 def plan_page(request: HttpRequest, code: str) -> TemplateResponse:
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     context = {
         "session": session,
         "participant": participant,
@@ -57,7 +50,7 @@ def plan_section(request: HttpRequest, code: str) -> HttpResponse:
     """The learner page's whole Evaluate section, on a phase change. When the page shows the draft form and the
     new phase keeps it (another action-plan phase), only reviews and feedback are sent: replacing the form would
     wipe text not saved yet (typed within the autosave's delay, or whose save the network dropped)."""
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     view = action_plan.learner_view(session, participant, standalone=_standalone(request))
     context = {"session": session, "evaluate": view, "standalone": _standalone(request)}
     if request.GET.get("shown") == "1" and view.visible and not view.submitted:
@@ -69,7 +62,7 @@ def plan_section(request: HttpRequest, code: str) -> HttpResponse:
 def plan_status(request: HttpRequest, code: str) -> HttpResponse:
     """The learner's live regions after a push or a reconnect: reviews to do, feedback, and the plan when it is
     submitted (read only). A draft's form is never replaced: it may hold text being typed."""
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     view = action_plan.learner_view(session, participant, standalone=_standalone(request))
     if not view.visible:
         return HttpResponse("")
@@ -97,7 +90,7 @@ def plan_save(request: HttpRequest, code: str) -> HttpResponse:
 
     The posted key is matched against the lesson's fields here, never put into a query: a NUL in it would make
     PostgreSQL fail the request."""
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     key = request.POST.get("field", "")
     text = request.POST.get(key, "") if key else ""
     field = next((f for f in session.lesson.action_plan_fields.all() if f.key == key), None)
@@ -133,7 +126,7 @@ def _plan_region(request, session, participant, *, status=200, errors=None, conf
 
 @require_POST
 def plan_submit(request: HttpRequest, code: str) -> HttpResponse:
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     if not session.is_open:
         raise Http404("This session has ended.")
     posted = {
@@ -158,7 +151,7 @@ def plan_submit(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 def plan_reopen(request: HttpRequest, code: str) -> HttpResponse:
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     try:
         action_plan.reopen_plan(participant)
     except action_plan.EvaluateError as exc:
@@ -174,7 +167,7 @@ def plan_reopen(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def plan_pdf(request: HttpRequest, code: str) -> HttpResponse:
     """The learner's own plan, released feedback and take-home lists, within the PDF bounds (`pdf_download`)."""
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     plans = ActionPlan.objects.filter(participant=participant)
     if not plans.exists():
         raise Http404("You have no action plan yet.")
@@ -204,7 +197,7 @@ def _review_for(participant: Participant, review_id: int) -> PeerReview:
 
 @require_http_methods(["GET", "POST"])
 def review_page(request: HttpRequest, code: str, review_id: int) -> HttpResponse:
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     review = _review_for(participant, review_id)
     criteria = list(session.lesson.rubric_criteria.all())
     initial = {f"c{key}": value for key, value in review.scores.items()}
@@ -235,7 +228,9 @@ def review_page(request: HttpRequest, code: str, review_id: int) -> HttpResponse
         "answers": [(f.field, f.text if f.version else "") for f in plan_view],
         "released": action_plan.EvaluateState.for_session(session).released,
     }
-    return TemplateResponse(request, "facilitation/tools/action_plan/review_page.html", context, status=status)
+    return TemplateResponse(
+        request, "facilitation/tools/action_plan/review_page.html", context, status=status
+    )
 
 
 # --- Facilitators -------------------------------------------------------------------------------------------
@@ -249,13 +244,13 @@ def _panel(request, session: LiveSession, error: str = "", status: int = 200) ->
 @login_required
 @require_GET
 def plan_panel(request: HttpRequest, code: str) -> HttpResponse:
-    return _panel(request, _session_for_facilitator(request, code))
+    return _panel(request, access.facilitator_session(request, code))
 
 
 @login_required
 @require_GET
 def plan_projector(request: HttpRequest, code: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     context = {"session": session, "evaluate": action_plan.progress(session)}
     return HttpResponse(_regions(action_plan.PROJECTOR_REGIONS, context, request=request))
 
@@ -263,7 +258,7 @@ def plan_projector(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def review_allocate(request: HttpRequest, code: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     form = AllocateForm(request.POST)
     if not form.is_valid():
         return _panel(request, session, "Choose between 1 and 5 reviewers per plan.", 400)
@@ -279,7 +274,7 @@ def review_allocate(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def review_release(request: HttpRequest, code: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     action_plan.set_released(session, request.POST.get("release") == "1")
     return _panel(request, session)
 
@@ -287,7 +282,7 @@ def review_release(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def review_nudge(request: HttpRequest, code: str, review_id: int) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     form = NudgeForm(request.POST)
     message = form.cleaned_data["message"].strip() if form.is_valid() else ""
     try:
@@ -300,7 +295,7 @@ def review_nudge(request: HttpRequest, code: str, review_id: int) -> HttpRespons
 @login_required
 @require_POST
 def review_reassign(request: HttpRequest, code: str, review_id: int) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     try:
         action_plan.reassign(session, review_id)
     except action_plan.EvaluateError as exc:
@@ -312,7 +307,7 @@ def review_reassign(request: HttpRequest, code: str, review_id: int) -> HttpResp
 @require_http_methods(["GET", "POST"])
 def plan_assess(request: HttpRequest, code: str, plan_id: int) -> HttpResponse:
     """One plan for the facilitator: the plan, every review, and the summative rubric score and comment."""
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     plan = ActionPlan.objects.filter(pk=plan_id, session=session).select_related("participant").first()
     if plan is None:
         raise Http404("No such plan in this session.")
@@ -331,14 +326,16 @@ def plan_assess(request: HttpRequest, code: str, plan_id: int) -> HttpResponse:
         return redirect("facilitation:plan_assess", code=session.code, plan_id=plan.pk)
     context.update(form=form, plan=plan, document=context["documents"][0])
     status = 400 if form.errors else 200
-    return TemplateResponse(request, "facilitation/tools/action_plan/assess_page.html", context, status=status)
+    return TemplateResponse(
+        request, "facilitation/tools/action_plan/assess_page.html", context, status=status
+    )
 
 
 @login_required
 @require_GET
 def plan_all_pdf(request: HttpRequest, code: str) -> HttpResponse:
     """Every submitted plan of the session in one PDF, with all finished reviews and the assessments."""
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     plans = ActionPlan.objects.filter(session=session, status=PlanStatus.SUBMITTED).order_by(
         "participant__name", "pk"
     )

@@ -1,0 +1,7 @@
+"""Breakout groups: forming them, case studies, each group's shared analysis and strategy."""
+
+from facilitation.tools import Tool
+
+TOOL = Tool(
+    key="groups", styles=("css/groups.css",), scripts=("js/groups.js",), on_join="rules.place_late_joiner"
+)

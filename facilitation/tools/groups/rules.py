@@ -36,7 +36,6 @@ from django.utils.html import strip_tags
 
 from facilitation.first_write import get_or_create_locked
 from facilitation.live import broadcast
-from facilitation.live import regions as fragments
 from facilitation.models import (
     Annotation,
     BreakoutGroup,
@@ -568,11 +567,6 @@ def panel_context(session: LiveSession, view: str) -> dict:
 # --- Pushes ---------------------------------------------------------------------------------------------------
 
 
-def _render(regions: tuple[str, ...], context: dict) -> str:
-    broadcast.render_count += 1
-    return fragments.render_regions(REGIONS, regions, context, oob=True)
-
-
 def _session(session_id: int) -> LiveSession:
     return LiveSession.objects.select_related("lesson").get(pk=session_id)
 
@@ -582,7 +576,9 @@ def push_panel(session_id: int) -> None:
     context = {"session": session, "groups": panel(session)}
     broadcast.send(
         session.group_facilitators,
-        _render(("groups_present", "groups_board", "groups_observations"), context),
+        broadcast.render(
+            REGIONS, ("groups_present", "groups_board", "groups_observations"), context, oob=True
+        ),
     )
 
 
@@ -590,7 +586,9 @@ def push_stage(session_id: int) -> None:
     session = _session(session_id)
     broadcast.send(
         session.group_projector,
-        _render(("groups_projector",), {"session": session, "groups_stage": stage(session)}),
+        broadcast.render(
+            REGIONS, ("groups_projector",), {"session": session, "groups_stage": stage(session)}, oob=True
+        ),
     )
 
 
@@ -598,7 +596,9 @@ def push_progress(group_id: int) -> None:
     group = BreakoutGroup.objects.select_related("grouping__session__lesson").get(pk=group_id)
     session = group.grouping.session
     context = {"session": session, "card": card(group)}
-    broadcast.send(session.group_facilitators, _render(("group_progress",), context))
+    broadcast.send(
+        session.group_facilitators, broadcast.render(REGIONS, ("group_progress",), context, oob=True)
+    )
 
 
 def push_work(group_id: int, regions: tuple[str, ...], *, field_key: str = "", client: str = "") -> None:
@@ -610,7 +610,7 @@ def push_work(group_id: int, regions: tuple[str, ...], *, field_key: str = "", c
     if field_key:
         context["field"] = shown.fields[field_key]
         context["field"].client = client
-    html_ = _render(regions, context)
+    html_ = broadcast.render(REGIONS, regions, context, oob=True)
     broadcast.send(group.channel_group, html_)
     broadcast.send(group.look_in_group, html_)
     push_progress(group_id)
@@ -631,7 +631,7 @@ def push_rooms(session_id: int, moves: list[tuple[int, list[str], list[str]]] = 
     if grouping is not None:
         for group in BreakoutGroup.objects.filter(grouping=grouping).select_related("case_study"):
             shown = room(session, group, phase)
-            html_ = _render(("group_room",), {"session": session, "room": shown})
+            html_ = broadcast.render(REGIONS, ("group_room",), {"session": session, "room": shown}, oob=True)
             broadcast.send(group.channel_group, html_)
             broadcast.send(group.look_in_group, html_)
             for member in shown.members:
@@ -640,12 +640,19 @@ def push_rooms(session_id: int, moves: list[tuple[int, list[str], list[str]]] = 
                     broadcast.send(member.group_name, html_)
     unplaced = moved - placed
     if unplaced:
-        html_ = _render(("group_room",), {"session": session, "room": room(session, None, phase)})
+        html_ = broadcast.render(
+            REGIONS, ("group_room",), {"session": session, "room": room(session, None, phase)}, oob=True
+        )
         for pid in unplaced:
             broadcast.send(f"participant-{pid}", html_)
     broadcast.send(
         session.group_all,
-        _render(("group_picker",), {"session": session, "group_picker": picker(session, grouping, phase)}),
+        broadcast.render(
+            REGIONS,
+            ("group_picker",),
+            {"session": session, "group_picker": picker(session, grouping, phase)},
+            oob=True,
+        ),
     )
     push_panel(session_id)
     push_stage(session_id)
@@ -1003,7 +1010,9 @@ def send_message(session: LiveSession, text: str, group_id: int | None = None) -
 def push_message(message_id: int) -> None:
     message = GroupMessage.objects.select_related("session", "group").get(pk=message_id)
     session = message.session
-    html_ = _render(("group_message",), {"session": session, "group_message": message})
+    html_ = broadcast.render(
+        REGIONS, ("group_message",), {"session": session, "group_message": message}, oob=True
+    )
     broadcast.send(message.group.channel_group if message.group else session.group_all, html_)
 
 

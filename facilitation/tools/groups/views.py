@@ -11,7 +11,8 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_POST
 
-from facilitation.live import regions as fragments
+from facilitation import access
+from facilitation.live import regions as live_regions
 from facilitation.models import BreakoutGroup, LiveSession, Participant
 from facilitation.tools.groups import rules as groups
 from facilitation.tools.groups.forms import (
@@ -27,11 +28,10 @@ from facilitation.tools.groups.forms import (
     ObservationForm,
 )
 from facilitation.tools.wall.forms import NoteForm
-from facilitation.views import NOT_JOINED, _participant_for, _session_for_facilitator
 
 
 def _regions(names: tuple[str, ...], context: dict, *, oob: bool = True) -> str:
-    return fragments.render_regions(groups.REGIONS, names, context, oob=oob)
+    return live_regions.render_regions(groups.REGIONS, names, context, oob=oob)
 
 
 def _partial(name: str, context: dict, request: HttpRequest, status: int = 200) -> HttpResponse:
@@ -41,16 +41,9 @@ def _partial(name: str, context: dict, request: HttpRequest, status: int = 200) 
 # --- Learners -----------------------------------------------------------------------------------------------
 
 
-def _learner(request: HttpRequest, code: str) -> tuple[LiveSession, Participant]:
-    session, participant = _participant_for(request, code)
-    if participant is None:
-        raise Http404(NOT_JOINED)
-    return session, participant
-
-
 def _member(request: HttpRequest, code: str) -> tuple[LiveSession, Participant, BreakoutGroup]:
     """The learner and their own group in the active grouping; 404 for anyone without one."""
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     group = groups.group_of(participant)
     if group is None:
         raise Http404("You are not in a group right now.")
@@ -60,7 +53,7 @@ def _member(request: HttpRequest, code: str) -> tuple[LiveSession, Participant, 
 @require_GET
 def learner_room(request: HttpRequest, code: str) -> HttpResponse:
     """The learner's group regions, for the page's resync and phase changes."""
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     context = {"session": session, **groups.learner_context(session, participant)}
     return HttpResponse(
         _regions(("group_picker", "group_message", "group_room"), {**context, "room": context["group_room"]})
@@ -69,7 +62,7 @@ def learner_room(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 def choose(request: HttpRequest, code: str, group_id: int) -> HttpResponse:
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     try:
         groups.choose_group(participant, group_id)
     except groups.GroupError as exc:
@@ -195,13 +188,13 @@ def _first_error(form) -> str:
 @login_required
 @require_GET
 def panel(request: HttpRequest, code: str) -> HttpResponse:
-    return _panel(_session_for_facilitator(request, code), request)
+    return _panel(access.facilitator_session(request, code), request)
 
 
 @login_required
 @require_GET
 def projector(request: HttpRequest, code: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     return HttpResponse(
         _regions(("groups_projector",), {"session": session, "groups_stage": groups.stage(session)})
     )
@@ -210,7 +203,7 @@ def projector(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def create(request: HttpRequest, code: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     form = GroupingForm(request.POST)
     if not form.is_valid():
         return _panel(session, request, _first_error(form), status=400)
@@ -267,7 +260,7 @@ def _group_action(session: LiveSession, request: HttpRequest, group_id: int, act
 @login_required
 @require_POST
 def group_action(request: HttpRequest, code: str, group_id: int, action: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     try:
         _group_action(session, request, group_id, action)
     except groups.GroupError as exc:
@@ -280,7 +273,7 @@ def group_action(request: HttpRequest, code: str, group_id: int, action: str) ->
 def control(request: HttpRequest, code: str, action: str) -> HttpResponse:
     """Session-wide group controls: move someone, message all groups, observe, present, default categories,
     discard the current grouping (the dashboard asks first)."""
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     try:
         if action == "move":
             form = MoveForm(request.POST, session=session)
@@ -324,7 +317,7 @@ def control(request: HttpRequest, code: str, action: str) -> HttpResponse:
 @require_GET
 def look_in(request: HttpRequest, code: str, group_id: int) -> TemplateResponse:
     """A facilitator looks into one group's room, read-only, with its work arriving live."""
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     group = groups.group_for_facilitator(session, group_id)
     if group is None:
         raise Http404("No such group in this session.")

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from facilitation.live import broadcast
-from facilitation.live import regions as fragments
+from facilitation.live import regions as live_regions
 from facilitation.models import (
     LiveSession,
     Participant,
@@ -325,15 +325,6 @@ def learner_context(session: LiveSession, participant: Participant | None) -> di
 
 # --- Pushes -------------------------------------------------------------------------------------------------
 
-# Counted so tests can prove "one render per group per change".
-render_count = 0
-
-
-def _render(template: str, regions: tuple[str, ...], context: dict) -> str:
-    global render_count
-    render_count += 1
-    return fragments.render_regions(template, regions, context)
-
 
 def push(session_id: int, *, learners: bool = False, own_answers: tuple[int, ...] = ()) -> None:
     """Send the changed poll regions: the dashboard panel, the projector and (if they changed) learner pages;
@@ -342,12 +333,12 @@ def push(session_id: int, *, learners: bool = False, own_answers: tuple[int, ...
     session = LiveSession.objects.select_related("lesson").get(pk=session_id)
     base = {"session": session}
     dashboard = {**base, **panel_context(session, "dashboard")}
-    broadcast.send(session.group_facilitators, _render(PANEL, PANEL_REGIONS, dashboard))
+    broadcast.send(session.group_facilitators, broadcast.render(PANEL, PANEL_REGIONS, dashboard))
     projector = {**base, **panel_context(session, "projector")}
-    broadcast.send(session.group_projector, _render(PROJECTOR, PROJECTOR_REGIONS, projector))
+    broadcast.send(session.group_projector, broadcast.render(PROJECTOR, PROJECTOR_REGIONS, projector))
     if learners:
         shared = {**base, "learner_poll_cards": learner_cards(session, None), "preserve_forms": True}
-        broadcast.send(session.group_all, _render(LEARNER, LEARNER_REGIONS, shared))
+        broadcast.send(session.group_all, broadcast.render(LEARNER, LEARNER_REGIONS, shared))
     for poll_id in own_answers:
         push_own_answers(session_id, poll_id)
 
@@ -371,7 +362,7 @@ def push_own_answers(session_id: int, poll_id: int) -> None:
     base = {"session": poll.session, "preserve_forms": False}
     for answer in answers:
         card = LearnerCard(poll=poll, results=None, answer=answer, score=scores.get(answer.participant_id))
-        html = fragments.render_regions(LEARNER, ("poll_mine",), {**base, "card": card})
+        html = live_regions.render_regions(LEARNER, ("poll_mine",), {**base, "card": card})
         broadcast.send(answer.participant.group_name, html)
 
 

@@ -1,5 +1,5 @@
-"""Poll screens and actions. Facilitator views look the session up with `_session_for_facilitator`, learner
-views with `_participant_for`, and every poll is then looked up within that session."""
+"""Poll screens and actions. Facilitator views look the session up with `access.facilitator_session`, learner
+views with `access.session_and_participant`, and every poll is then looked up within that session."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
-from facilitation.live import regions as fragments
-from facilitation.models import LiveSession, Participant, Poll, PreparedPoll
+from facilitation import access
+from facilitation.live import regions as live_regions
+from facilitation.models import LiveSession, Poll, PreparedPoll
 from facilitation.report.csv_export import csv_response
 from facilitation.tools.polls import rules as polls
 from facilitation.tools.polls.forms import AnswerForm, PollForm
-from facilitation.views import NOT_JOINED, _participant_for, _session_for_facilitator
 
 # --- Facilitator --------------------------------------------------------------------------------------------
 
@@ -23,9 +23,9 @@ from facilitation.views import NOT_JOINED, _participant_for, _session_for_facili
 def _panel_response(session: LiveSession, *, form: PollForm | None = None, error: str = "") -> HttpResponse:
     """The dashboard's poll list for this tab (other tabs get it by push), plus the ad hoc form when asked."""
     context = {**polls.panel_context(session, "dashboard"), "session": session, "poll_error": error}
-    html = fragments.render_regions(polls.PANEL, polls.PANEL_REGIONS, context, oob=True)
+    html = live_regions.render_regions(polls.PANEL, polls.PANEL_REGIONS, context, oob=True)
     if form is not None:
-        html += fragments.render_regions(
+        html += live_regions.render_regions(
             polls.PANEL, ("poll_form",), {**context, "poll_form": form}, oob=True
         )
     return HttpResponse(html)
@@ -42,7 +42,7 @@ def _done(request: HttpRequest, session: LiveSession, error: str = "", form: Pol
 @login_required
 @require_POST
 def poll_create(request: HttpRequest, code: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     form = PollForm(request.POST)
     if not form.is_valid():
         if request.htmx:
@@ -59,7 +59,7 @@ def poll_create(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def poll_use_prepared(request: HttpRequest, code: str, prepared_id: int) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     prepared = get_object_or_404(PreparedPoll, pk=prepared_id, lesson_id=session.lesson_id)
     poll = polls.use_prepared(session, prepared)
     if "open" in request.POST:
@@ -81,7 +81,7 @@ ACTIONS = {
 @login_required
 @require_POST
 def poll_action(request: HttpRequest, code: str, poll_id: int, action: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     poll = get_object_or_404(Poll, pk=poll_id, session=session)
     if action not in ACTIONS:
         raise Http404("Unknown poll action.")
@@ -96,40 +96,35 @@ def poll_action(request: HttpRequest, code: str, poll_id: int, action: str) -> H
 @require_GET
 def poll_panel_live(request: HttpRequest, code: str) -> HttpResponse:
     """The dashboard's poll list, for a resync after the socket (re)connects."""
-    return _panel_response(_session_for_facilitator(request, code))
+    return _panel_response(access.facilitator_session(request, code))
 
 
 @login_required
 @require_GET
 def poll_projector_live(request: HttpRequest, code: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     context = {**polls.panel_context(session, "projector"), "session": session}
-    return HttpResponse(fragments.render_regions(polls.PROJECTOR, polls.PROJECTOR_REGIONS, context, oob=True))
+    return HttpResponse(
+        live_regions.render_regions(polls.PROJECTOR, polls.PROJECTOR_REGIONS, context, oob=True)
+    )
 
 
 @login_required
 @require_GET
 def poll_csv(request: HttpRequest, code: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     return csv_response(f"polls-{session.code}.csv", polls.poll_rows(session))
 
 
 # --- Learners -----------------------------------------------------------------------------------------------
 
 
-def _learner(request: HttpRequest, code: str) -> tuple[LiveSession, Participant]:
-    session, participant = _participant_for(request, code)
-    if participant is None:
-        raise Http404(NOT_JOINED)
-    return session, participant
-
-
 @require_GET
 def poll_learner_live(request: HttpRequest, code: str) -> HttpResponse:
     """This learner's poll region, with their own answers: page resync after a reconnect."""
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     context = {**polls.learner_context(session, participant), "session": session}
-    return HttpResponse(fragments.render_regions(polls.LEARNER, polls.LEARNER_REGIONS, context, oob=True))
+    return HttpResponse(live_regions.render_regions(polls.LEARNER, polls.LEARNER_REGIONS, context, oob=True))
 
 
 def _answer_fragment(request: HttpRequest, session: LiveSession, card: polls.LearnerCard, status: int = 200):
@@ -146,7 +141,7 @@ def poll_answer(request: HttpRequest, code: str, poll_id: int) -> HttpResponse:
 
     htmx does not swap error responses, so for htmx requests a refusal is a 200 carrying the message in the
     fragment; other clients get the same fragment with 400 (invalid answer) or 409 (poll closed)."""
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     poll = get_object_or_404(Poll.objects.exclude(status="draft"), pk=poll_id, session=session)
     form = AnswerForm(poll, request.POST)
     card = polls.LearnerCard(poll=poll, results=None)

@@ -1,0 +1,5 @@
+"""The slides of a phase, Q&A on them and Wardley maps."""
+
+from facilitation.tools import Tool
+
+TOOL = Tool(key="slides", styles=("css/slides.css",), scripts=("js/slides.js",))

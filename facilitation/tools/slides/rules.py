@@ -37,7 +37,7 @@ from django.utils.text import slugify
 
 from facilitation.first_write import get_or_create_locked
 from facilitation.live import broadcast
-from facilitation.live import regions as fragments
+from facilitation.live import regions as live_regions
 from facilitation.models import (
     CategoryResource,
     DeckItem,
@@ -368,11 +368,6 @@ def learner_context(session: LiveSession, participant: Participant) -> dict:
 # --- Pushes -------------------------------------------------------------------------------------------------
 
 
-def _render(regions: tuple[str, ...], context: dict) -> str:
-    broadcast.render_count += 1
-    return fragments.render_regions(REGIONS, regions, context, oob=True)
-
-
 def push(session_id: int, *, slide: bool = False, questions: bool = False, visibility: bool = False) -> None:
     """Send what changed to every screen: one render per audience (learners: per level for a slide)."""
     session = LiveSession.objects.select_related("lesson").get(pk=session_id)
@@ -381,7 +376,7 @@ def push(session_id: int, *, slide: bool = False, questions: bool = False, visib
     staff = {**base, "explain": show(session, staff=True)} if (slide or visibility) else dict(base)
     if questions:
         staff["explain_qa"] = qa(session, staff=True)
-    broadcast.send(session.group_facilitators, _render(staff_regions, staff))
+    broadcast.send(session.group_facilitators, broadcast.render(REGIONS, staff_regions, staff, oob=True))
     public_qa = qa(session) if (questions or visibility) else None
     first = show(session) if (slide or visibility) else None
     visible = first.visible if first else is_visible(session)
@@ -391,19 +386,20 @@ def push(session_id: int, *, slide: bool = False, questions: bool = False, visib
     projector_qa = public_qa if visible else NO_QUESTIONS
     broadcast.send(
         session.group_projector,
-        _render(projector_regions, {**base, "explain": first, "explain_qa": projector_qa}),
+        broadcast.render(
+            REGIONS, projector_regions, {**base, "explain": first, "explain_qa": projector_qa}, oob=True
+        ),
     )
     if slide or visibility:
         regions = LEARNER_SECTION if visibility else LEARNER_SLIDE
-        for key, _ in fragments.learner_levels(session):
+        for key, _ in live_regions.learner_levels(session):
             learner = {**base, "explain": show(session, audience=key), "explain_qa": public_qa}
-            broadcast.send(session.group_level(key), _render(regions, learner))
+            broadcast.send(session.group_level(key), broadcast.render(REGIONS, regions, learner, oob=True))
     if questions and not visibility:
-        broadcast.send(session.group_all, _render(LEARNER_QA, {**base, "explain_qa": public_qa}))
-
-
-def _after_commit(session_id: int, **changed: bool) -> None:
-    broadcast.push_after_commit(push, session_id, **changed)
+        broadcast.send(
+            session.group_all,
+            broadcast.render(REGIONS, LEARNER_QA, {**base, "explain_qa": public_qa}, oob=True),
+        )
 
 
 # --- Facilitators' actions ----------------------------------------------------------------------------------
@@ -436,7 +432,7 @@ def go_to(session: LiveSession, position: int) -> Presentation:
     presentation.save()
     if slides[position].prepared_poll is not None:
         _open_prepared(session, slides[position].prepared_poll)
-    _after_commit(session.pk, slide=True)
+    broadcast.push_after_commit(push, session.pk, slide=True)
     return presentation
 
 
@@ -455,7 +451,7 @@ def set_started(session: LiveSession, started: bool) -> None:
     presentation = _lock(session)
     presentation.started = started
     presentation.save(update_fields=["started"])
-    _after_commit(session.pk, visibility=True)
+    broadcast.push_after_commit(push, session.pk, visibility=True)
 
 
 @transaction.atomic
@@ -468,7 +464,7 @@ def set_highlight(session: LiveSession, component_id: int | None) -> None:
     presentation = _lock(session)
     presentation.highlight = component
     presentation.save(update_fields=["highlight"])
-    _after_commit(session.pk, slide=True)
+    broadcast.push_after_commit(push, session.pk, slide=True)
 
 
 MODERATION = {
@@ -492,7 +488,7 @@ def moderate(session: LiveSession, question_id: int, action: str) -> None:
             raise ExplainError("Show the question before pinning it.")
         Question.objects.filter(session=session, pinned=True).update(pinned=False)
     Question.objects.filter(pk=question.pk).update(**changes)
-    _after_commit(session.pk, questions=True)
+    broadcast.push_after_commit(push, session.pk, questions=True)
 
 
 # --- Learners' actions --------------------------------------------------------------------------------------
@@ -515,7 +511,7 @@ def ask(participant: Participant, *, text: str, anonymous: bool = True) -> Quest
         slide_title=slide.title[:200] if slide else "",
         category=slide.category if slide else None,
     )
-    _after_commit(session.pk, questions=True)
+    broadcast.push_after_commit(push, session.pk, questions=True)
     return question
 
 
@@ -541,7 +537,7 @@ def vote(participant: Participant, question_id: int, *, add: bool) -> None:
                 return
         elif not QuestionVote.objects.filter(question=question, participant=participant).delete()[0]:
             return
-        _after_commit(participant.session_id, questions=True)
+        broadcast.push_after_commit(push, participant.session_id, questions=True)
 
 
 # --- Loading an Explain deck from JSON ----------------------------------------------------------------------

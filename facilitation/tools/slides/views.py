@@ -10,25 +10,18 @@ from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
-from facilitation.live import regions as fragments
+from facilitation import access
+from facilitation.live import regions as live_regions
 from facilitation.models import LiveSession, Participant
 from facilitation.tools.slides import rules as slides
 from facilitation.tools.slides.forms import HighlightForm, PositionForm, QuestionForm
-from facilitation.views import NOT_JOINED, _participant_for, _session_for_facilitator, participant_over_limit
 
 
 def _regions(names: tuple[str, ...], context: dict) -> str:
-    return fragments.render_regions(slides.REGIONS, names, context, oob=True)
+    return live_regions.render_regions(slides.REGIONS, names, context, oob=True)
 
 
 # --- Learners -----------------------------------------------------------------------------------------------
-
-
-def _learner(request: HttpRequest, code: str) -> tuple[LiveSession, Participant]:
-    session, participant = _participant_for(request, code)
-    if participant is None:
-        raise Http404(NOT_JOINED)
-    return session, participant
 
 
 def _my_votes(
@@ -47,7 +40,7 @@ def _my_votes(
 @require_GET
 def learner_explain(request: HttpRequest, code: str) -> HttpResponse:
     """The learner's presentation, questions and own upvotes, for a resync or a phase change."""
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     context = {"session": session, **slides.learner_context(session, participant)}
     html = _regions(slides.LEARNER_SECTION, context) + _my_votes(request, session, participant, oob=True)
     return HttpResponse(html)
@@ -55,11 +48,11 @@ def learner_explain(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 def ask(request: HttpRequest, code: str) -> HttpResponse:
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     form = QuestionForm(request.POST)
     status, message, asked = 400, "", False
     if form.is_valid():
-        limited = participant_over_limit(
+        limited = access.participant_over_limit(
             request, participant, group="explain-question", setting="EXPLAIN_QUESTION_RATE"
         )
         if limited:
@@ -87,7 +80,7 @@ def ask(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 def vote(request: HttpRequest, code: str, question_id: int) -> HttpResponse:
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     status, message = 200, ""
     try:
         slides.vote(participant, question_id, add=request.POST.get("action") != "remove")
@@ -108,13 +101,13 @@ def _panel(session: LiveSession, error: str = "", status: int = 200) -> HttpResp
 @login_required
 @require_GET
 def panel(request: HttpRequest, code: str) -> HttpResponse:
-    return _panel(_session_for_facilitator(request, code))
+    return _panel(access.facilitator_session(request, code))
 
 
 @login_required
 @require_GET
 def projector(request: HttpRequest, code: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     context = {"session": session, **slides.panel_context(session, "projector")}
     return HttpResponse(_regions(slides.PROJECTOR_SLIDE + slides.PROJECTOR_QA, context))
 
@@ -138,7 +131,7 @@ def _run_slide_control(session: LiveSession, action: str, request: HttpRequest) 
 @login_required
 @require_POST
 def slide_control(request: HttpRequest, code: str, action: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     try:
         _run_slide_control(session, action, request)
     except slides.ExplainError as exc:
@@ -151,7 +144,7 @@ def slide_control(request: HttpRequest, code: str, action: str) -> HttpResponse:
 @login_required
 @require_POST
 def highlight(request: HttpRequest, code: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     form = HighlightForm(request.POST)
     try:
         if not form.is_valid():
@@ -165,7 +158,7 @@ def highlight(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def moderate(request: HttpRequest, code: str, question_id: int, action: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     if action not in slides.MODERATION:
         raise Http404("Unknown question action.")
     try:

@@ -27,7 +27,6 @@ Report helpers at the end (`help_requests`, `confidence_shift`, `learner_reflect
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, OuterRef, Subquery
@@ -35,7 +34,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from facilitation.live import broadcast
-from facilitation.live import regions as fragments
 from facilitation.models import (
     CONFIDENCE_MAX,
     CONFIDENCE_MIN,
@@ -532,40 +530,40 @@ def learner_context(session: LiveSession, participant: Participant) -> dict:
 # --- Pushes -------------------------------------------------------------------------------------------------
 
 
-def _render(regions: tuple[str, ...], context: dict) -> str:
-    broadcast.render_count += 1
-    return fragments.render_regions(REGIONS, regions, context, oob=True)
-
-
 def push_help(session_id: int, participant_id: int, *, to_learner: bool = True) -> None:
     """The queue to the facilitators; the learner's card to that learner when a facilitator changed it (when the
     learner acted, their own response carries the card, with its message, and a push would wipe that)."""
     session = _fresh(session_id)
     context = {"session": session, "support": PanelSupport(session, queue(session), [], None)}
-    broadcast.send(session.group_facilitators, _render(("support_queue",), context))
+    broadcast.send(
+        session.group_facilitators, broadcast.render(REGIONS, ("support_queue",), context, oob=True)
+    )
     if not to_learner:
         return
     participant = Participant.objects.filter(pk=participant_id, session=session).first()
     if participant is not None:
         card = help_card(session, participant)
         context = {"session": session, "help": card}
-        broadcast.send(participant.group_name, _render(("support_help", "support_help_link"), context))
+        broadcast.send(
+            participant.group_name,
+            broadcast.render(REGIONS, ("support_help", "support_help_link"), context, oob=True),
+        )
 
 
 def push_shift(session_id: int) -> None:
     session = _fresh(session_id)
     context = {"session": session, "support": PanelSupport(session, None, confidence_shift(session), None)}
-    broadcast.send(session.group_facilitators, _render(("support_shift",), context))
+    broadcast.send(
+        session.group_facilitators, broadcast.render(REGIONS, ("support_shift",), context, oob=True)
+    )
 
 
 def push_reflections(session_id: int) -> None:
     session = _fresh(session_id)
     context = {"session": session, "support": PanelSupport(session, None, [], reflection_summary(session))}
-    broadcast.send(session.group_facilitators, _render(("support_reflections",), context))
-
-
-def _after_commit(push, *args, **kwargs) -> None:
-    transaction.on_commit(partial(push, *args, **kwargs))
+    broadcast.send(
+        session.group_facilitators, broadcast.render(REGIONS, ("support_reflections",), context, oob=True)
+    )
 
 
 # --- Learners' actions --------------------------------------------------------------------------------------
@@ -600,7 +598,7 @@ def ask(participant: Participant, message: str) -> bool:
                 )
         except IntegrityError:
             raise SupportError("You already have a request open.") from None
-    _after_commit(push_help, session.pk, participant.pk, to_learner=False)
+    broadcast.after_commit(push_help, session.pk, participant.pk, to_learner=False)
     return current is None
 
 
@@ -617,7 +615,7 @@ def cancel(participant: Participant) -> None:
     )
     if not changed:
         raise SupportError("You have no open request to cancel.")
-    _after_commit(push_help, session.pk, participant.pk, to_learner=False)
+    broadcast.after_commit(push_help, session.pk, participant.pk, to_learner=False)
 
 
 @transaction.atomic
@@ -651,7 +649,7 @@ def rate(participant: Participant, moment: str, ratings: dict[int, int]) -> None
         unique_fields=["participant", "domain", "moment"],
         update_fields=["value", "updated_at"],
     )
-    _after_commit(push_shift, session.pk)
+    broadcast.after_commit(push_shift, session.pk)
 
 
 def _save_answers(model, lookup: dict, answers: dict[int, str], extra: dict) -> None:
@@ -679,7 +677,7 @@ def reflect(participant: Participant, answers: dict[int, str]) -> None:
     if not set(answers) <= allowed:
         raise SupportError("These questions are not part of this lesson.")
     _save_answers(LearnerReflection, {"participant": participant}, answers, {"session": session})
-    _after_commit(push_reflections, session.pk)
+    broadcast.after_commit(push_reflections, session.pk)
 
 
 # --- Facilitators' actions ----------------------------------------------------------------------------------
@@ -701,7 +699,7 @@ def handle(session: LiveSession, request_id: int, action: str, user) -> None:
     else:
         raise SupportError("Unknown action.")
     HelpRequest.objects.filter(pk=request.pk).update(**values)
-    _after_commit(push_help, session.pk, request.participant_id)
+    broadcast.after_commit(push_help, session.pk, request.participant_id)
 
 
 def facilitator_questions(session: LiveSession) -> list[LessonItem]:
@@ -714,7 +712,7 @@ def reflect_as_facilitator(session: LiveSession, user, answers: dict[int, str]) 
     if not set(answers) <= allowed:
         raise SupportError("These questions are not part of this lesson.")
     _save_answers(FacilitatorReflection, {"session": session}, answers, {"author": user})
-    _after_commit(push_reflections, session.pk)
+    broadcast.after_commit(push_reflections, session.pk)
 
 
 def facilitator_form_rows(session: LiveSession, form=None) -> list[Question]:

@@ -12,15 +12,15 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from facilitation.live import regions as fragments
-from facilitation.models import LiveSession, Moment, Participant
+from facilitation import access
+from facilitation.live import regions as live_regions
+from facilitation.models import LiveSession, Moment
 from facilitation.tools.support import rules as support
 from facilitation.tools.support.forms import ConfidenceForm, HelpForm, ReflectionForm
-from facilitation.views import NOT_JOINED, _participant_for, _session_for_facilitator, participant_over_limit
 
 
 def _regions(names: tuple[str, ...], context: dict, *, oob: bool = True) -> str:
-    return fragments.render_regions(support.REGIONS, names, context, oob=oob)
+    return live_regions.render_regions(support.REGIONS, names, context, oob=oob)
 
 
 def _answer(request: HttpRequest, code: str, html: str, status: int) -> HttpResponse:
@@ -32,17 +32,10 @@ def _answer(request: HttpRequest, code: str, html: str, status: int) -> HttpResp
 # --- Learners -----------------------------------------------------------------------------------------------
 
 
-def _learner(request: HttpRequest, code: str) -> tuple[LiveSession, Participant]:
-    session, participant = _participant_for(request, code)
-    if participant is None:
-        raise Http404(NOT_JOINED)
-    return session, participant
-
-
 @require_GET
 def learner_regions(request: HttpRequest, code: str) -> HttpResponse:
     """The learner's help card, self-assessment and exit reflection, for a resync or a phase change."""
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     mine = support.learner_support(session, participant)
     context = {
         "session": session,
@@ -67,11 +60,13 @@ def _help_response(request, session, participant, *, form=None, message="", ok=F
 
 @require_POST
 def ask(request: HttpRequest, code: str) -> HttpResponse:
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     form = HelpForm(request.POST)
     if not form.is_valid():
         return _help_response(request, session, participant, form=form, status=400)
-    limited = participant_over_limit(request, participant, group="support-help", setting="SUPPORT_HELP_RATE")
+    limited = access.participant_over_limit(
+        request, participant, group="support-help", setting="SUPPORT_HELP_RATE"
+    )
     if limited:
         message = "You have sent several requests in a short time. Wait a few minutes, or raise your hand."
         return _help_response(request, session, participant, form=form, message=message, status=429)
@@ -87,7 +82,7 @@ def ask(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 def cancel(request: HttpRequest, code: str) -> HttpResponse:
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     try:
         support.cancel(participant)
     except support.SupportError as exc:
@@ -97,7 +92,7 @@ def cancel(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 def rate(request: HttpRequest, code: str, moment: str) -> HttpResponse:
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     if moment not in Moment.values:
         raise Http404("Unknown moment.")
     assessment = support.self_assessment(session, participant)
@@ -119,7 +114,7 @@ def rate(request: HttpRequest, code: str, moment: str) -> HttpResponse:
 
 @require_POST
 def reflect(request: HttpRequest, code: str) -> HttpResponse:
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     form = ReflectionForm(request.POST, questions=support.learner_questions(session))
     status, message = 400, ""
     if form.is_valid():
@@ -148,13 +143,13 @@ def _panel(session: LiveSession, error: str = "", status: int = 200) -> HttpResp
 @require_GET
 def panel(request: HttpRequest, code: str) -> HttpResponse:
     """The dashboard's support regions: resync, phase change and the 30-second refresh of waiting times."""
-    return _panel(_session_for_facilitator(request, code))
+    return _panel(access.facilitator_session(request, code))
 
 
 @login_required
 @require_POST
 def handle(request: HttpRequest, code: str, request_id: int, action: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     if action not in {"coming", "done"}:
         raise Http404("Unknown action.")
     try:
@@ -168,7 +163,7 @@ def handle(request: HttpRequest, code: str, request_id: int, action: str) -> Htt
 @require_http_methods(["GET", "POST"])
 def facilitator_reflection(request: HttpRequest, code: str) -> HttpResponse:
     """The facilitators' own reflection on the session, from the lesson's facilitator questions."""
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     questions = support.facilitator_questions(session)
     bound = request.method == "POST"
     form = ReflectionForm(request.POST if bound else None, questions=questions)

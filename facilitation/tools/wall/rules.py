@@ -37,7 +37,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count
 
 from facilitation.live import broadcast
-from facilitation.live import regions as fragments
 from facilitation.models import (
     MAX_VOTES_PER_PERSON,
     Cluster,
@@ -186,11 +185,6 @@ def learner_context(session: LiveSession, participant: Participant) -> dict:
 # --- Pushes -------------------------------------------------------------------------------------------------
 
 
-def _render(regions: tuple[str, ...], context: dict) -> str:
-    broadcast.render_count += 1
-    return fragments.render_regions(REGIONS, regions, context, oob=True)
-
-
 def push(
     session_id: int, *, settings: bool = False, clusters: bool = False, visibility: bool = False
 ) -> None:
@@ -201,13 +195,19 @@ def push(
     session = LiveSession.objects.select_related("lesson").get(pk=session_id)
     staff = board(session, for_facilitators=True)
     regions = ("wall_settings",) * settings + ("wall_clusters",) * clusters + ("wall_board",)
-    broadcast.send(session.group_facilitators, _render(regions, {"wall": staff, "session": session}))
+    broadcast.send(
+        session.group_facilitators,
+        broadcast.render(REGIONS, regions, {"wall": staff, "session": session}, oob=True),
+    )
     if not (staff.visible or visibility):
         return
     public = board(session, for_facilitators=False)
     context = {"wall": public, "session": session}
-    broadcast.send(session.group_projector, _render(PROJECTOR_REGIONS, context))
-    broadcast.send(session.group_all, _render(LEARNER_SECTION if visibility else LEARNER_BOARD, context))
+    broadcast.send(session.group_projector, broadcast.render(REGIONS, PROJECTOR_REGIONS, context, oob=True))
+    broadcast.send(
+        session.group_all,
+        broadcast.render(REGIONS, LEARNER_SECTION if visibility else LEARNER_BOARD, context, oob=True),
+    )
 
 
 @dataclass(frozen=True)
@@ -243,7 +243,7 @@ def push_change(session_id: int, change: WallChange) -> None:
         push_new_notes(session_id, sorted(change.notes))
 
 
-def _after_commit(session_id: int, **changed: bool) -> None:
+def _changed_after_commit(session_id: int, **changed: bool) -> None:
     transaction.on_commit(partial(_changed, session_id, WallChange(whole=True, **changed)))
 
 
@@ -298,13 +298,16 @@ def push_new_notes(session_id: int, note_ids: list[int]) -> None:
         ]
 
     broadcast.send(
-        session.group_facilitators, _render(("staff_new_notes",), {**context, "added": added(True)})
+        session.group_facilitators,
+        broadcast.render(REGIONS, ("staff_new_notes",), {**context, "added": added(True)}, oob=True),
     )
     if not visible:
         return
     public = {**context, "added": added(not session.anonymous_wall)}
-    broadcast.send(session.group_projector, _render(("projector_new_notes",), public))
-    broadcast.send(session.group_all, _render(("learner_new_notes",), public))
+    broadcast.send(
+        session.group_projector, broadcast.render(REGIONS, ("projector_new_notes",), public, oob=True)
+    )
+    broadcast.send(session.group_all, broadcast.render(REGIONS, ("learner_new_notes",), public, oob=True))
 
 
 # --- Learners' actions --------------------------------------------------------------------------------------
@@ -354,7 +357,7 @@ def vote(participant: Participant, note_id: int, *, add: bool) -> None:
                 raise WallError("You already voted for this note.") from None
         else:
             Vote.objects.filter(note=note, participant=participant).delete()
-        _after_commit(participant.session_id)
+        _changed_after_commit(participant.session_id)
 
 
 # --- Facilitators' actions ----------------------------------------------------------------------------------
@@ -363,14 +366,14 @@ def vote(participant: Participant, note_id: int, *, add: bool) -> None:
 @transaction.atomic
 def set_open(session: LiveSession, opened: bool) -> None:
     WallState.update_for(session, opened=opened)
-    _after_commit(session.pk, settings=True, visibility=True)
+    _changed_after_commit(session.pk, settings=True, visibility=True)
 
 
 @transaction.atomic
 def set_anonymous(session: LiveSession, anonymous: bool) -> None:
     LiveSession.objects.filter(pk=session.pk).update(anonymous_wall=anonymous)
     session.anonymous_wall = anonymous
-    _after_commit(session.pk, settings=True)
+    _changed_after_commit(session.pk, settings=True)
 
 
 @transaction.atomic
@@ -378,25 +381,25 @@ def open_voting(session: LiveSession, votes_per_person: int) -> None:
     if not 1 <= votes_per_person <= MAX_VOTES_PER_PERSON:
         raise WallError(f"Give each person between 1 and {MAX_VOTES_PER_PERSON} votes.")
     WallState.update_for(session, voting_open=True, votes_per_person=votes_per_person)
-    _after_commit(session.pk, settings=True)
+    _changed_after_commit(session.pk, settings=True)
 
 
 @transaction.atomic
 def close_voting(session: LiveSession) -> None:
     WallState.update_for(session, voting_open=False)
-    _after_commit(session.pk, settings=True)
+    _changed_after_commit(session.pk, settings=True)
 
 
 @transaction.atomic
 def set_sort(session: LiveSession, by_votes: bool) -> None:
     WallState.update_for(session, sort_by_votes=by_votes)
-    _after_commit(session.pk, settings=True)
+    _changed_after_commit(session.pk, settings=True)
 
 
 @transaction.atomic
 def set_prompt(session: LiveSession, prompt: str) -> None:
     WallState.update_for(session, prompt=prompt)
-    _after_commit(session.pk, settings=True)
+    _changed_after_commit(session.pk, settings=True)
 
 
 def _note(session: LiveSession, note_id: int) -> Note:
@@ -410,27 +413,27 @@ def _note(session: LiveSession, note_id: int) -> Note:
 def set_hidden(session: LiveSession, note_id: int, hidden: bool) -> None:
     note = _note(session, note_id)
     Note.objects.filter(pk=note.pk).update(hidden=hidden)
-    _after_commit(session.pk)
+    _changed_after_commit(session.pk)
 
 
 @transaction.atomic
 def move_note(session: LiveSession, note_id: int, cluster: Cluster | None) -> None:
     note = _note(session, note_id)
     Note.objects.filter(pk=note.pk).update(cluster=cluster)
-    _after_commit(session.pk)
+    _changed_after_commit(session.pk)
 
 
 @transaction.atomic
 def create_cluster(session: LiveSession, name: str) -> Cluster:
     cluster = Cluster.objects.create(session=session, name=name)
-    _after_commit(session.pk, clusters=True)
+    _changed_after_commit(session.pk, clusters=True)
     return cluster
 
 
 @transaction.atomic
 def rename_cluster(cluster: Cluster, name: str) -> None:
     Cluster.objects.filter(pk=cluster.pk).update(name=name)
-    _after_commit(cluster.session_id, clusters=True)
+    _changed_after_commit(cluster.session_id, clusters=True)
 
 
 @transaction.atomic
@@ -440,4 +443,4 @@ def merge_clusters(source: Cluster, target: Cluster) -> None:
         raise WallError("Choose another cluster of this wall to merge into.")
     Note.objects.filter(cluster=source).update(cluster=target)
     source.delete()
-    _after_commit(target.session_id, clusters=True)
+    _changed_after_commit(target.session_id, clusters=True)

@@ -10,27 +10,20 @@ from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
-from facilitation.live import regions as fragments
+from facilitation import access
+from facilitation.live import regions as live_regions
 from facilitation.models import Cluster, LiveSession, Participant
 from facilitation.tools.wall import rules as wall
 from facilitation.tools.wall.forms import ClusterChoiceForm, ClusterNameForm, NoteForm, PromptForm, VotingForm
-from facilitation.views import NOT_JOINED, _participant_for, _session_for_facilitator, participant_over_limit
 
 SHOW_AUTHORS_KEY = "wall_show_authors"
 
 
 def _regions(names: tuple[str, ...], context: dict, *, oob: bool = True) -> str:
-    return fragments.render_regions(wall.REGIONS, names, context, oob=oob)
+    return live_regions.render_regions(wall.REGIONS, names, context, oob=oob)
 
 
 # --- Learners -----------------------------------------------------------------------------------------------
-
-
-def _learner(request: HttpRequest, code: str) -> tuple[LiveSession, Participant]:
-    session, participant = _participant_for(request, code)
-    if participant is None:
-        raise Http404(NOT_JOINED)
-    return session, participant
 
 
 def _my_votes(
@@ -53,7 +46,7 @@ def _my_votes(
 @require_GET
 def learner_wall(request: HttpRequest, code: str) -> HttpResponse:
     """The learner's wall and own votes, for a resync or a phase change."""
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     context = {"session": session, "wall": wall.board(session, for_facilitators=False)}
     html = _regions(wall.LEARNER_SECTION, context) + _my_votes(request, session, participant, oob=True)
     return HttpResponse(html)
@@ -61,11 +54,13 @@ def learner_wall(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 def post_note(request: HttpRequest, code: str) -> HttpResponse:
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     form = NoteForm(request.POST)
     status, message, posted = 400, "", False
     if form.is_valid():
-        limited = participant_over_limit(request, participant, group="wall-note", setting="WALL_NOTE_RATE")
+        limited = access.participant_over_limit(
+            request, participant, group="wall-note", setting="WALL_NOTE_RATE"
+        )
         if limited:
             status = 429
             message = "You're posting fast! Wait a few seconds, then post this note again. Your text is kept."
@@ -89,7 +84,7 @@ def post_note(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_POST
 def vote(request: HttpRequest, code: str, note_id: int) -> HttpResponse:
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     status, message = 200, ""
     try:
         wall.vote(participant, note_id, add=request.POST.get("action") != "remove")
@@ -111,13 +106,13 @@ def _panel(session: LiveSession, error: str = "", status: int = 200) -> HttpResp
 @login_required
 @require_GET
 def panel(request: HttpRequest, code: str) -> HttpResponse:
-    return _panel(_session_for_facilitator(request, code))
+    return _panel(access.facilitator_session(request, code))
 
 
 @login_required
 @require_GET
 def projector(request: HttpRequest, code: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     context = {"session": session, "wall": wall.board(session, for_facilitators=False)}
     return HttpResponse(_regions(wall.PROJECTOR_REGIONS, context))
 
@@ -126,7 +121,7 @@ def projector(request: HttpRequest, code: str) -> HttpResponse:
 @require_POST
 def show_authors(request: HttpRequest, code: str) -> HttpResponse:
     """ "Show authors to me": a preference of this facilitator's browser, for every session they run."""
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     request.session[SHOW_AUTHORS_KEY] = request.POST.get("show") == "1"
     context = {"session": session}
     return HttpResponse(render_to_string(f"{wall.REGIONS}#wall_authors_toggle", context, request=request))
@@ -157,7 +152,7 @@ def _run_control(session: LiveSession, action: str, request: HttpRequest) -> Non
 @login_required
 @require_POST
 def control(request: HttpRequest, code: str, action: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     try:
         _run_control(session, action, request)
     except wall.WallError as exc:
@@ -169,7 +164,7 @@ def control(request: HttpRequest, code: str, action: str) -> HttpResponse:
 @require_POST
 def note_action(request: HttpRequest, code: str, note_id: int, action: str) -> HttpResponse:
     """Hide, restore, or move a note to a cluster (the keyboard's select and the drag and drop)."""
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     try:
         if action in {"hide", "restore"}:
             wall.set_hidden(session, note_id, action == "hide")
@@ -188,7 +183,7 @@ def note_action(request: HttpRequest, code: str, note_id: int, action: str) -> H
 @login_required
 @require_POST
 def create_cluster(request: HttpRequest, code: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     form = ClusterNameForm(request.POST)
     if not form.is_valid():
         return _panel(session, form.errors["name"][0], status=400)
@@ -199,7 +194,7 @@ def create_cluster(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def cluster_action(request: HttpRequest, code: str, cluster_id: int, action: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     cluster = Cluster.objects.filter(pk=cluster_id, session=session).first()
     if cluster is None:
         raise Http404("No such cluster on this wall.")

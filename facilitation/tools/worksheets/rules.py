@@ -38,7 +38,6 @@ from django.utils import timezone
 
 from facilitation.first_write import get_or_create_locked
 from facilitation.live import broadcast
-from facilitation.live import regions as fragments
 from facilitation.models import LiveSession, Participant, Role, WorksheetAnswer, WorksheetState
 from facilitation.tools.worksheets.results import SEVERITIES, Heatmap, room_heatmap
 from lessons.models import ObstacleCategory, PhaseTool, WorksheetItem
@@ -224,7 +223,7 @@ def save_answer(
             defaults={"version": 1, "updated_at": timezone.now(), **values},
         )
         if created:
-            _after_commit(session.pk)
+            broadcast.push_after_commit(push, session.pk)
             return Saved(answer, changed=True)
         if answer.same_values(**values):
             return Saved(answer, changed=False)
@@ -235,7 +234,7 @@ def save_answer(
         answer.version += 1
         answer.updated_at = timezone.now()
         answer.save(update_fields=[*values, "version", "updated_at"])
-        _after_commit(session.pk)
+        broadcast.push_after_commit(push, session.pk)
     return Saved(answer, changed=True)
 
 
@@ -421,26 +420,19 @@ def learner_context(session: LiveSession, participant: Participant) -> dict:
 # --- Pushes -------------------------------------------------------------------------------------------------
 
 
-def _render(regions: tuple[str, ...], context: dict) -> str:
-    broadcast.render_count += 1
-    return fragments.render_regions(REGIONS, regions, context, oob=True)
-
-
 def push(session_id: int, *, projector_changed: bool = False) -> None:
     """Send the room's results: one render for the facilitators, one for the projectors when shown there."""
     session = LiveSession.objects.select_related("lesson").get(pk=session_id)
     context = {"session": session, "worksheet_room": room(session)}
     regions = ("ws_projector_toggle",) * projector_changed + ("ws_board",)
-    broadcast.send(session.group_facilitators, _render(regions, context))
+    broadcast.send(session.group_facilitators, broadcast.render(REGIONS, regions, context, oob=True))
     if context["worksheet_room"].state.on_projector or projector_changed:
-        broadcast.send(session.group_projector, _render(PROJECTOR_REGIONS, context))
-
-
-def _after_commit(session_id: int, **changed: bool) -> None:
-    broadcast.push_after_commit(push, session_id, **changed)
+        broadcast.send(
+            session.group_projector, broadcast.render(REGIONS, PROJECTOR_REGIONS, context, oob=True)
+        )
 
 
 @transaction.atomic
 def show_on_projector(session: LiveSession, shown: bool) -> None:
     WorksheetState.update_for(session, on_projector=shown)
-    _after_commit(session.pk, projector_changed=True)
+    broadcast.push_after_commit(push, session.pk, projector_changed=True)

@@ -16,10 +16,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from facilitation.models import LiveSession, Participant, WorksheetAnswer
+from facilitation import access
+from facilitation.models import LiveSession, WorksheetAnswer
 from facilitation.tools.worksheets import rules as worksheets
 from facilitation.tools.worksheets.forms import AnswerForm
-from facilitation.views import NOT_JOINED, _lookup, _participant_for, _session_for_facilitator, to_join_page
 
 VIEW_KEY = "worksheet_view"
 PAGE = "facilitation/tools/worksheets/page.html"
@@ -32,19 +32,12 @@ def _partial(request: HttpRequest, name: str, context: dict) -> str:
 # --- Learners -----------------------------------------------------------------------------------------------
 
 
-def _learner(request: HttpRequest, code: str) -> tuple[LiveSession, Participant]:
-    session, participant = _participant_for(request, code)
-    if participant is None:
-        raise Http404(NOT_JOINED)
-    return session, participant
-
-
 @require_GET
 def page(request: HttpRequest, code: str) -> HttpResponse:
     """The learner's worksheet on a page of its own, open in any phase: they can finish it later."""
-    session, participant = _lookup(request, code)
+    session, participant = access.lookup(request, code)
     if participant is None:
-        return to_join_page(code)
+        return access.to_join_page(code)
     context = {
         "session": session,
         "participant": participant,
@@ -57,7 +50,7 @@ def page(request: HttpRequest, code: str) -> HttpResponse:
 def learner_region(request: HttpRequest, code: str) -> HttpResponse:
     """The learner page's worksheet region after a phase change or a reconnect. When the page already shows the
     worksheet and should keep showing it, answer 204: replacing it would wipe what the learner is typing."""
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     worksheet = worksheets.learner_worksheet(session, participant)
     if worksheet.inline and request.GET.get("shown") == "1":
         return HttpResponse(status=204)
@@ -74,7 +67,7 @@ def _status(
 
 @require_POST
 def save(request: HttpRequest, code: str, item_id: int) -> HttpResponse:
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     form = AnswerForm(request.POST)
     if not form.is_valid():
         message = next(iter(form.errors.values()))[0]
@@ -133,7 +126,7 @@ def _reply(
 @require_GET
 def item(request: HttpRequest, code: str, item_id: int) -> HttpResponse:
     """One item as stored: "use the newer one" after a conflict replaces the item's inputs with it."""
-    session, participant = _learner(request, code)
+    session, participant = access.learner(request, code)
     row = worksheets.item_row(session, participant, item_id)
     if row is None:
         raise Http404("This question is not on this session's worksheet.")
@@ -151,7 +144,7 @@ def panel(request: HttpRequest, code: str) -> HttpResponse:
     facilitator's view (kept in their session, like the wall's "show authors to me") and answers 204: the page
     has switched already (worksheets.js), and an answer swapped in could only bring back an older click. The
     view switch is not in a resync either: once the page is loaded, the view is the page's own."""
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     if "view" in request.GET:
         request.session[VIEW_KEY] = worksheets.clean_view(request.GET["view"])
         return HttpResponse(status=204)
@@ -167,7 +160,7 @@ def panel(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_GET
 def projector(request: HttpRequest, code: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     context = {"session": session, "worksheet_room": worksheets.room(session), "oob": True}
     return HttpResponse(_partial(request, "projector_worksheet", context))
 
@@ -175,7 +168,7 @@ def projector(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_POST
 def projector_toggle(request: HttpRequest, code: str, action: str) -> HttpResponse:
-    session = _session_for_facilitator(request, code)
+    session = access.facilitator_session(request, code)
     if action not in {"show", "hide"}:
         raise Http404("Unknown action.")
     worksheets.show_on_projector(session, action == "show")
