@@ -1,12 +1,13 @@
 """Deleting or anonymising a session's learner data: confirmed, logged, and touching nothing else.
 
-`LEARNER_DATA` is the one list of every table that holds what a learner wrote, did, or that names them (a
-facilitator's observation about a learner included). Deleting learner data deletes every row of those tables
+`learner_data()` is the one list of every table that holds what a learner wrote, did, or that names them (a
+facilitator's observation about a learner included): the core's, then each tool's (`LEARNER_DATA` in the
+tool's retention.py). Deleting learner data deletes every row of those tables
 for the session; anonymising applies each entry's rule (keep, cut the author link, or delete) and takes the
-learners' names out of every text that stays. `KEPT` names every other model of the app with the reason it
+learners' names out of every text that stays. `kept()` names every other model of the app with the reason it
 stays (the session, its clock, the facilitator's settings and authoring). The test suite walks every model of
 the app and fails when one is in neither list, or when a model pointing at a participant or at learner data
-is not in `LEARNER_DATA`: a new tool cannot forget its learners' data.
+is not in `learner_data()`: a new tool cannot forget its learners' data.
 
 Names in kept texts (a poll written on the spot, the wall's question, the facilitator's reflection, a group's
 name, allocation notes) are replaced by "a learner" on delete and by the learner's pseudonym ("Learner 3") on
@@ -25,6 +26,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from facilitation import models as m
+from facilitation import tools
 from facilitation.live import broadcast
 from facilitation.models import LiveSession, Participant, RetentionAction, RetentionLog
 from lessons.pdf import forget_pdfs
@@ -70,173 +72,56 @@ class LearnerData:
         )
 
 
-LEARNER_DATA: tuple[LearnerData, ...] = (
+CORE_LEARNER_DATA: tuple[LearnerData, ...] = (
     LearnerData(
         Participant,
         "learners: names, experience level, role, when they joined and were last seen (attendance)",
         lambda s: Participant.objects.filter(session=s),
         anonymise_note='renamed "Learner 1", "Learner 2" … in the order they joined; level, role and times kept',
     ),
-    LearnerData(
-        m.Note,
-        "wall notes (room wall and group walls)",
-        lambda s: m.Note.objects.filter(session=s),
-        CUT_AUTHOR,
-        ("text",),
-        "participant",
-    ),
-    LearnerData(m.Vote, "votes on wall notes", lambda s: m.Vote.objects.filter(note__session=s)),
-    LearnerData(
-        m.Cluster,
-        "the wall's clusters (they group learners' notes)",
-        lambda s: m.Cluster.objects.filter(session=s),
-        KEEP,
-        ("name",),
-    ),
-    LearnerData(
-        m.PollAnswer,
-        "poll and quiz answers",
-        lambda s: m.PollAnswer.objects.filter(poll__session=s),
-        KEEP,
-        ("text",),
-    ),
-    LearnerData(
-        m.WorksheetAnswer,
-        "worksheet answers and comments",
-        lambda s: m.WorksheetAnswer.objects.filter(participant__session=s),
-        KEEP,
-        ("comment",),
-    ),
-    LearnerData(m.Grouping, "breakout groupings", lambda s: m.Grouping.objects.filter(session=s)),
-    LearnerData(
-        m.BreakoutGroup,
-        "breakout groups (names, case studies, meeting links)",
-        lambda s: m.BreakoutGroup.objects.filter(grouping__session=s),
-        KEEP,
-        ("name",),
-    ),
-    LearnerData(
-        m.GroupMember, "group memberships", lambda s: m.GroupMember.objects.filter(grouping__session=s)
-    ),
-    LearnerData(
-        m.GroupField,
-        "groups' case analyses and strategies (every field, with its last editor)",
-        lambda s: m.GroupField.objects.filter(group__grouping__session=s),
-        CUT_AUTHOR,
-        ("value",),
-        "updated_by",
-    ),
-    LearnerData(
-        m.Annotation,
-        "annotations of case studies",
-        lambda s: m.Annotation.objects.filter(group__grouping__session=s),
-        CUT_AUTHOR,
-        ("quote", "comment"),
-        "participant",
-    ),
-    LearnerData(
-        m.GroupMessage,
-        "your messages to groups",
-        lambda s: m.GroupMessage.objects.filter(session=s),
-        KEEP,
-        ("text",),
-    ),
-    LearnerData(
-        m.Observation,
-        "your formative observations (they name groups and learners)",
-        lambda s: m.Observation.objects.filter(session=s),
-        DELETE,
-    ),
-    LearnerData(
-        m.Question,
-        "Q&A questions",
-        lambda s: m.Question.objects.filter(session=s),
-        CUT_AUTHOR,
-        ("text",),
-        "participant",
-    ),
-    LearnerData(m.QuestionVote, "Q&A upvotes", lambda s: m.QuestionVote.objects.filter(question__session=s)),
-    LearnerData(m.ActionPlan, "action plans", lambda s: m.ActionPlan.objects.filter(session=s)),
-    LearnerData(
-        m.PlanAnswer,
-        "action-plan answers",
-        lambda s: m.PlanAnswer.objects.filter(plan__session=s),
-        KEEP,
-        ("text",),
-    ),
-    LearnerData(
-        m.PeerReview,
-        "peer reviews (scores, strengths, suggestions, your nudges)",
-        lambda s: m.PeerReview.objects.filter(plan__session=s),
-        KEEP,
-        ("strengths", "suggestion", "nudge"),
-    ),
-    LearnerData(
-        m.SummativeAssessment,
-        "your summative assessments of plans",
-        lambda s: m.SummativeAssessment.objects.filter(plan__session=s),
-        KEEP,
-        ("comment",),
-    ),
-    LearnerData(
-        m.HelpRequest,
-        "help requests",
-        lambda s: m.HelpRequest.objects.filter(session=s),
-        KEEP,
-        ("message",),
-    ),
-    LearnerData(
-        m.ConfidenceRating,
-        "self-assessments (confidence ratings)",
-        lambda s: m.ConfidenceRating.objects.filter(session=s),
-    ),
-    LearnerData(
-        m.LearnerReflection,
-        "learners' reflections",
-        lambda s: m.LearnerReflection.objects.filter(session=s),
-        KEEP,
-        ("text",),
-    ),
 )
 
-# Every other model of the app, and why deleting learner data leaves it. Texts listed in `KEPT_TEXTS` stay but
-# lose any learner's name.
-KEPT: dict[type[models.Model], str] = {
+# The core's other models, and why deleting learner data leaves them; each tool adds its own (`KEPT`). Texts
+# listed in `kept_texts()` stay but lose any learner's name.
+CORE_KEPT: dict[type[models.Model], str] = {
     LiveSession: "the session itself: its title, code and when it ran",
     m.SessionPhase: "the phases and their time budgets",
     m.PhaseSegment: "the timings: when each phase ran",
     m.Pause: "the pauses",
     m.BudgetAdjustment: "extensions and rebalancing",
     m.RetentionLog: "this log of deletions",
-    m.WallState: "the wall's question and settings",
-    m.Poll: "the polls' questions and options (without answers)",
-    m.WorksheetState: "what the worksheet showed on the projector",
-    m.Presentation: "where the presentation was",
-    m.EvaluateState: "peer-review settings",
-    m.FacilitatorReflection: "your own reflection on the session",
-    # Authoring: part of the lesson, not of a session.
-    m.FreeSlide: "lesson content",
-    m.CategoryResource: "lesson content",
-    m.WardleyMap: "lesson content",
-    m.WardleyComponent: "lesson content",
-    m.WardleyDependency: "lesson content",
-    m.SlideDeck: "lesson content",
-    m.DeckItem: "lesson content",
-    m.PreparedPoll: "lesson content",
 }
 
-KEPT_TEXTS: tuple[
+CORE_KEPT_TEXTS: tuple[
     tuple[type[models.Model], Callable[[LiveSession], models.QuerySet], tuple[str, ...]], ...
-] = (
-    (m.WallState, lambda s: m.WallState.objects.filter(session=s), ("prompt",)),
-    (
-        m.Poll,
-        lambda s: m.Poll.objects.filter(session=s),
-        ("question", "options_text", "scale_min_label", "scale_max_label"),
-    ),
-    (m.EvaluateState, lambda s: m.EvaluateState.objects.filter(session=s), ("allocation_notes",)),
-    (m.FacilitatorReflection, lambda s: m.FacilitatorReflection.objects.filter(session=s), ("text",)),
-)
+] = ()
+
+
+def _from_tools(name: str) -> list:
+    found = []
+    for tool in tools.all_tools():
+        module = tool.module("retention")
+        found.append(getattr(module, name, ()) if module else ())
+    return found
+
+
+def learner_data() -> tuple[LearnerData, ...]:
+    """Every table of learner data: the core's (the learners themselves), then each tool's, in registry order
+    (deleting goes backwards through it: what points at a row goes before the row)."""
+    return CORE_LEARNER_DATA + tuple(entry for entries in _from_tools("LEARNER_DATA") for entry in entries)
+
+
+def kept() -> dict[type[models.Model], str]:
+    """Every model that is not learner data, with why deleting learner data leaves it."""
+    found = dict(CORE_KEPT)
+    for entries in _from_tools("KEPT"):
+        found.update(entries)
+    return found
+
+
+def kept_texts() -> tuple:
+    return CORE_KEPT_TEXTS + tuple(entry for entries in _from_tools("KEPT_TEXTS") for entry in entries)
+
 
 KEPT_SUMMARY = (
     "the session, its phases and timings, pauses, extensions and rebalancing (the timing report and the "
@@ -257,7 +142,7 @@ class Inventory:
 def inventory(session: LiveSession) -> list[Inventory]:
     """What the session holds now, entry by entry (one count query each), for the data page."""
     return [
-        Inventory(entry.label, entry.rows(session).count(), entry.anonymise_label) for entry in LEARNER_DATA
+        Inventory(entry.label, entry.rows(session).count(), entry.anonymise_label) for entry in learner_data()
     ]
 
 
@@ -316,9 +201,9 @@ def delete_learner_data(session: LiveSession, *, by=None, automatic: bool = Fals
     participants = list(session.participants.order_by("joined_at", "id"))
     replacements = _replacements(participants, lambda number, p: "a learner")
     pattern = _names_pattern(replacements)
-    for _model, rows, fields in KEPT_TEXTS:
+    for _model, rows, fields in kept_texts():
         _scrub(rows(session), fields, pattern, replacements)
-    for entry in reversed(LEARNER_DATA):
+    for entry in reversed(learner_data()):
         entry.rows(session).delete()
     session.learner_data_deleted_at = timezone.now()
     session.save(update_fields=["learner_data_deleted_at"])
@@ -335,7 +220,7 @@ def anonymise(session: LiveSession, *, by=None) -> RetentionLog:
     participants = list(session.participants.order_by("joined_at", "id"))
     replacements = _replacements(participants, lambda number, p: f"Learner {number}")
     pattern = _names_pattern(replacements)
-    for entry in LEARNER_DATA:
+    for entry in learner_data():
         rows = entry.rows(session)
         if entry.anonymise == DELETE:
             rows.delete()
@@ -343,7 +228,7 @@ def anonymise(session: LiveSession, *, by=None) -> RetentionLog:
         if entry.anonymise == CUT_AUTHOR:
             rows.update(**{entry.author: None})
         _scrub(rows, entry.text_fields, pattern, replacements)
-    for _model, rows, fields in KEPT_TEXTS:
+    for _model, rows, fields in kept_texts():
         _scrub(rows(session), fields, pattern, replacements)
     for number, participant in enumerate(participants, 1):
         participant.name = f"Learner {number}"

@@ -9,6 +9,9 @@ package holds:
 - `urls.py` — `urlpatterns`, mounted under the `facilitation` namespace;
 - `report.py` (optional) — `report_context(session, *, names) -> dict` for the report's section and
   `DATASETS`, CSV datasets by name (`name -> rows(session)`);
+- `retention.py` (when it stores learner data) — `LEARNER_DATA`, `KEPT`, `KEPT_TEXTS` for
+  `facilitation.retention`: every model of a tool is in one of them (a test walks every model);
+- `admin.py` (optional) — its authoring models' Django admin;
 - templates in `templates/<template_dir>/` (`template_dir` is `facilitation/tools/<key>` unless the tool
   says): `panel.html`, `learner.html`, `projector.html`, `report.html` when the tool has a report section,
   `learner_header.html` when it says `learner_header=True`.

@@ -237,11 +237,11 @@ def delete_learner_data_and_find_nothing_left(
     expect(dashboard.locator(".message.success")).to_contain_text(
         "Deleted the data of 5 learners", timeout=PUSH
     )
-    expect(inventory.locator("tbody td:nth-child(2)")).to_have_text(["0"] * len(retention.LEARNER_DATA))
+    expect(inventory.locator("tbody td:nth-child(2)")).to_have_text(["0"] * len(retention.learner_data()))
     screenshot(dashboard, "learner-data-deleted")
 
     session = LiveSession.objects.get(code=code)
-    left = {entry.label: entry.rows(session).count() for entry in retention.LEARNER_DATA}
+    left = {entry.label: entry.rows(session).count() for entry in retention.learner_data()}
     assert not any(left.values()), left
     names = re.compile(r"\b(" + "|".join(learners) + r")\b")
     places = {"database": _database_texts(session)}

@@ -131,11 +131,11 @@ def report_texts(client, session) -> dict[str, str]:
 
 def test_it_classifies_every_model_of_the_app_as_learner_data_or_kept():
     """A new tool's table must say what deletion does with it: the test fails until it does."""
-    learner = {entry.model for entry in retention.LEARNER_DATA}
-    kept = set(retention.KEPT)
+    learner = {entry.model for entry in retention.learner_data()}
+    kept = set(retention.kept())
     every = set(apps.get_app_config("facilitation").get_models())
     assert not learner & kept
-    assert every - learner - kept == set(), "add these to retention.LEARNER_DATA or retention.KEPT"
+    assert every - learner - kept == set(), "add these to retention.learner_data() or retention.KEPT"
     for model in apps.get_models():  # every app's, so a new app's table pointing at learners counts too
         for f in model._meta.concrete_fields:
             if f.is_relation and f.related_model in learner:
@@ -159,7 +159,7 @@ def test_it_deletes_every_row_and_every_text_of_the_sessions_learners(client, ow
         {"action": "delete", "confirm": session.code},
     )
     assert response.status_code == 302
-    assert all(entry.rows(session).count() == 0 for entry in retention.LEARNER_DATA)
+    assert all(entry.rows(session).count() == 0 for entry in retention.learner_data())
     database = every_text_in_the_database(session)
     for text in LEARNER_TEXTS:
         assert text not in database, text
