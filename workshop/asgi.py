@@ -16,8 +16,8 @@ from django.conf import settings  # noqa: E402
 from django.utils.http import is_same_domain  # noqa: E402
 
 from facilitation.live.routing import websocket_urlpatterns  # noqa: E402
-from workshop import twisted_writes  # noqa: E402
 from workshop.turns import PdfsInTurn  # noqa: E402
+from workshop.upstream import twisted_writes  # noqa: E402
 
 twisted_writes.install()
 

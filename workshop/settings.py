@@ -189,14 +189,14 @@ if REDIS_URL:
     REDIS_HOST = {"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "workshop.channel_layer.RoomRedisChannelLayer",
+            "BACKEND": "workshop.upstream.channel_layer.RoomRedisChannelLayer",
             "CONFIG": {"hosts": [REDIS_HOST], "capacity": envint("CHANNEL_CAPACITY", 1000), "expiry": 60},
         }
     }
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "workshop.channel_layer.RoomInMemoryChannelLayer",
+            "BACKEND": "workshop.upstream.channel_layer.RoomInMemoryChannelLayer",
             "CONFIG": {"capacity": envint("CHANNEL_CAPACITY", 1000), "expiry": 60},
         }
     }

@@ -1,5 +1,5 @@
-"""daphne's sockets send at once when nothing waits in their buffer (workshop.twisted_writes), and keep Twisted's
-buffering for everything the kernel does not take."""
+"""daphne's sockets send at once when nothing waits in their buffer (workshop.upstream.twisted_writes), and keep
+Twisted's buffering for everything the kernel does not take."""
 
 import socket
 from unittest import mock
@@ -7,7 +7,7 @@ from unittest import mock
 import pytest
 from twisted.internet import tcp
 
-from workshop import twisted_writes
+from workshop.upstream import twisted_writes
 
 
 @pytest.fixture

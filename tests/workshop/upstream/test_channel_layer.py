@@ -9,7 +9,7 @@ from asgiref.sync import async_to_sync
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer
 
-from workshop.channel_layer import RoomInMemoryChannelLayer
+from workshop.upstream.channel_layer import RoomInMemoryChannelLayer
 
 
 def run(coroutine_function):
@@ -55,7 +55,7 @@ def test_a_full_socket_queue_drops_counts_and_logs_without_stopping_the_others(c
             await layer.send(slow, {"type": "x", "n": 99})
         return [(await layer.receive(slow))["n"] for _ in range(2)]
 
-    with caplog.at_level(logging.WARNING, logger="workshop.channel_layer"):
+    with caplog.at_level(logging.WARNING, logger="workshop.upstream.channel_layer"):
         kept = run(scenario)
     assert kept == [0, 1]
     assert layer.dropped == 2
@@ -146,7 +146,7 @@ def test_a_failing_inline_consumer_does_not_keep_the_message_from_the_others(cap
         await layer.group_send("room", {"type": "html.fragment", "html": "<p>queued</p>"})
         return await layer.receive(second)
 
-    with caplog.at_level(logging.ERROR, logger="workshop.channel_layer"):
+    with caplog.at_level(logging.ERROR, logger="workshop.upstream.channel_layer"):
         after_stop = run(scenario)
     assert reached == ["<p>hi</p>"]
     assert after_stop["html"] == "<p>queued</p>"
