@@ -67,7 +67,7 @@ def test_redis_url_selects_the_redis_room_layer(monkeypatch):
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
     try:
         reloaded = importlib.reload(settings_module)
-        assert reloaded.CHANNEL_LAYERS["default"]["BACKEND"] == "workshop.upstream.channel_layer.RoomRedisChannelLayer"
+        assert reloaded.CHANNEL_LAYERS["default"]["BACKEND"] == "workshop.upstream.channel_layer.redis_layer"
         assert (
             reloaded.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["address"] == "redis://127.0.0.1:6379/3"
         )

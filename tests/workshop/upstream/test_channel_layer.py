@@ -1,15 +1,22 @@
-"""The in-memory channel layer for one process: Channels' behaviour, without its O(sockets²) cost per broadcast."""
+"""The in-memory channel layer for one process: Channels' behaviour, without its O(sockets²) cost per broadcast;
+and the check, where either layer is built, that upstream still has what the layers rely on."""
 
 import asyncio
 import logging
+import os
+import uuid
+from importlib import metadata
 from unittest import mock
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer
+from channels_redis.core import RedisChannelLayer
 
-from workshop.upstream.channel_layer import RoomInMemoryChannelLayer
+from tests.conftest import require_service
+from workshop.upstream import channel_layer
+from workshop.upstream.channel_layer import RoomInMemoryChannelLayer, RoomRedisChannelLayer
 
 
 def run(coroutine_function):
@@ -151,3 +158,115 @@ def test_a_failing_inline_consumer_does_not_keep_the_message_from_the_others(cap
     assert reached == ["<p>hi</p>"]
     assert after_stop["html"] == "<p>queued</p>"
     assert "Inline delivery" in caplog.text and "socket gone" in caplog.text
+
+
+# --- What the layers rely on in channels and channels-redis, checked where a layer is built ---------------------
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def upstream_warnings(caplog) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.name == "workshop.upstream"]
+
+
+def test_the_installed_channels_and_channels_redis_have_everything_the_layers_rely_on():
+    """An upgrade that takes away what a layer relies on fails here, in CI, rather than quietly at a workshop."""
+    assert channel_layer.in_memory_problems() == []
+    assert channel_layer.redis_problems() == []
+    assert type(channel_layer.in_memory_layer(capacity=5)) is RoomInMemoryChannelLayer
+    assert type(channel_layer.redis_layer(hosts=[REDIS_URL])) is RoomRedisChannelLayer
+
+
+def test_the_settings_build_the_layer_through_the_checked_builders():
+    from django.conf import settings
+
+    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "workshop.upstream.channel_layer.in_memory_layer"
+
+
+def test_without_what_it_relies_on_channels_own_layer_is_built_with_one_warning(monkeypatch, caplog):
+    monkeypatch.delattr(InMemoryChannelLayer, "_clean_expired")
+    with caplog.at_level(logging.WARNING, logger="workshop.upstream"):
+        layers = [channel_layer.in_memory_layer(capacity=5, expiry=30, clean_interval=2) for _ in range(2)]
+    assert [type(layer) for layer in layers] == [InMemoryChannelLayer, InMemoryChannelLayer]
+    assert (layers[0].capacity, layers[0].expiry) == (5, 30)
+    [warning] = upstream_warnings(caplog)
+    assert "channels.layers.InMemoryChannelLayer._clean_expired() is missing" in warning
+    assert f"Installed: channels {metadata.version('channels')}" in warning
+    assert "checked against: channels 4.3.2" in warning
+    assert "Using channels.layers.InMemoryChannelLayer instead" in warning
+
+
+def test_when_upstream_no_longer_cleans_as_relied_on_the_stock_layer_is_used_and_delivers(
+    monkeypatch, caplog, settings
+):
+    """A release that keeps `_clean_expired` but no longer finds expired messages in the queues' entries (here: a
+    cleaning that does nothing) would leave the room layer's messages unexpired; the stock layer is built from
+    the settings instead, and a group message still reaches every member."""
+    monkeypatch.setattr(InMemoryChannelLayer, "_clean_expired", lambda self: None)
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "workshop.upstream.channel_layer.in_memory_layer",
+            "CONFIG": {"capacity": 10, "expiry": 60},
+        }
+    }
+    from channels.layers import get_channel_layer
+
+    async def scenario():
+        layer = get_channel_layer()
+        channels = [await layer.new_channel() for _ in range(2)]
+        for channel in channels:
+            await layer.group_add("room", channel)
+        await layer.group_send("room", {"type": "html.fragment", "html": "<p>hi</p>"})
+        return layer, [await layer.receive(channel) for channel in channels]
+
+    with caplog.at_level(logging.WARNING, logger="workshop.upstream"):
+        layer, received = run(scenario)
+    assert type(layer) is InMemoryChannelLayer and not hasattr(layer, "deliver_inline")
+    assert received == [{"type": "html.fragment", "html": "<p>hi</p>"}] * 2
+    [warning] = upstream_warnings(caplog)
+    assert "_clean_expired() removes expired ones: no longer so" in warning
+
+
+def test_without_what_it_relies_on_channels_redis_own_layer_is_built_with_one_warning(monkeypatch, caplog):
+    monkeypatch.delattr(RedisChannelLayer, "receive_single")
+    with caplog.at_level(logging.WARNING, logger="workshop.upstream"):
+        layers = [channel_layer.redis_layer(hosts=[REDIS_URL], prefix="fallback") for _ in range(2)]
+    assert [type(layer) for layer in layers] == [RedisChannelLayer, RedisChannelLayer]
+    assert layers[0].prefix == "fallback"
+    [warning] = upstream_warnings(caplog)
+    assert "channels_redis.core.RedisChannelLayer.receive_single() is missing" in warning
+    assert f"channels-redis {metadata.version('channels-redis')}" in warning
+
+
+@pytest.mark.services
+def test_on_redis_a_rewritten_receive_loop_falls_back_to_channels_redis_which_delivers(monkeypatch, caplog):
+    """A release whose `receive` no longer queues what `receive_single` names (here: a receive that only wraps
+    the old one, so its code says nothing of the sort) gets channels-redis's own layer, which delivers."""
+    require_service("127.0.0.1", 6379, "Redis")
+    original = RedisChannelLayer.receive
+
+    async def receive(self, channel):
+        return await original(self, channel)
+
+    monkeypatch.setattr(RedisChannelLayer, "receive", receive)
+    prefix = f"phasewise-test-{uuid.uuid4().hex[:8]}"
+
+    async def scenario():
+        sender = channel_layer.redis_layer(hosts=[REDIS_URL], prefix=prefix)
+        receiver = channel_layer.redis_layer(hosts=[REDIS_URL], prefix=prefix)
+        try:
+            name = await receiver.new_channel()
+            await receiver.group_add("room", name)
+            await sender.group_send("room", {"type": "html.fragment", "html": "<p>hi</p>"})
+            return type(receiver), await asyncio.wait_for(receiver.receive(name), timeout=5)
+        finally:
+            await sender.flush()
+            await receiver.close_pools()
+            await sender.close_pools()
+
+    with caplog.at_level(logging.WARNING, logger="workshop.upstream"):
+        kind, message = run(scenario)
+    assert kind is RedisChannelLayer
+    assert message == {"type": "html.fragment", "html": "<p>hi</p>"}
+    [warning] = upstream_warnings(caplog)
+    assert "RedisChannelLayer.receive() no longer uses receive_single, receive_buffer, list" in warning
