@@ -9,5 +9,5 @@ Each module states the versions it was checked against (`CHECKED_AGAINST`) and l
 check (`problems()`), run where the patch is used (the layer is built, the patch installed). When the check
 finds something missing, that patch logs one warning (logger `workshop.upstream`, naming what is missing and the
 installed versions) and upstream's own behaviour is used instead: the stock channel layer, Twisted's own write.
-pyproject.toml pins these packages to the checked minor versions.
+pyproject.toml pins these packages to the checked range; `constraints.txt` pins every package of an install.
 """

@@ -38,3 +38,16 @@ def test_each_patched_package_is_pinned_to_the_minor_version_checked(module, nam
     assert not specifier.contains(next_minor), f"{name}'s pin {specifier} lets {next_minor} in, not checked"
     installed = metadata.version(name)
     assert specifier.contains(installed), f"{name} {installed} is installed, outside its pin {specifier}"
+
+
+def test_the_constraints_file_pins_each_patched_package_inside_its_pin():
+    locked = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        if "==" in line and not line.lstrip().startswith("#"):
+            name, version = line.split("==", 1)
+            locked[canonicalize_name(name)] = version.split(";")[0].strip()
+    for _module, name, _checked in CHECKED:
+        specifier, version = pins()[canonicalize_name(name)].specifier, locked[canonicalize_name(name)]
+        assert specifier.contains(version), (
+            f"constraints.txt has {name} {version}, outside {specifier}: make lock"
+        )
