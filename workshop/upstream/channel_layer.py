@@ -1,12 +1,5 @@
 """Channels' layers, made to hold a room of hundreds: in memory on one process, or on Redis across several.
 
-Checked against channels 4.3.2 and channels-redis 4.3.0 (`CHECKED_AGAINST`; pyproject.toml pins their minor
-versions). CHANNEL_LAYERS names the builders `in_memory_layer` and `redis_layer`: each checks first that upstream
-still has what its layer relies on (`in_memory_problems`, `redis_problems`: listed there) and, if not, logs one
-warning (logger `workshop.upstream`) and builds upstream's own layer from the same CONFIG instead (no inline
-delivery, no cross-process socket count; Channels' O(N²) cleaning is back). Nothing else changes for callers:
-the consumers ask the layer whether it has `deliver_inline` and `hold_socket`.
-
 Both let a consumer take some message types inline (`deliver_inline`): the layer then calls the consumer's
 `dispatch` itself as the message arrives, instead of queueing it and waking the consumer's task. A push to 300
 sockets otherwise costs 300 queue puts, task wake-ups and `asyncio.wait` rounds in Channels' receive loop, about
@@ -32,6 +25,13 @@ This subclass keeps the layer's behaviour and API (queues, groups, expiry, capac
 `RoomRedisChannelLayer` (`REDIS_URL`, several processes) is channels-redis's layer: a group message reaches each
 process once, naming that process's receivers, and the process that reads it hands it to the inline receivers
 there and then, and to the others through their queues as before.
+
+Checked against channels 4.3.2 and channels-redis 4.3.0 (`CHECKED_AGAINST`; pyproject.toml pins their minor
+versions). CHANNEL_LAYERS names the builders `in_memory_layer` and `redis_layer`: each checks first that upstream
+still has what its layer relies on (`in_memory_problems`, `redis_problems`: listed there) and, if not, logs one
+warning (logger `workshop.upstream`) and builds upstream's own layer from the same CONFIG instead (no inline
+delivery, no cross-process socket count; Channels' O(N²) cleaning is back). Nothing else changes for callers:
+the consumers ask the layer whether it has `deliver_inline` and `hold_socket`.
 """
 
 from __future__ import annotations
