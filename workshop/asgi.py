@@ -16,9 +16,10 @@ from django.conf import settings  # noqa: E402
 from django.utils.http import is_same_domain  # noqa: E402
 
 from facilitation.live.routing import websocket_urlpatterns  # noqa: E402
-from workshop import twisted_writes  # noqa: E402
 from workshop.turns import PdfsInTurn  # noqa: E402
+from workshop.upstream import twisted_writes  # noqa: E402
 
+# Checked first: when Twisted no longer has what the patch relies on, one warning and Twisted's own writes.
 twisted_writes.install()
 
 

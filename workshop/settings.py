@@ -201,7 +201,9 @@ SOCKETS_PER_FACILITATOR = envint("SOCKETS_PER_FACILITATOR", 20)
 # every change at once.
 PUSH_INTERVAL = envfloat("PUSH_INTERVAL", 0.1)
 
-# Channel layer: in-memory on one process, Redis when REDIS_URL is set.
+# Channel layer: in-memory on one process, Redis when REDIS_URL is set. The BACKENDs are builders that check
+# upstream first and build Channels' or channels-redis's own layer (one warning) when it has changed
+# (workshop.upstream.channel_layer).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     # channels-redis waits for messages with a blocking BZPOPMIN of 5 s; redis-py 8 reads with a default socket
@@ -209,14 +211,14 @@ if REDIS_URL:
     REDIS_HOST = {"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "workshop.channel_layer.RoomRedisChannelLayer",
+            "BACKEND": "workshop.upstream.channel_layer.redis_layer",
             "CONFIG": {"hosts": [REDIS_HOST], "capacity": envint("CHANNEL_CAPACITY", 1000), "expiry": 60},
         }
     }
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "workshop.channel_layer.RoomInMemoryChannelLayer",
+            "BACKEND": "workshop.upstream.channel_layer.in_memory_layer",
             "CONFIG": {"capacity": envint("CHANNEL_CAPACITY", 1000), "expiry": 60},
         }
     }

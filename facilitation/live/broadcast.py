@@ -28,7 +28,7 @@ from django.template.loader import render_to_string
 
 from facilitation.live import regions as live_regions
 from facilitation.models import LiveSession
-from workshop.channel_layer import LAYER_DOWN
+from workshop.upstream.channel_layer import LAYER_DOWN
 
 log = logging.getLogger(__name__)
 

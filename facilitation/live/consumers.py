@@ -17,7 +17,7 @@ from django.utils import timezone
 from facilitation.joining import participant_id_for
 from facilitation.live import broadcast
 from facilitation.models import BreakoutGroup, LiveSession, Participant, normalize_code
-from workshop.channel_layer import LAYER_DOWN
+from workshop.upstream.channel_layer import LAYER_DOWN
 
 log = logging.getLogger(__name__)
 
@@ -206,8 +206,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
             self.owner, limit = ("participant", participant.pk), settings.SOCKETS_PER_PARTICIPANT
         else:
             self.owner, limit = ("user", self.scope["user"].pk), settings.SOCKETS_PER_FACILITATOR
-        # HTML pushes go straight to this socket when the layer can (both of workshop.channel_layer's layers,
-        # in memory and on Redis). Other messages (group moves) still come through the queue.
+        # HTML pushes go straight to this socket when the layer can (both of workshop.upstream.channel_layer's
+        # layers, in memory and on Redis). Other messages (group moves) still come through the queue.
         if hasattr(self.channel_layer, "deliver_inline"):
             self.channel_layer.deliver_inline(self.channel_name, {"html.fragment"}, self.dispatch)
         for group in groups:

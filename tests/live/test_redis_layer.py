@@ -7,7 +7,7 @@ import pytest
 from asgiref.sync import async_to_sync
 
 from tests.conftest import require_service
-from workshop.channel_layer import RoomRedisChannelLayer
+from workshop.upstream.channel_layer import RoomRedisChannelLayer
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -67,7 +67,7 @@ def test_redis_url_selects_the_redis_room_layer(monkeypatch):
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
     try:
         reloaded = importlib.reload(settings_module)
-        assert reloaded.CHANNEL_LAYERS["default"]["BACKEND"] == "workshop.channel_layer.RoomRedisChannelLayer"
+        assert reloaded.CHANNEL_LAYERS["default"]["BACKEND"] == "workshop.upstream.channel_layer.redis_layer"
         assert (
             reloaded.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["address"] == "redis://127.0.0.1:6379/3"
         )

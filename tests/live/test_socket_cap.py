@@ -14,7 +14,7 @@ from tests.conftest import require_service
 from tests.factories import make_lesson, make_participant, make_session, make_user
 from tests.live.test_consumers import connections_of, facilitator_cookie, learner_cookie, socket
 from tests.live.test_redis_layer import REDIS_URL
-from workshop.channel_layer import RoomRedisChannelLayer
+from workshop.upstream.channel_layer import RoomRedisChannelLayer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -113,7 +113,7 @@ def test_on_redis_the_cap_counts_the_sockets_of_every_process(asgi_app, settings
     prefix = f"phasewise-test-{uuid.uuid4().hex[:8]}"
     config = {"hosts": [REDIS_URL], "prefix": prefix}
     settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "workshop.channel_layer.RoomRedisChannelLayer", "CONFIG": config}
+        "default": {"BACKEND": "workshop.upstream.channel_layer.redis_layer", "CONFIG": config}
     }
     settings.SOCKETS_PER_PARTICIPANT = 2
     session = make_session(lesson=make_lesson(), owner=make_user())

@@ -437,7 +437,8 @@ class Command(BaseCommand):
                     _, stderr = process.communicate()
                 errors.append(stderr or "")
         db_locked = sum(err.count("database is locked") for err in errors)
-        # Both channel layers log a message dropped for a full channel (workshop.channel_layer, channels-redis).
+        # Both channel layers log a message dropped for a full channel (workshop.upstream.channel_layer,
+        # channels-redis).
         dropped = sum(err.count("was dropped") for err in errors) + sum(
             int(m.group(1)) for err in errors for m in OVER_CAPACITY.finditer(err)
         )

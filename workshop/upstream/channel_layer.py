@@ -25,6 +25,13 @@ This subclass keeps the layer's behaviour and API (queues, groups, expiry, capac
 `RoomRedisChannelLayer` (`REDIS_URL`, several processes) is channels-redis's layer: a group message reaches each
 process once, naming that process's receivers, and the process that reads it hands it to the inline receivers
 there and then, and to the others through their queues as before.
+
+Checked against channels 4.3.2 and channels-redis 4.3.0 (`CHECKED_AGAINST`; pyproject.toml pins their minor
+versions). CHANNEL_LAYERS names the builders `in_memory_layer` and `redis_layer`: each checks first that upstream
+still has what its layer relies on (`in_memory_problems`, `redis_problems`: listed there) and, if not, logs one
+warning (logger `workshop.upstream`) and builds upstream's own layer from the same CONFIG instead (no inline
+delivery, no cross-process socket count; Channels' O(N²) cleaning is back). Nothing else changes for callers:
+the consumers ask the layer whether it has `deliver_inline` and `hold_socket`.
 """
 
 from __future__ import annotations
@@ -41,7 +48,12 @@ from channels_redis.core import RedisChannelLayer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from workshop.upstream import _checks
+
 log = logging.getLogger(__name__)
+
+# The versions this module was read against and tested with: what it relies on is listed in the checks below.
+CHECKED_AGAINST = {"channels": "4.3.2", "channels-redis": "4.3.0"}
 FLAT = (str, bytes, int, float, bool, type(None))
 
 # What a channel layer raises when its backing service is gone (Redis stopped, restarted or unreachable).
@@ -192,3 +204,97 @@ class RoomInMemoryChannelLayer(InlineDelivery, InMemoryChannelLayer):
         await super().flush()
         self.dropped = 0
         self._inline.clear()
+
+
+# What the layers above rely on, checked where a layer is built.
+
+_LAYER_API = ("send", "receive", "group_add", "group_discard", "group_send", "flush", "new_channel")
+
+
+def _in_memory_cleaning_works() -> bool:
+    """Channels' in-memory layer keeps each channel's queue in `.channels` as (expires at, message) entries and
+    each group's members in `.groups` ({channel: joined at}), and `_clean_expired()` drops an expired entry
+    and that channel's memberships: the shapes `RoomInMemoryChannelLayer` writes and reads directly."""
+    layer = InMemoryChannelLayer(expiry=60, group_expiry=86400, capacity=2)
+    channel = "check.inmemory!upstream"
+    _checks.run_now(layer.group_add("check", channel))
+    joined = isinstance(layer.groups["check"][channel], float)
+    queue = asyncio.Queue(maxsize=layer.get_capacity(channel))
+    queue.put_nowait((time.time() - 1, {"type": "check"}))
+    layer.channels[channel] = queue
+    layer._clean_expired()
+    return joined and channel not in layer.channels and channel not in layer.groups.get("check", {})
+
+
+def in_memory_problems() -> list[str]:
+    """What `RoomInMemoryChannelLayer` relies on in `channels.layers.InMemoryChannelLayer` and is not there."""
+    layer = InMemoryChannelLayer
+    return [
+        *_checks.parameters(layer, "__init__", ["expiry", "group_expiry", "capacity", "channel_capacity"]),
+        *_checks.parameters(layer, "_clean_expired", [], exactly=True),
+        *[problem for name in _LAYER_API for problem in _checks.coroutine(layer, name)],
+        *_checks.attributes(layer, "get_capacity", "require_valid_channel_name", "require_valid_group_name"),
+        *_checks.behaves(
+            "InMemoryChannelLayer keeps (expires at, message) queues in .channels, members in .groups, "
+            "and _clean_expired() removes expired ones",
+            _in_memory_cleaning_works,
+        ),
+    ]
+
+
+def _redis_layer_is_configured_as_relied_on() -> bool:
+    """channels-redis's layer keeps its key prefix and group expiry as `.prefix` and `.group_expiry` and maps a
+    name to one of its hosts with `consistent_hash()`: what the socket count reads (no connection is made)."""
+    layer = RedisChannelLayer(hosts=["redis://127.0.0.1:1"], prefix="check", group_expiry=7)
+    return layer.prefix == "check" and layer.group_expiry == 7 and layer.consistent_hash("someone") == 0
+
+
+def redis_problems() -> list[str]:
+    """What `RoomRedisChannelLayer` relies on in `channels_redis.core.RedisChannelLayer` and is not there."""
+    layer = RedisChannelLayer
+    return [
+        *_checks.parameters(layer, "__init__", ["hosts", "prefix", "expiry", "group_expiry", "capacity"]),
+        # Overridden: it returns (channel or list of channels, message), and `receive` queues the message for
+        # each channel it names, so the override may name only those that did not take it inline.
+        *_checks.parameters(layer, "receive_single", ["channel"], exactly=True),
+        *_checks.coroutine(layer, "receive_single"),
+        *_checks.reads(layer, "receive", "receive_single", "receive_buffer", "list"),
+        *_checks.parameters(layer, "connection", ["index"], exactly=True),
+        *_checks.parameters(layer, "consistent_hash", ["value"], exactly=True),
+        *[problem for name in (*_LAYER_API, "close_pools") for problem in _checks.coroutine(layer, name)],
+        *_checks.behaves(
+            "RedisChannelLayer keeps .prefix and .group_expiry and hashes names with consistent_hash()",
+            _redis_layer_is_configured_as_relied_on,
+        ),
+    ]
+
+
+def in_memory_layer(**config) -> InMemoryChannelLayer:
+    """CHANNEL_LAYERS' BACKEND on one process: `RoomInMemoryChannelLayer`, or Channels' own layer (one warning)
+    when upstream no longer has what it relies on."""
+    problems = in_memory_problems()
+    if not problems:
+        return RoomInMemoryChannelLayer(**config)
+    _checks.fall_back(
+        f"{__name__}.RoomInMemoryChannelLayer",
+        problems,
+        {"channels": CHECKED_AGAINST["channels"]},
+        "channels.layers.InMemoryChannelLayer",
+    )
+    config.pop("clean_interval", None)
+    return InMemoryChannelLayer(**config)
+
+
+def redis_layer(**config) -> RedisChannelLayer:
+    """CHANNEL_LAYERS' BACKEND with REDIS_URL: `RoomRedisChannelLayer`, or channels-redis's own layer (one
+    warning) when upstream no longer has what it relies on."""
+    problems = redis_problems()
+    if not problems:
+        return RoomRedisChannelLayer(**config)
+    _checks.fall_back(
+        f"{__name__}.RoomRedisChannelLayer",
+        problems,
+        CHECKED_AGAINST,
+        "channels_redis.core.RedisChannelLayer",
+    )
+    return RedisChannelLayer(**config)
