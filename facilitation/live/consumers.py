@@ -17,6 +17,7 @@ from django.utils import timezone
 from facilitation.joining import participant_id_for
 from facilitation.live import broadcast
 from facilitation.models import BreakoutGroup, LiveSession, Participant, normalize_code
+from workshop.unavailable import SERVICE_DOWN
 from workshop.upstream.channel_layer import LAYER_DOWN
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,12 @@ def _schedule_people_push(session_id: int) -> None:
             await asyncio.sleep(PEOPLE_PUSH_DELAY)
         finally:
             _people_push_pending.pop(session_id, None)
-        await _push_people(session_id)
+        try:
+            await _push_people(session_id)
+        except SERVICE_DOWN as error:
+            # The database or the layer is down (a socket closed or opened meanwhile): the list is not lost,
+            # every screen refetches it when its socket reopens. Not a task that dies with a traceback.
+            log.warning("The people list of session %s was not pushed: %s", session_id, error)
 
     _people_push_pending[session_id] = asyncio.get_running_loop().create_task(push_later())
 

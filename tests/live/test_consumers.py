@@ -505,3 +505,30 @@ def test_it_refuses_a_look_in_to_another_facilitator(asgi_app, session):
     outsider = facilitator_cookie(make_user(username="outsider"))
     communicator = socket(asgi_app, session.code, cookie=outsider, view=f"look-in&group={group.pk}")
     assert attempt(communicator) == (False, REFUSED_BY_CONSUMER)
+
+
+def test_a_people_push_with_the_database_down_is_a_warning_not_a_task_dying_with_a_traceback(
+    monkeypatch, caplog
+):
+    """A socket opened or closed while the database is down schedules a "who is here" push that cannot read
+    the session: it is logged (every screen refetches the list when its socket reopens), not left as
+    "Task exception was never retrieved"."""
+    import asyncio
+
+    from django.db import OperationalError
+
+    from facilitation.live import consumers
+
+    async def database_down(session_id):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(consumers, "_push_people", database_down)
+    monkeypatch.setattr(consumers, "PEOPLE_PUSH_DELAY", 0)
+
+    async def schedule_and_wait():
+        consumers._schedule_people_push(4242)
+        await consumers._people_push_pending[4242]
+
+    asyncio.run(schedule_and_wait())
+    assert "The people list of session 4242 was not pushed: connection refused" in caplog.text
+    assert 4242 not in consumers._people_push_pending
