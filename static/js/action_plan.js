@@ -60,16 +60,8 @@
     });
   }, 1000);
 
-  // Refusals (too long, locked) and conflicts come back as 400/409 with the field's state or the plan to show.
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    var status = event.detail.xhr.status;
-    var config = event.detail.requestConfig;
-    var elt = config && config.elt ? config.elt : event.detail.elt;
-    if ((status === 400 || status === 409) && elt && elt.closest && elt.closest("[data-evaluate]")) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
-    }
-  });
+  // Refusals (too long, locked) and conflicts come back as 400/409 with the field's state or the plan to show:
+  // the plan's regions carry data-swap-errors="400 409" (phasewise.js).
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
     if (!elt.matches || !elt.matches("[data-plan-text]")) return;
@@ -90,43 +82,18 @@
     elt.closest(".plan-field").classList.remove("has-error");
   });
 
-  // Saves that did not get through (no network, the server down or restarting, a server error) keep the text
-  // in the box and are sent again, without another keystroke: when the browser is back online, when the live
-  // socket reconnects (the server is back), and every few seconds meanwhile. A retry sends the field as it is
-  // now with the version it last saw; a save that did arrive but whose answer was lost is equal text, no change.
+  // A save that did not get through is kept and sent again by phasewise.js (data-autosave="plan-save" on each
+  // field); the field's state says so until a save is answered.
   var OFFLINE = "Not saved: no connection. Your text stays here and is sent again when the connection is back.";
   var SERVER = "Not saved: the server had a problem. Your text stays here; trying again…";
-  var unsent = new Set(); // keys of fields whose last save got no answer
-  function failed(event, message) {
-    var elt = event.detail.elt;
+  document.addEventListener("phasewise:unsaved", function (event) {
+    var elt = event.target;
     if (!elt.matches || !elt.matches("[data-plan-text]")) return;
-    event.detail.phasewiseReported = true; // said here, not again page-wide (phasewise.js)
-    unsent.add(elt.name);
     var state = stateOf(elt);
     if (!state || state.dataset.state === "conflict") return;
     state.dataset.state = "error";
-    state.querySelector(".plan-state-text").textContent = message;
-  }
-  document.addEventListener("htmx:sendError", function (event) { failed(event, OFFLINE); });
-  document.addEventListener("htmx:timeout", function (event) { failed(event, OFFLINE); });
-  document.addEventListener("htmx:responseError", function (event) {
-    if (event.detail.xhr.status >= 500 || event.detail.xhr.status === 0) failed(event, SERVER);
+    state.querySelector(".plan-state-text").textContent = event.detail.reason === "offline" ? OFFLINE : SERVER;
   });
-  document.addEventListener("htmx:afterRequest", function (event) {
-    var elt = event.detail.elt;
-    var status = event.detail.xhr ? event.detail.xhr.status : 0;
-    if (elt.matches && elt.matches("[data-plan-text]") && status > 0 && status < 500) unsent.delete(elt.name);
-  });
-  function retry() {
-    unsent.forEach(function (key) {
-      var textarea = document.getElementById("plan-" + key);
-      if (textarea && textarea.matches("[data-plan-text]")) htmx.trigger(textarea, "plan-save");
-      else unsent.delete(key);
-    });
-  }
-  window.addEventListener("online", retry);
-  document.addEventListener("htmx:wsOpen", retry);
-  setInterval(function () { if (unsent.size && navigator.onLine !== false) retry(); }, 5000);
 
   // After a conflict: take the text saved elsewhere into the box, at its version (nothing is sent).
   document.addEventListener("click", function (event) {
@@ -147,9 +114,10 @@
     textarea.focus();
   });
 
-  // Leaving with a field still editing, refused or not sent yet would lose text: ask first.
+  // Leaving with a field still editing or refused would lose text: ask first (phasewise.js asks for one not
+  // sent yet).
   window.addEventListener("beforeunload", function (event) {
     var pending = document.querySelector('.plan-state[data-state="editing"], .plan-state[data-state="saving"], .plan-state[data-state="conflict"]');
-    if (pending || unsent.size) { event.preventDefault(); event.returnValue = ""; }
+    if (pending) { event.preventDefault(); event.returnValue = ""; }
   });
 })();

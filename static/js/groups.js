@@ -38,7 +38,7 @@
       event.detail.parameters.client = CLIENT;
       elt.dataset.sending = fieldValue(elt);
       // A field being retried keeps saying it is not saved (its status is read out on every change).
-      if (!unsaved.has(elt.id)) setStatus(elt, "Saving…", "");
+      if (!elt.classList.contains("gfield-unsaved")) setStatus(elt, "Saving…", "");
     }
     if (elt && elt.matches && elt.matches("[data-annotate-form]")) elt.dataset.sent = "1";
   });
@@ -61,62 +61,22 @@
     }
   });
 
-  // Saves that did not get through (no network, the server down or restarting, a server error) keep the text in
-  // the box, say so, and are sent again without another keystroke: when the browser is back online, when the
-  // live socket reconnects (the server is back), and every few seconds meanwhile. A retry sends the field as it
-  // is now with the version it last saw, so what a group mate saved meanwhile comes back as a conflict with both
-  // texts, never overwritten; a save that arrived but whose answer was lost is the stored text: no conflict.
+  // A save that did not get through is kept and sent again by phasewise.js (data-autosave on each field),
+  // with the version it last saw: what a group mate saved meanwhile comes back as a conflict with both texts,
+  // never overwritten. The field says it is not saved until a save is answered. Refusals (bad input,
+  // conflicts, full groups) come back as 4xx and are shown in place (data-swap-errors="400 409").
   var OFFLINE = "Not saved — check your connection; your text is still here. Retrying…";
   var SERVER = "Not saved — the server had a problem; your text is still here. Retrying…";
-  var unsaved = new Set(); // ids of fields whose last save got no answer
   function fieldOf(elt) { return elt && elt.matches && elt.matches("[data-gfield]") ? elt : null; }
-  function failed(event, message) {
-    var form = fieldOf(event.detail.elt);
+  document.addEventListener("phasewise:unsaved", function (event) {
+    var form = fieldOf(event.target);
     if (!form) return;
-    event.detail.phasewiseReported = true; // said here, not again page-wide (phasewise.js)
-    unsaved.add(form.id);
     form.classList.add("gfield-unsaved");
-    setStatus(form, message, "error");
-  }
-  document.addEventListener("htmx:sendError", function (event) { failed(event, OFFLINE); });
-  document.addEventListener("htmx:timeout", function (event) { failed(event, OFFLINE); });
-  document.addEventListener("htmx:responseError", function (event) {
-    if (event.detail.xhr.status >= 500 || event.detail.xhr.status === 0) failed(event, SERVER);
+    setStatus(form, event.detail.reason === "offline" ? OFFLINE : SERVER, "error");
   });
-  document.addEventListener("htmx:afterRequest", function (event) {
-    var form = fieldOf(event.detail.elt);
-    var status = event.detail.xhr ? event.detail.xhr.status : 0;
-    if (form && status > 0 && status < 500) {
-      unsaved.delete(form.id);
-      form.classList.remove("gfield-unsaved");
-    }
-  });
-  function retry() {
-    unsaved.forEach(function (id) {
-      var form = document.getElementById(id);
-      if (form && fieldOf(form)) htmx.trigger(form, "change");
-      else unsaved.delete(id);
-    });
-  }
-  window.addEventListener("online", retry);
-  document.addEventListener("htmx:wsOpen", retry);
-  setInterval(function () { if (unsaved.size && navigator.onLine !== false) retry(); }, 5000);
-  // Leaving the page with a save that did not get through: ask first.
-  window.addEventListener("beforeunload", function (event) {
-    if (!unsaved.size) return;
-    event.preventDefault();
-    event.returnValue = "";
-  });
-
-  // Refusals (bad input, conflicts, full groups) come back as 4xx with a message: show them in place.
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    var status = event.detail.xhr.status;
-    var config = event.detail.requestConfig;
-    var elt = config && config.elt ? config.elt : event.detail.elt;
-    if ((status === 400 || status === 409) && elt && elt.closest && elt.closest("[data-groups], [data-gfield]")) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
-    }
+  document.addEventListener("phasewise:answered", function (event) {
+    var form = fieldOf(event.target);
+    if (form) form.classList.remove("gfield-unsaved");
   });
 
   // A field pushed by another member: swap it in unless this person is typing in it; then keep their text

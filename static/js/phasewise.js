@@ -332,11 +332,18 @@
       if (el.tagName === "SELECT" && !el.querySelector('option[value="' + CSS.escape(was.value) + '"]')) return;
       el.value = was.value;
       try { if (was.start !== null) el.setSelectionRange(was.start, was.end); } catch (error) { /* not text */ }
+      // As if typed again: the page's own listeners (counters, "not saved yet") see it, and a field that saves
+      // itself sends it (its pending save left with the old copy).
+      el.dispatchEvent(new Event(el.tagName === "SELECT" ? "change" : "input", { bubbles: true }));
+      var field = el.closest("[data-autosave]");
+      if (field) htmx.trigger(field, field.dataset.autosave);
     });
   });
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
-    var form = elt && elt.closest ? elt.closest("form") : null;
+    if (!elt || !elt.closest) return;
+    if (elt.matches(KEEPABLE)) elt.dataset.sentValue = elt.value;
+    var form = elt.closest("form");
     if (form) form.querySelectorAll(KEEPABLE).forEach(function (el) { el.dataset.sentValue = el.value; });
   });
 
@@ -457,17 +464,80 @@
     document.querySelectorAll("[data-flash]").forEach(clearFlash);
   });
 
-  // Refusals (bad input, too fast, a conflict) come back as 400/409/429 with a message to show where the
-  // person acted; htmx does not swap error responses unless told to. Regions opt in with data-swap-errors.
+  // Refusals (bad input, too fast, a conflict) come back as 4xx with a message to show where the person
+  // acted; htmx does not swap error responses unless told to. Regions opt in with data-swap-errors: its value
+  // lists the statuses to swap (default "400 409 429"); the nearest such element to the control decides.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
     var config = event.detail.requestConfig;
     var elt = config && config.elt ? config.elt : event.detail.elt;
-    if ((status === 400 || status === 409 || status === 429) && elt && elt.closest &&
-        elt.closest("[data-swap-errors], [data-wall]")) {
+    var region = elt && elt.closest ? elt.closest("[data-swap-errors]") : null;
+    if (!region || status < 400 || status >= 500) return;
+    var statuses = (region.getAttribute("data-swap-errors") || "400 409 429").split(/\s+/);
+    if (statuses.indexOf(String(status)) !== -1) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
+  });
+
+  // Fields that save themselves: an element with an id and data-autosave="<the event that sends it>". A save
+  // that did not get through (no network, the server down or restarting, a server error) leaves the text where
+  // it is and is sent again without another keystroke: when the browser is back online, when the live socket
+  // reconnects (the server is back), and every few seconds meanwhile. A retry sends the field as it is now with
+  // the version it last saw, so what someone saved meanwhile comes back as a conflict, never overwritten, and
+  // a save that arrived but whose answer was lost is the stored text: no change. The tool says it in place: the
+  // field gets `phasewise:unsaved` (detail.reason "offline" or "server") and, once a save is answered,
+  // `phasewise:answered`. Leaving the page with a field not sent asks first.
+  var unsentFields = new Set(); // ids of fields whose last save got no answer
+  function autosaveOf(elt) { return elt && elt.closest ? elt.closest("[data-autosave][id]") : null; }
+  function saveFailed(event, reason) {
+    var field = autosaveOf(event.detail.elt);
+    if (!field) return;
+    event.detail.phasewiseReported = true; // said in place by the tool, not again in the page's bar
+    unsentFields.add(field.id);
+    field.dispatchEvent(new CustomEvent("phasewise:unsaved", { bubbles: true, detail: { reason: reason } }));
+  }
+  document.addEventListener("htmx:sendError", function (event) { saveFailed(event, "offline"); });
+  document.addEventListener("htmx:timeout", function (event) { saveFailed(event, "offline"); });
+  document.addEventListener("htmx:responseError", function (event) {
+    if (event.detail.xhr.status >= 500 || event.detail.xhr.status === 0) saveFailed(event, "server");
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var field = autosaveOf(event.detail.elt);
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (!field || status <= 0 || status >= 500) return;
+    unsentFields.delete(field.id);
+    field.dispatchEvent(new CustomEvent("phasewise:answered", { bubbles: true, detail: { status: status } }));
+  });
+  function resendFields() {
+    unsentFields.forEach(function (id) {
+      var field = document.getElementById(id);
+      if (field && field.dataset.autosave) htmx.trigger(field, field.dataset.autosave);
+      else unsentFields.delete(id);
+    });
+  }
+  // Typed before htmx had set the page up (a quick typist, a slow phone): no save started, and the page's own
+  // listeners (counters, "not saved yet") missed it. Once htmx has processed the page, a field that saves itself
+  // and holds something other than what it was rendered with is told it was typed, and sends it.
+  htmx.onLoad(function (root) {
+    if (root !== document.body) return;
+    document.querySelectorAll("[data-autosave][id]").forEach(function (field) {
+      var controls = field.matches(KEEPABLE) ? [field] : Array.prototype.slice.call(field.querySelectorAll(KEEPABLE));
+      var typed = controls.filter(function (el) { return el.value !== renderedValue(el); });
+      if (!typed.length) return;
+      typed.forEach(function (el) {
+        el.dispatchEvent(new Event(el.tagName === "SELECT" ? "change" : "input", { bubbles: true }));
+      });
+      htmx.trigger(field, field.dataset.autosave);
+    });
+  });
+  window.addEventListener("online", resendFields);
+  document.addEventListener("htmx:wsOpen", resendFields);
+  setInterval(function () { if (unsentFields.size && navigator.onLine !== false) resendFields(); }, 5000);
+  window.addEventListener("beforeunload", function (event) {
+    if (!unsentFields.size) return;
+    event.preventDefault();
+    event.returnValue = "";
   });
 
   // A request the person made that failed (no network, the server down or restarting, a server error) must

@@ -331,3 +331,29 @@ def test_a_phase_change_keeps_plan_text_whose_save_has_not_got_through(live, per
     expect(plan_state(ada, "goal")).to_have_attribute("data-state", "saved", timeout=PUSH * 2)
     stored = PlanAnswer.objects.get(plan__participant__name="Ada", field__key="goal")
     assert stored.text == "Tag every model's cost by team, from the first training run"
+
+
+def test_plan_text_typed_before_the_page_is_set_up_is_saved(live, person):
+    """A quick typist on a slow phone: the plan field takes text before the page's scripts have run, so no
+    listener saw those keystrokes. Once htmx has set the page up the field sends what it holds (phasewise.js)."""
+    from facilitation.models import PlanAnswer
+
+    code, dashboard = start_plan_session(live, person)
+    ada = person(**PHONE)
+    join_in(ada, live, code, "Ada", "novice")
+    dashboard.get_by_role("button", name="Next: Write your plan →").click()
+    expect(plan_field(ada, "goal")).to_be_visible(timeout=PUSH)
+
+    # Every deferred script waits (htmx, phasewise.js, the tools'); the page's markup is there to type in.
+    held = []
+    scripts = re.compile(r"/static/(django_htmx/|js/(?!hold-submits)).*\.js$")
+    ada.route(scripts, lambda route: held.append(route))
+    ada.goto(f"{live.url}/s/{code}/", wait_until="commit")
+    plan_field(ada, "goal").wait_for()
+    plan_field(ada, "goal").fill("Review every model's cost each Monday")
+    assert ada.evaluate("typeof window.htmx") == "undefined" and held, "the scripts were not held"
+    for route in held:
+        route.continue_()
+    expect(plan_state(ada, "goal")).to_have_attribute("data-state", "saved", timeout=PUSH)
+    stored = PlanAnswer.objects.get(plan__participant__name="Ada", field__key="goal")
+    assert stored.text == "Review every model's cost each Monday"

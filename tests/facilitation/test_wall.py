@@ -300,7 +300,7 @@ def test_it_shows_the_wall_to_learners_only_when_the_phase_opens_it_or_the_facil
 def test_the_learner_wall_refetch_answers_with_the_wall_and_my_votes(session, ada):
     client, _ = ada
     body = client.get(reverse("facilitation:wall_learner", args=[session.code])).content.decode()
-    assert 'id="learner-wall" class="wall wall-learner" data-wall' in body
+    assert 'id="learner-wall" class="wall wall-learner" data-swap-errors' in body
     assert 'id="wall-my-votes"' in body and body.count('hx-swap-oob="true"') == 2
 
 
