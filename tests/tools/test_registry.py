@@ -10,12 +10,12 @@ from django.urls import NoReverseMatch, clear_url_caches, reverse
 import facilitation.urls
 import workshop.urls
 from facilitation import tools
-from tests.facilitation.registry_sample import rules as sample_rules
+from tests.tools.registry_sample import rules as sample_rules
 from tests.factories import make_participant, make_session, make_user
 
 pytestmark = pytest.mark.django_db
 
-SAMPLE = "tests.facilitation.registry_sample"
+SAMPLE = "tests.tools.registry_sample"
 
 
 def _reload_urls() -> None:

@@ -1,5 +1,5 @@
 """A tool that exists only for tests: registered through PHASEWISE_EXTRA_TOOLS, it must reach every screen,
-the URLs, the report and the CSV datasets with no edit outside this package (tests/facilitation/test_registry.py)."""
+the URLs, the report and the CSV datasets with no edit outside this package (tests/tools/test_registry.py)."""
 
 from facilitation.tools import Tool
 
