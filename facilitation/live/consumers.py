@@ -14,9 +14,10 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
+from facilitation import tools
 from facilitation.joining import participant_id_for
 from facilitation.live import broadcast
-from facilitation.models import BreakoutGroup, LiveSession, Participant, normalize_code
+from facilitation.models import LiveSession, Participant, normalize_code
 from workshop.unavailable import SERVICE_DOWN
 from workshop.upstream.channel_layer import LAYER_DOWN
 
@@ -30,34 +31,29 @@ CLOSE_SERVICE_RESTART = 4012  # the channel layer failed: reconnect, subscribe a
 CLOSE_TOO_MANY_SOCKETS = 4429  # this person opened another socket past their cap: this, their oldest, closes
 
 
-def _int(value: str | None) -> int | None:
-    # isdigit() alone accepts "²", which int() refuses.
-    return int(value) if value and value.isascii() and value.isdigit() else None
-
-
 @database_sync_to_async
-def _identify(code: str, user, django_session, view: str, look_in: str | None = None):
+def _identify(code: str, user, django_session, view: str, query: dict[str, str]):
     """Return (session, participant, groups) for an allowed socket, or None. Each screen joins the groups of
-    what it shows: the dashboard the facilitators', the projector its own, a look-in page one breakout group's
-    work (`look_in` is the group's id), a learner their session's, level's, own and breakout groups'."""
+    what it shows: the dashboard the facilitators', the projector its own, a tool's own facilitator screen
+    what the tool says (`tools.view_socket_groups`), a learner their session's, level's and own groups and
+    those the tools add (`tools.learner_socket_groups`)."""
     session = LiveSession.objects.select_related("lesson").filter(code=code).order_by("-created_at").first()
     if session is None:
         return None
-    if view in {"dashboard", "projector", "look-in"}:
+    if view != "learner":
         if not session.is_facilitator(user):
             return None
-        if view == "look-in":
-            group = BreakoutGroup.objects.filter(pk=_int(look_in), grouping__session=session).first()
-            return (session, None, [group.look_in_group]) if group is not None else None
-        group = session.group_projector if view == "projector" else session.group_facilitators
-        return session, None, [group]
+        if view in {"dashboard", "projector"}:
+            group = session.group_projector if view == "projector" else session.group_facilitators
+            return session, None, [group]
+        groups = tools.view_socket_groups(session, view, query)
+        return (session, None, groups) if groups else None
     pid = participant_id_for(django_session, code)
     participant = Participant.objects.filter(pk=pid, session=session).first() if pid else None
     if participant is None:
         return None
     groups = [session.group_all, session.group_level(participant.experience), participant.group_name]
-    breakouts = BreakoutGroup.objects.filter(members__participant=participant, grouping__active=True)
-    groups += [group.channel_group for group in breakouts]
+    groups += tools.learner_socket_groups(session, participant)
     return session, participant, groups
 
 
@@ -202,8 +198,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
         code = normalize_code(self.scope["url_route"]["kwargs"]["code"])
         query = parse_qs(self.scope.get("query_string", b"").decode())
         view = query.get("view", ["learner"])[0]
-        look_in = query.get("group", [None])[0]
-        found = await _identify(code, self.scope.get("user"), self.scope.get("session"), view, look_in)
+        first = {key: values[0] for key, values in query.items()}
+        found = await _identify(code, self.scope.get("user"), self.scope.get("session"), view, first)
         if found is None:
             await self.close(code=4403)
             return

@@ -55,6 +55,9 @@ class Tool:
     on_join: str = ""
     template_dir: str = ""
     package: str = ""
+    # Facilitator screens of the tool's own with a live socket (`?view=` of /ws/<code>/), e.g. a look-in page;
+    # its rules.view_socket_groups(session, view, query) names the channel groups such a socket joins.
+    socket_views: tuple[str, ...] = ()
 
     def module(self, name: str) -> ModuleType | None:
         """The tool's module `name` (rules, urls, report), or None when the tool has none."""
@@ -151,6 +154,24 @@ def joined(participant) -> None:
         if tool.on_join:
             module_name, _, function = tool.on_join.rpartition(".")
             getattr(tool.module(module_name), function)(participant)
+
+
+def learner_socket_groups(session, participant) -> list[str]:
+    """The channel groups a learner's socket joins for the tools (`rules.learner_socket_groups`), besides the
+    session's, the learner's level's and their own."""
+    found: list[str] = []
+    for hook in _hooks("learner_socket_groups"):
+        found.extend(hook(session, participant))
+    return found
+
+
+def view_socket_groups(session, view: str, query: dict[str, str]) -> list[str] | None:
+    """The channel groups of a tool's own facilitator screen `view`, or None: no tool has that screen, or its
+    tool refuses the socket (e.g. a look-in page for a group of another session)."""
+    for tool in all_tools():
+        if view in tool.socket_views:
+            return tool.module("rules").view_socket_groups(session, view, query)
+    return None
 
 
 def urlpatterns() -> list:

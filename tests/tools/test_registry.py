@@ -4,14 +4,15 @@ PHASEWISE_EXTRA_TOOLS, reaches every screen, the URLs, the report and the CSV da
 from importlib import reload
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.test import Client, override_settings
 from django.urls import NoReverseMatch, clear_url_caches, reverse
 
 import facilitation.urls
 import workshop.urls
 from facilitation import tools
-from tests.tools.registry_sample import rules as sample_rules
 from tests.factories import make_participant, make_session, make_user
+from tests.tools.registry_sample import rules as sample_rules
 
 pytestmark = pytest.mark.django_db
 
@@ -106,3 +107,29 @@ def test_two_tools_with_one_key_are_refused():
     with override_settings(PHASEWISE_EXTRA_TOOLS=("facilitation.tools.wall",)):
         with pytest.raises(ValueError, match="wall"):
             tools.all_tools()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tool_from_another_package_names_the_channel_groups_of_its_sockets(owner, sample_tool):
+    """The one websocket consumer asks the registry which groups a learner's socket joins besides the core's,
+    and which a tool's own facilitator screen (`?view=`) joins; it refuses a view no tool has."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from facilitation.joining import SESSION_KEY
+    from facilitation.live import consumers
+
+    session = make_session(owner=owner, started=True)
+    ada = make_participant(session=session, name="Ada")
+    identify = async_to_sync(consumers._identify)
+    learner = identify(session.code, AnonymousUser(), {SESSION_KEY: {session.code: ada.pk}}, "learner", {})
+    assert learner[2] == [
+        session.group_all,
+        session.group_level(ada.experience),
+        ada.group_name,
+        f"registry-sample-learner-{ada.pk}",
+    ]
+    view = identify(session.code, owner, {}, "registry-sample", {"part": "board"})
+    assert view == (session, None, [f"registry-sample-{session.pk}-board"])
+    assert identify(session.code, owner, {}, "registry-sample", {}) is None  # the tool refused it
+    assert identify(session.code, owner, {}, "no-such-view", {"part": "board"}) is None
+    assert identify(session.code, AnonymousUser(), {}, "registry-sample", {"part": "board"}) is None

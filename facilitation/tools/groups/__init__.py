@@ -3,5 +3,9 @@
 from facilitation.tools import Tool
 
 TOOL = Tool(
-    key="groups", styles=("css/groups.css",), scripts=("js/groups.js",), on_join="rules.place_late_joiner"
+    key="groups",
+    styles=("css/groups.css",),
+    scripts=("js/groups.js",),
+    on_join="rules.place_late_joiner",
+    socket_views=("look-in",),
 )

@@ -1136,3 +1136,21 @@ def post_note(participant: Participant, group: BreakoutGroup, *, text: str, colo
     )
     _on_commit(push_work, group.pk, ("group_wall",))
     return note
+
+
+# --- Live sockets -------------------------------------------------------------------------------------------
+
+
+def learner_socket_groups(session: LiveSession, participant: Participant) -> list[str]:
+    """A learner's socket also hears their breakout group in the active grouping."""
+    breakouts = BreakoutGroup.objects.filter(members__participant=participant, grouping__active=True)
+    return [group.channel_group for group in breakouts]
+
+
+def view_socket_groups(session: LiveSession, view: str, query: dict[str, str]) -> list[str] | None:
+    """A facilitator's look-in page hears one group's work: `?group=` is the group's id (ASCII digits only:
+    str.isdigit() accepts "²", which int() refuses), of a group of this session."""
+    raw = query.get("group") or ""
+    pk = int(raw) if raw.isascii() and raw.isdigit() else None
+    group = BreakoutGroup.objects.filter(pk=pk, grouping__session=session).first() if pk else None
+    return [group.look_in_group] if group is not None else None

@@ -10,4 +10,5 @@ TOOL = Tool(
     learner_header=True,
     on_join="rules.joined",
     template_dir="registry_sample",
+    socket_views=("registry-sample",),
 )

@@ -11,3 +11,11 @@ def learner_context(session, participant) -> dict:
 
 def joined(participant) -> None:
     JOINED.append(participant.pk)
+
+
+def learner_socket_groups(session, participant) -> list[str]:
+    return [f"registry-sample-learner-{participant.pk}"]
+
+
+def view_socket_groups(session, view: str, query: dict[str, str]) -> list[str] | None:
+    return [f"registry-sample-{session.pk}-{query.get('part', '')}"] if query.get("part") else None
