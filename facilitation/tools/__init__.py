@@ -12,6 +12,8 @@ package holds:
 - `retention.py` (when it stores learner data) — `LEARNER_DATA`, `KEPT`, `KEPT_TEXTS` for
   `facilitation.retention`: every model of a tool is in one of them (a test walks every model);
 - `admin.py` (optional) — its authoring models' Django admin;
+- `demo.py` (optional) — the bundled lessons' content for the tool: `FOLDER` under fixtures/, `load(path)`
+  and the `Error` it raises, for `setup_demo`;
 - templates in `templates/<template_dir>/` (`template_dir` is `facilitation/tools/<key>` unless the tool
   says): `panel.html`, `learner.html`, `projector.html`, `report.html` when the tool has a report section,
   `learner_header.html` when it says `learner_header=True`.

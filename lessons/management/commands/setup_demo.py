@@ -6,8 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from facilitation.tools.polls.rules import PollsFileError, load_prepared_polls, read_polls_file
-from facilitation.tools.slides.rules import ExplainFileError, load_explain, read_explain_file
+from facilitation import tools
 from lessons.markdown import LessonFormatError, import_file
 from lessons.materials import MaterialsError, lesson_slug, load_materials, read_file, summary
 from lessons.models import Lesson
@@ -61,20 +60,14 @@ class Command(BaseCommand):
             except MaterialsError as error:
                 raise CommandError(f"{path}: {error}") from error
             self.stdout.write(f"Loaded demo materials from {path.name} into “{lesson}”: {summary(lesson)}.")
-        for path in sorted((fixtures / "polls").glob("*.json")):
-            try:
-                lesson, count = load_prepared_polls(read_polls_file(path))
-            except PollsFileError as error:
-                raise CommandError(f"{path}: {error}") from error
-            self.stdout.write(f"Loaded {count} prepared polls from polls/{path.name} into “{lesson}”.")
-        for path in sorted((fixtures / "explain").glob("*.json")):
-            try:
-                lesson, _ = load_explain(read_explain_file(path))
-            except ExplainFileError as error:
-                raise CommandError(f"{path}: {error}") from error
-            self.stdout.write(
-                f"Loaded slides, resources and the Wardley map from explain/{path.name} into “{lesson}”."
-            )
+        # Each tool's own demo content (a tool's demo.py: its FOLDER under fixtures/, `load`, its `Error`).
+        for tool in tools.all_tools():
+            demo = tool.module("demo")
+            for path in sorted((fixtures / demo.FOLDER).glob("*.json")) if demo else ():
+                try:
+                    self.stdout.write(demo.load(path))
+                except demo.Error as error:
+                    raise CommandError(f"{path}: {error}") from error
 
     @transaction.atomic
     def ensure_facilitator(self) -> None:
