@@ -219,7 +219,7 @@ def _in_memory_cleaning_works() -> bool:
     channel = "check.inmemory!upstream"
     _checks.run_now(layer.group_add("check", channel))
     joined = isinstance(layer.groups["check"][channel], float)
-    queue = asyncio.Queue(maxsize=layer.get_capacity(channel))
+    queue: asyncio.Queue[tuple[float, dict]] = asyncio.Queue(maxsize=layer.get_capacity(channel))
     queue.put_nowait((time.time() - 1, {"type": "check"}))
     layer.channels[channel] = queue
     layer._clean_expired()
