@@ -5,6 +5,8 @@ Everything an author orders (phases, objectives, categories, case studies ...) h
 and changelists show it next to the content, so reordering is typing numbers rather than drag-and-drop
 JavaScript."""
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -33,6 +35,9 @@ from lessons.models import (
 )
 from lessons.rendering import render_markdown
 
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldGroups
+
 admin.site.site_header = "Phasewise authoring"
 admin.site.site_title = "Phasewise authoring"
 admin.site.index_title = "Lesson plans and workshop materials"
@@ -42,10 +47,12 @@ def _textareas(rows: int, cols: int = 60) -> dict:
     return {models.TextField: {"widget": forms.Textarea(attrs={"rows": rows, "cols": cols})}}
 
 
-WIDE_INPUTS = {models.CharField: {"widget": forms.TextInput(attrs={"size": 80})}}
+WIDE_INPUTS: dict[type[models.Field], dict[str, Any]] = {
+    models.CharField: {"widget": forms.TextInput(attrs={"size": 80})}
+}
 
 
-def _order_first(fields: list[str]) -> list[str]:
+def _order_first(fields: list[str]) -> "_FieldGroups":
     return ["order", *fields]
 
 
@@ -124,7 +131,7 @@ class LessonAdmin(admin.ModelAdmin):
 
     @admin.display(description="phases", ordering="phase_total")
     def phase_count(self, lesson: Lesson) -> int:
-        return lesson.phase_total
+        return lesson.phase_total  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description="public page")
     def public_page(self, lesson: Lesson) -> str:
@@ -199,7 +206,7 @@ class ObstacleCategoryAdmin(SameLessonChoicesMixin, admin.ModelAdmin):
 
     @admin.display(description="worksheet items", ordering="item_total")
     def worksheet_item_count(self, category: ObstacleCategory) -> int:
-        return category.item_total
+        return category.item_total  # type: ignore[attr-defined]  # annotated by get_queryset
 
 
 class DiscussionQuestionInline(admin.TabularInline):

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import cast
 
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -131,11 +132,12 @@ class ImportResult:
 
 # --- Vocabulary of the format -------------------------------------------------------------------------------
 
-TITLE_MAX = Lesson._meta.get_field("title").max_length
-SLUG_MAX = Lesson._meta.get_field("slug").max_length
-PHASE_NAME_MAX = Phase._meta.get_field("name").max_length
-AUDIENCE_NAME_MAX = Audience._meta.get_field("name").max_length
-AUDIENCE_KEY_MAX = Audience._meta.get_field("key").max_length
+# Each of these CharFields sets its max_length (the stubs allow None: PostgreSQL's CharField may have none).
+TITLE_MAX = cast(int, Lesson._meta.get_field("title").max_length)
+SLUG_MAX = cast(int, Lesson._meta.get_field("slug").max_length)
+PHASE_NAME_MAX = cast(int, Phase._meta.get_field("name").max_length)
+AUDIENCE_NAME_MAX = cast(int, Audience._meta.get_field("name").max_length)
+AUDIENCE_KEY_MAX = cast(int, Audience._meta.get_field("key").max_length)
 
 # Bullet-list sections, in the order they are written (the seed's order); objectives, phases, assessments,
 # differentiation and reflection questions have their own syntax and are placed among them by `render_lesson`.
@@ -445,16 +447,16 @@ def _parse_header(header: list[Line], title_line: int, warnings: list[str]) -> t
             continue
         match = FIELD.match(text.strip())
         label = _normal(match["label"]) if match else None
-        if label == "duration":
+        if match and label == "duration":
             if duration_line is not None:
                 raise LessonFormatError(number, f"a second **Duration:** (first at line {duration_line})")
             duration = parse_duration(match["value"], line=number)
             duration_line = number
-        elif label == "target audience":
+        elif match and label == "target audience":
             target_audience = match["value"].strip()
         else:
             warnings.append(f"line {number}: ignored {text.strip()[:60]!r} before the first '## ' section")
-    if duration is None:
+    if duration is None or duration_line is None:  # set together
         raise LessonFormatError(title_line, "the lesson has no **Duration:** line under its title")
     return duration, duration_line, target_audience
 
@@ -640,7 +642,7 @@ def _parse_assessments(body: list[Line], warnings: list[str]) -> list[Assessment
     for bullet in _parse_bullets(body, warnings):
         match = BOLD_NAME.match(bullet.text) or re.match(r"^(?P<label>[^:]+):\s*(?P<value>.*)$", bullet.text)
         label = _normal(match["label"]).removesuffix(" assessment") if match else ""
-        if label not in kinds:
+        if match is None or label not in kinds:
             raise LessonFormatError(
                 bullet.line,
                 f"an assessment must start with **Formative**: or **Summative**:, found {bullet.text[:60]!r}",

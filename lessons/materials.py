@@ -26,7 +26,7 @@ Rows the file does not mention, for example a case study an author added in admi
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
@@ -94,13 +94,13 @@ def load_materials(data: dict) -> Lesson:
 
 
 def _max(model: type[models.Model], field: str) -> int | None:
-    return model._meta.get_field(field).max_length
+    return cast(models.Field, model._meta.get_field(field)).max_length  # asked only about model fields
 
 
 class _Checker:
     """Reads values out of the document, collecting problems instead of stopping at the first one."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.problems: list[str] = []
 
     def add(self, where: str, message: str) -> None:
@@ -205,13 +205,14 @@ def _check(data: Any) -> tuple[Lesson, dict]:
         category_slugs |= set(lesson.categories.values_list("slug", flat=True))
     materials["case_studies"] = _check_case_studies(check, data, category_slugs)
 
-    if check.problems:
+    if check.problems or lesson is None:  # no lesson is one of the problems
         raise MaterialsError(check.problems)
     return lesson, materials
 
 
 def _check_domains(check: _Checker, data: dict) -> list[dict]:
-    rows, seen = [], set()
+    rows: list[dict] = []
+    seen: set[str] = set()
     for where, row in check.objects(data, "ops_domains", ""):
         name = check.text(where, row, "name", max_length=_max(OpsDomain, "name"))
         check.unique(where, "domain", name, seen)
@@ -220,7 +221,8 @@ def _check_domains(check: _Checker, data: dict) -> list[dict]:
 
 
 def _check_categories(check: _Checker, data: dict, domain_names: set[str]) -> list[dict]:
-    rows, seen = [], set()
+    rows: list[dict] = []
+    seen: set[str] = set()
     for where, row in check.objects(data, "obstacle_categories", ""):
         slug = check.slug(where, row, "slug", _max(ObstacleCategory, "slug"))
         check.unique(where, "category slug", slug, seen)
@@ -251,7 +253,8 @@ def _check_categories(check: _Checker, data: dict, domain_names: set[str]) -> li
 
 
 def _check_case_studies(check: _Checker, data: dict, category_slugs: set[str]) -> list[dict]:
-    rows, seen = [], set()
+    rows: list[dict] = []
+    seen: set[str] = set()
     for where, row in check.objects(data, "case_studies", ""):
         slug = check.slug(where, row, "slug", _max(CaseStudy, "slug"))
         check.unique(where, "case study slug", slug, seen)
@@ -280,7 +283,8 @@ def _check_case_studies(check: _Checker, data: dict, category_slugs: set[str]) -
 
 
 def _check_plan_fields(check: _Checker, data: dict) -> list[dict]:
-    rows, seen = [], set()
+    rows: list[dict] = []
+    seen: set[str] = set()
     for where, row in check.objects(data, "action_plan_fields", ""):
         key = check.slug(where, row, "key", _max(ActionPlanField, "key"))
         check.unique(where, "action-plan field key", key, seen)
@@ -299,7 +303,8 @@ def _check_plan_fields(check: _Checker, data: dict) -> list[dict]:
 
 
 def _check_rubric(check: _Checker, data: dict) -> list[dict]:
-    rows, seen = [], set()
+    rows: list[dict] = []
+    seen: set[str] = set()
     for where, row in check.objects(data, "rubric_criteria", ""):
         name = check.text(where, row, "name", max_length=_max(RubricCriterion, "name"))
         check.unique(where, "rubric criterion", name, seen)
@@ -310,7 +315,7 @@ def _check_rubric(check: _Checker, data: dict) -> list[dict]:
         if any("," in label for label in labels):
             check.add(where, "scale labels cannot contain commas")
         joined = ", ".join(labels)
-        if len(joined) > _max(RubricCriterion, "scale_labels"):
+        if len(joined) > cast(int, _max(RubricCriterion, "scale_labels")):
             check.add(where, "scale labels are too long")
         rows.append(
             {
@@ -326,11 +331,15 @@ def _check_rubric(check: _Checker, data: dict) -> list[dict]:
 # --- Writing ------------------------------------------------------------------------------------------------
 
 
-def _upsert(model: type[models.Model], lookup: dict, values: dict) -> models.Model:
+M = TypeVar("M", bound=models.Model)
+
+
+def _upsert(model: type[M], lookup: dict, values: dict) -> M:
     """Create the row or update the first match; a row that already holds these values is not written."""
-    row = model.objects.filter(**lookup).order_by("id").first()
+    # Django's metaclass gives each of these models its `objects`; the stubs do not know it on type[Model].
+    row = model.objects.filter(**lookup).order_by("id").first()  # type: ignore[attr-defined]
     if row is None:
-        return model.objects.create(**lookup, **values)
+        return model.objects.create(**lookup, **values)  # type: ignore[attr-defined]
     changed = [field for field, value in values.items() if getattr(row, field) != value]
     if changed:
         for field in changed:

@@ -18,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import cast
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
@@ -70,7 +71,8 @@ def render_pdf(template_name: str, context: dict, *, base_url: str) -> bytes:
 def pdf_response(pdf_bytes: bytes, filename: str, *, inline: bool = True) -> HttpResponse:
     """A PDF download; `inline` opens it in the browser's viewer, otherwise the browser saves it."""
     response = HttpResponse(pdf_bytes, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(not inline, filename)
+    # None only for an inline file without a name: every caller names its file.
+    response["Content-Disposition"] = cast(str, content_disposition_header(not inline, filename))
     response["Content-Length"] = str(len(pdf_bytes))
     return response
 
