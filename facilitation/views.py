@@ -32,6 +32,7 @@ from facilitation.live import broadcast
 from facilitation.live import regions as live_regions
 from facilitation.models import LiveSession, Participant, normalize_code
 from lessons.models import Audience
+from workshop.htmx import HtmxHttpRequest
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -171,7 +172,7 @@ def qr_code(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def join_address(request: HttpRequest, code: str) -> HttpResponse:
+def join_address(request: HtmxHttpRequest, code: str) -> HttpResponse:
     """The facilitator picks which of the machine's addresses learners are shown (when it has several). The
     choice is kept in their browser's session and goes at once to this session's projectors."""
     session = access.facilitator_session(request, code)
@@ -231,7 +232,7 @@ def _run_control(session: LiveSession, action: str, request: HttpRequest) -> Liv
 
 @login_required
 @require_POST
-def clock_control(request: HttpRequest, code: str, action: str) -> HttpResponse:
+def clock_control(request: HtmxHttpRequest, code: str, action: str) -> HttpResponse:
     """Run a clock control. The htmx response carries the updated regions for this tab; every other screen
     gets them over its websocket."""
     session = access.facilitator_session(request, code)

@@ -17,6 +17,7 @@ from facilitation.models import ActionPlan, LiveSession, Participant, PeerReview
 from facilitation.tools.action_plan import rules as action_plan
 from facilitation.tools.action_plan.forms import AllocateForm, AssessmentForm, NudgeForm, ReviewForm
 from lessons.pdf import pdf_download
+from workshop.htmx import HtmxHttpRequest
 
 
 def _regions(names: tuple[str, ...], context: dict, *, oob: bool = True, request=None) -> str:
@@ -125,7 +126,7 @@ def _plan_region(request, session, participant, *, status=200, errors=None, conf
 
 
 @require_POST
-def plan_submit(request: HttpRequest, code: str) -> HttpResponse:
+def plan_submit(request: HtmxHttpRequest, code: str) -> HttpResponse:
     session, participant = access.learner(request, code)
     if not session.is_open:
         raise Http404("This session has ended.")

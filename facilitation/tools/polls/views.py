@@ -16,6 +16,7 @@ from facilitation.models import LiveSession, Poll, PreparedPoll
 from facilitation.report.csv_export import csv_response
 from facilitation.tools.polls import rules as polls
 from facilitation.tools.polls.forms import AnswerForm, PollForm
+from workshop.htmx import HtmxHttpRequest
 
 # --- Facilitator --------------------------------------------------------------------------------------------
 
@@ -31,7 +32,7 @@ def _panel_response(session: LiveSession, *, form: PollForm | None = None, error
     return HttpResponse(html)
 
 
-def _done(request: HttpRequest, session: LiveSession, error: str = "", form: PollForm | None = None):
+def _done(request: HtmxHttpRequest, session: LiveSession, error: str = "", form: PollForm | None = None):
     if request.htmx:
         return _panel_response(session, form=form, error=error)
     if error:
@@ -41,7 +42,7 @@ def _done(request: HttpRequest, session: LiveSession, error: str = "", form: Pol
 
 @login_required
 @require_POST
-def poll_create(request: HttpRequest, code: str) -> HttpResponse:
+def poll_create(request: HtmxHttpRequest, code: str) -> HttpResponse:
     session = access.facilitator_session(request, code)
     form = PollForm(request.POST)
     if not form.is_valid():
@@ -58,7 +59,7 @@ def poll_create(request: HttpRequest, code: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def poll_use_prepared(request: HttpRequest, code: str, prepared_id: int) -> HttpResponse:
+def poll_use_prepared(request: HtmxHttpRequest, code: str, prepared_id: int) -> HttpResponse:
     session = access.facilitator_session(request, code)
     prepared = get_object_or_404(PreparedPoll, pk=prepared_id, lesson_id=session.lesson_id)
     poll = polls.use_prepared(session, prepared)
@@ -80,7 +81,7 @@ ACTIONS = {
 
 @login_required
 @require_POST
-def poll_action(request: HttpRequest, code: str, poll_id: int, action: str) -> HttpResponse:
+def poll_action(request: HtmxHttpRequest, code: str, poll_id: int, action: str) -> HttpResponse:
     session = access.facilitator_session(request, code)
     poll = get_object_or_404(Poll, pk=poll_id, session=session)
     if action not in ACTIONS:
@@ -136,7 +137,7 @@ def _answer_fragment(request: HttpRequest, session: LiveSession, card: polls.Lea
 
 
 @require_POST
-def poll_answer(request: HttpRequest, code: str, poll_id: int) -> HttpResponse:
+def poll_answer(request: HtmxHttpRequest, code: str, poll_id: int) -> HttpResponse:
     """Save the learner's answer and give back their answer form, with their choice and 'Answer saved'.
 
     htmx does not swap error responses, so for htmx requests a refusal is a 200 carrying the message in the

@@ -15,6 +15,7 @@ from facilitation.live import regions as live_regions
 from facilitation.models import LiveSession, Participant
 from facilitation.tools.slides import rules as slides
 from facilitation.tools.slides.forms import HighlightForm, PositionForm, QuestionForm
+from workshop.htmx import HtmxHttpRequest
 
 
 def _regions(names: tuple[str, ...], context: dict) -> str:
@@ -47,7 +48,7 @@ def learner_explain(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-def ask(request: HttpRequest, code: str) -> HttpResponse:
+def ask(request: HtmxHttpRequest, code: str) -> HttpResponse:
     session, participant = access.learner(request, code)
     form = QuestionForm(request.POST)
     status, message, asked = 400, "", False
@@ -130,7 +131,7 @@ def _run_slide_control(session: LiveSession, action: str, request: HttpRequest) 
 
 @login_required
 @require_POST
-def slide_control(request: HttpRequest, code: str, action: str) -> HttpResponse:
+def slide_control(request: HtmxHttpRequest, code: str, action: str) -> HttpResponse:
     session = access.facilitator_session(request, code)
     try:
         _run_slide_control(session, action, request)

@@ -17,13 +17,14 @@ from facilitation.live import regions as live_regions
 from facilitation.models import LiveSession, Moment
 from facilitation.tools.support import rules as support
 from facilitation.tools.support.forms import ConfidenceForm, HelpForm, ReflectionForm
+from workshop.htmx import HtmxHttpRequest
 
 
 def _regions(names: tuple[str, ...], context: dict, *, oob: bool = True) -> str:
     return live_regions.render_regions(support.REGIONS, names, context, oob=oob)
 
 
-def _answer(request: HttpRequest, code: str, html: str, status: int) -> HttpResponse:
+def _answer(request: HtmxHttpRequest, code: str, html: str, status: int) -> HttpResponse:
     if not request.htmx:
         return redirect("facilitation:learner", code=code)
     return HttpResponse(html, status=status)
@@ -91,7 +92,7 @@ def cancel(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-def rate(request: HttpRequest, code: str, moment: str) -> HttpResponse:
+def rate(request: HtmxHttpRequest, code: str, moment: str) -> HttpResponse:
     session, participant = access.learner(request, code)
     if moment not in Moment.values:
         raise Http404("Unknown moment.")
@@ -113,7 +114,7 @@ def rate(request: HttpRequest, code: str, moment: str) -> HttpResponse:
 
 
 @require_POST
-def reflect(request: HttpRequest, code: str) -> HttpResponse:
+def reflect(request: HtmxHttpRequest, code: str) -> HttpResponse:
     session, participant = access.learner(request, code)
     form = ReflectionForm(request.POST, questions=support.learner_questions(session))
     status, message = 400, ""

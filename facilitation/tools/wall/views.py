@@ -15,6 +15,7 @@ from facilitation.live import regions as live_regions
 from facilitation.models import Cluster, LiveSession, Participant
 from facilitation.tools.wall import rules as wall
 from facilitation.tools.wall.forms import ClusterChoiceForm, ClusterNameForm, NoteForm, PromptForm, VotingForm
+from workshop.htmx import HtmxHttpRequest
 
 SHOW_AUTHORS_KEY = "wall_show_authors"
 
@@ -53,7 +54,7 @@ def learner_wall(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-def post_note(request: HttpRequest, code: str) -> HttpResponse:
+def post_note(request: HtmxHttpRequest, code: str) -> HttpResponse:
     session, participant = access.learner(request, code)
     form = NoteForm(request.POST)
     status, message, posted = 400, "", False

@@ -20,6 +20,7 @@ from facilitation import access
 from facilitation.models import LiveSession, WorksheetAnswer
 from facilitation.tools.worksheets import rules as worksheets
 from facilitation.tools.worksheets.forms import AnswerForm
+from workshop.htmx import HtmxHttpRequest
 
 VIEW_KEY = "worksheet_view"
 PAGE = "facilitation/tools/worksheets/page.html"
@@ -66,7 +67,7 @@ def _status(
 
 
 @require_POST
-def save(request: HttpRequest, code: str, item_id: int) -> HttpResponse:
+def save(request: HtmxHttpRequest, code: str, item_id: int) -> HttpResponse:
     session, participant = access.learner(request, code)
     form = AnswerForm(request.POST)
     if not form.is_valid():
@@ -115,7 +116,7 @@ def _page_url(session: LiveSession, item_id: int) -> str:
 
 
 def _reply(
-    request: HttpRequest, session: LiveSession, item_id: int, message: str, status: int
+    request: HtmxHttpRequest, session: LiveSession, item_id: int, message: str, status: int
 ) -> HttpResponse:
     if not request.htmx:
         messages.error(request, message)
