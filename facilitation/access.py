@@ -34,8 +34,8 @@ def lookup(request: HttpRequest, code: str) -> tuple[LiveSession | None, Partici
     names no session is a wrong-code guess (`facilitation.guesses`), whichever learner URL it was tried on. A
     browser whose participant was deleted with the session's learner data gets `not_found`'s friendly page,
     wherever it asks."""
-    session = LiveSession.objects.select_related("lesson").filter(code=normalize_code(code))
-    session = session.order_by("-created_at").first()
+    sessions = LiveSession.objects.select_related("lesson").filter(code=normalize_code(code))
+    session = sessions.order_by("-created_at").first()
     if session is None:
         guesses.count_wrong_code(request)
         return None, None

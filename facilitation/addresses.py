@@ -82,7 +82,7 @@ def _rank(interface: Interface, bind: str | None) -> tuple[int, int] | None:
         return None
     if bind == "0.0.0.0" and ip.version != 4:
         return None  # daphne bound to 0.0.0.0 listens on IPv4 only
-    if bind not in (None, *ALL_INTERFACES) and ip != _ip_or_none(bind):
+    if bind is not None and bind not in ALL_INTERFACES and ip != _ip_or_none(bind):
         return None  # bound to one address: only that one answers
     if ip.version == 4:
         family = 0 if ip.is_private else 1

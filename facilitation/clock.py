@@ -141,11 +141,12 @@ def clock_state(data: ClockData, now: datetime) -> ClockState:
     elapsed = actual[current] if actual else 0
     remaining = budget - elapsed
 
-    planned_end = projected_end = None
+    planned_end: datetime | None = None
+    projected_end: datetime | None = None
     drift = 0
-    if started:
+    if data.started_at is not None:  # started
         planned_end = data.started_at + timedelta(seconds=sum(data.planned))
-        if ended:
+        if data.ended_at is not None:  # ended
             projected_end = data.ended_at
         else:
             left = sum(max(0, p.remaining) for p in phases[current:])

@@ -17,8 +17,12 @@ from django.db import IntegrityError, models, transaction
 M = TypeVar("M", bound=models.Model)
 
 
+# The ignores below: Django's metaclass gives every model passed here its `objects`; the stubs know it only on
+# concrete models, not on type[Model].
+
+
 def _find(model: type[M], lookup: dict[str, Any]) -> M | None:
-    return model.objects.select_for_update().filter(**lookup).first()
+    return model.objects.select_for_update().filter(**lookup).first()  # type: ignore[attr-defined]
 
 
 def get_or_create_locked(
@@ -33,7 +37,7 @@ def get_or_create_locked(
         return found, False
     try:
         with transaction.atomic():
-            return model.objects.create(**lookup, **(defaults or {})), True
+            return model.objects.create(**lookup, **(defaults or {})), True  # type: ignore[attr-defined]
     except IntegrityError:
         # Another request created it between our lookup and our insert: theirs is committed by now (the insert
         # waited for it), so it is there to read. Anything else (another constraint) is the caller's error.

@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -59,11 +61,12 @@ class JoinForm(forms.Form):
     def __init__(self, *args, session: LiveSession, **kwargs):
         super().__init__(*args, **kwargs)
         self.session = session
-        self.fields["experience"].choices = [
+        experience = cast(forms.ChoiceField, self.fields["experience"])  # Form.fields holds plain Fields
+        experience.choices = [
             (key, audience.name if audience else "General") for key, audience in learner_levels(session)
         ]
-        if len(self.fields["experience"].choices) == 1:
-            self.fields["experience"].initial = self.fields["experience"].choices[0][0]
+        if len(experience.choices) == 1:
+            experience.initial = experience.choices[0][0]
         self.safety = [item.text for item in session.lesson.items.filter(kind=ItemKind.SAFETY)]
 
     def clean_name(self) -> str:

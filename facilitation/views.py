@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 import segno
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -71,7 +72,7 @@ def join_base(request: HttpRequest) -> addresses.JoinBase:
     """Where learners' phones reach this server (`facilitation.addresses`): PUBLIC_URL, else the host the page
     was opened on, else (opened on localhost) the machine's address the facilitator picked or the best one."""
     return addresses.join_base(
-        scheme=request.scheme,
+        scheme=request.scheme,  # type: ignore[arg-type]  # always a str ("http" at least); the stubs allow None
         host=request.get_host(),
         public_url=settings.PUBLIC_URL,
         chosen=request.session.get(JOIN_ADDRESS_KEY),
@@ -287,6 +288,7 @@ def join(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def join_session(request: HttpRequest, code: str) -> HttpResponse:
     code = normalize_code(code)
+    form: forms.Form  # the code form for a wrong code, else the join form
     # Refused before the lookup, whatever the code: a refusal only for wrong codes would tell right ones apart.
     # A browser that has joined this session already is never refused here.
     if participant_id_for(request.session, code) is None and (refusal := guesses.refusal(request)):
@@ -328,7 +330,7 @@ def learner_page(request: HttpRequest, code: str) -> HttpResponse:
     """A browser that has not joined gets the same answer whether the code is open, ended or unknown: the join
     page for that code, which says which it is (and limits wrong codes). Unknown codes count as guesses."""
     session, participant = access.lookup(request, code)
-    if participant is None:
+    if session is None or participant is None:  # no session: no participant either
         return access.to_join_page(code)
     context = {
         **live_regions.learner_context(session, _audience_of(session, participant)),

@@ -14,7 +14,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -97,7 +97,7 @@ def learner_data_deleted(session_id: int) -> None:
     )
 
 
-def move_sockets(participant_group: str, *, add: list[str] = (), discard: list[str] = ()) -> None:
+def move_sockets(participant_group: str, *, add: Iterable[str] = (), discard: Iterable[str] = ()) -> None:
     """Make one participant's open sockets join and leave Channels groups (e.g. breakout groups)."""
     layer = get_channel_layer()
     if layer is None:

@@ -110,11 +110,12 @@ class OpenSockets:
     keep only so many sockets (SOCKETS_PER_PARTICIPANT, SOCKETS_PER_FACILITATOR): counted here when the layer
     is this process's own (in memory), and in Redis across processes when it is Redis (`hold_socket`)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.by_owner: dict[tuple[str, int], list[SessionConsumer]] = {}
 
     def add(self, consumer: SessionConsumer, limit: int) -> list[SessionConsumer]:
         """Register `consumer`; return its owner's oldest sockets beyond `limit` (0: no limit), unregistered."""
+        assert consumer.owner is not None  # connect() names the owner before registering
         sockets = self.by_owner.setdefault(consumer.owner, [])
         sockets.append(consumer)
         extra = sockets[: max(len(sockets) - limit, 0)] if limit > 0 else []
@@ -123,6 +124,8 @@ class OpenSockets:
         return extra
 
     def remove(self, consumer: SessionConsumer) -> None:
+        if consumer.owner is None:
+            return  # never registered: refused before connect() named its owner
         sockets = self.by_owner.get(consumer.owner)
         if sockets and consumer in sockets:
             sockets.remove(consumer)
@@ -238,6 +241,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
         if self.counted:
             self.counted = False
             if await _count_connection(self.participant_id, -1):
+                assert self.session_id is not None  # counted: connect() set both ids
                 _schedule_people_push(self.session_id)
 
     async def disconnect(self, close_code):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
@@ -35,7 +35,7 @@ def _attendance(session: LiveSession) -> dict:
     roles = dict(Role.choices)
     by_level = Counter(audiences.get(p.experience, p.experience) for p in participants)
     by_role = Counter(roles.get(p.role, p.role) for p in participants)
-    timeline = []
+    timeline: list[tuple[datetime, int]] = []
     if participants:
         start = min(session.started_at or participants[0].joined_at, min(p.joined_at for p in participants))
         end = max(session.ended_at or timezone.now(), start)
@@ -90,7 +90,7 @@ def timing_rows(session: LiveSession) -> list[list]:
     segments = defaultdict(list)
     for segment in session.segments.all():
         segments[segment.session_phase_id].append(segment)
-    rows = [
+    rows: list[list] = [
         [
             "phase",
             "order",

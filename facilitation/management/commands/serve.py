@@ -27,10 +27,10 @@ class Command(BaseCommand):
             self.stdout.write(line)
         self.stdout.write("Stop with Ctrl+C.")
         self.stdout.flush()
-        args = ["-b", host, "-p", str(port)]
+        daphne_args = ["-b", host, "-p", str(port)]
         if settings.TRUST_PROXY_HEADERS:
-            args.append("--proxy-headers")
-        CommandLineInterface().run([*args, "workshop.asgi:application"])
+            daphne_args.append("--proxy-headers")
+        CommandLineInterface().run([*daphne_args, "workshop.asgi:application"])
 
     def _collect_static_files(self) -> None:
         """Whichever order the setup commands ran in, serve today's CSS and JS, compressed: collect them when
