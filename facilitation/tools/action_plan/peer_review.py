@@ -24,12 +24,13 @@ import random
 from collections import defaultdict, deque
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
-Id = Hashable
+Id = TypeVar("Id", bound=Hashable)  # whatever names a person: the app's participant ids
 
 
 @dataclass(frozen=True)
-class Shortfall:
+class Shortfall(Generic[Id]):
     """A plan that got fewer reviewers than asked for, and why."""
 
     author: Id
@@ -49,7 +50,7 @@ class Shortfall:
 
 
 @dataclass
-class Allocation:
+class Allocation(Generic[Id]):
     assignments: list[tuple[Id, Id]] = field(default_factory=list)  # new (author, reviewer) pairs
     shortfalls: list[Shortfall] = field(default_factory=list)
     loads: dict[Id, int] = field(default_factory=dict)  # every reviewer's load, existing included
@@ -64,7 +65,7 @@ def allocate(
     avoid_same_group: bool = False,
     existing: Iterable[tuple[Id, Id]] = (),
     seed: int | str = 0,
-) -> Allocation:
+) -> Allocation[Id]:
     """Give each author's plan up to `k` reviewers in total (existing ones included)."""
     authors = list(dict.fromkeys(authors))
     pool = list(dict.fromkeys(reviewers))

@@ -55,6 +55,7 @@ def group_count(learners: int, *, size: int | None = None, count: int | None = N
         return 0
     if count is not None:
         return min(count, learners)
+    assert size is not None  # one of the two, checked above
     return math.ceil(learners / size)
 
 
@@ -247,7 +248,7 @@ def default_categories(
                 fit = 5 * fit / len(members)
             score = 2 * fit + own + 0.25 * room.get(cid, 0.0) - 1.5 * assigned[cid]
             relevance[cid] = (-score, order)
-        chosen = sorted(relevance, key=relevance.get)[:per_group]
+        chosen = sorted(relevance, key=relevance.__getitem__)[:per_group]
         assigned.update(chosen)
         result.append(chosen)
     return result

@@ -17,7 +17,7 @@ from facilitation.models import (
     Participant,
 )
 from facilitation.tools.wall.forms import _no_control_characters, _tidy
-from lessons.models import CaseStudy
+from lessons.models import CaseStudy, ObstacleCategory
 
 MAX_GROUPS = 40
 
@@ -120,7 +120,9 @@ class MeetingLinkForm(forms.Form):
 
 
 class CategoriesForm(forms.Form):
-    categories = forms.ModelMultipleChoiceField(queryset=None, required=False)
+    categories: forms.ModelMultipleChoiceField[ObstacleCategory] = forms.ModelMultipleChoiceField(
+        queryset=None, required=False
+    )
 
     def __init__(self, *args, session, **kwargs):
         super().__init__(*args, **kwargs)
@@ -200,7 +202,7 @@ class AnnotationForm(forms.Form):
         validators=[_no_control_characters],
         error_messages={"max_length": f"Keep the comment to {ANNOTATION_MAX_LENGTH} characters."},
     )
-    category = forms.ModelChoiceField(queryset=None, required=False)
+    category: forms.ModelChoiceField[ObstacleCategory] = forms.ModelChoiceField(queryset=None, required=False)
 
     def __init__(self, *args, session, **kwargs):
         super().__init__(*args, **kwargs)

@@ -87,7 +87,7 @@ def _grouping_label(grouping) -> str:
 def annotation_rows(session: LiveSession) -> list[list]:
     from facilitation.models import Annotation
 
-    rows = [
+    rows: list[list] = [
         ["grouping", "group", "case_study", "quote", "start", "comment", "category", "author", "created_at"]
     ]
     annotations = (
@@ -118,7 +118,9 @@ def group_field_rows(session: LiveSession) -> list[list]:
     from facilitation.tools.groups.rules import FIELD_BY_KEY, field_options
 
     options = {kind: dict(field_options(session, kind)) for kind in ("categories", "domains", "roles")}
-    rows = [["grouping", "group", "field", "label", "value", "version", "last_editor", "updated_at"]]
+    rows: list[list] = [
+        ["grouping", "group", "field", "label", "value", "version", "last_editor", "updated_at"]
+    ]
     fields = (
         GroupField.objects.filter(group__grouping__session=session)
         .select_related("group__grouping", "updated_by")

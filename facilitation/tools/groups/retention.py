@@ -1,6 +1,8 @@
 """The learner data of this tool and what stays of it, for `facilitation.retention` (which checks that
 every model of the app is in one of the lists)."""
 
+from django.db import models
+
 from facilitation import models as m
 from facilitation.retention import CUT_AUTHOR, DELETE, KEEP, LearnerData
 
@@ -47,6 +49,6 @@ LEARNER_DATA = (
     ),
 )
 
-KEPT = {}
+KEPT: dict[type[models.Model], str] = {}
 
 KEPT_TEXTS = ()

@@ -27,8 +27,10 @@ import html
 import json
 import random
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Q
@@ -358,7 +360,7 @@ def picker(session: LiveSession, grouping: Grouping | None, phase: SessionPhase 
         and _tool(phase) in GROUP_TOOLS
     )
     result = Picker(session=session, grouping=grouping, visible=visible)
-    if not visible:
+    if not visible or grouping is None:  # visible only with a grouping
         return result
     groups = BreakoutGroup.objects.filter(grouping=grouping).annotate(size=Count("members"))
     result.rows = [(g, g.size, grouping.cap is not None and g.size >= grouping.cap) for g in groups]
@@ -451,7 +453,7 @@ def _progress(groups: list[BreakoutGroup]) -> tuple[dict, dict, Counter, Counter
         dict(Annotation.objects.filter(group_id__in=ids).values_list("group_id").annotate(n=Count("id")))
     )
     keys = {group_key(g): g.pk for g in groups}
-    notes = Counter()
+    notes: Counter = Counter()
     for key, n in (
         Note.objects.filter(group_key__in=keys, hidden=False).values_list("group_key").annotate(n=Count("id"))
     ):
@@ -474,7 +476,7 @@ def _cards(grouping: Grouping | None, *, with_observations: bool = True) -> list
     observations: dict[int, list[Observation]] = defaultdict(list)
     if with_observations:
         for obs in Observation.objects.filter(group__in=groups).select_related("participant", "phase__phase"):
-            observations[obs.group_id].append(obs)
+            observations[obs.group_id].append(obs)  # type: ignore[index]  # group__in: a group's, not None
     cards = []
     for group in groups:
         people = sorted(members[group.pk], key=lambda p: (p.joined_at, p.pk))
@@ -606,7 +608,7 @@ def push_work(group_id: int, regions: tuple[str, ...], *, field_key: str = "", c
     group = BreakoutGroup.objects.select_related("grouping__session__lesson", "case_study").get(pk=group_id)
     session = group.grouping.session
     shown = room(session, group)
-    context = {"session": session, "room": shown, "group": group}
+    context: dict[str, Any] = {"session": session, "room": shown, "group": group}
     if field_key:
         context["field"] = shown.fields[field_key]
         context["field"].client = client
@@ -618,7 +620,7 @@ def push_work(group_id: int, regions: tuple[str, ...], *, field_key: str = "", c
         push_stage(session.pk)
 
 
-def push_rooms(session_id: int, moves: list[tuple[int, list[str], list[str]]] = ()) -> None:
+def push_rooms(session_id: int, moves: Sequence[tuple[int, list[str], list[str]]] = ()) -> None:
     """Groups changed (formed, renamed, members moved ...): move the open sockets of the people who moved, then
     send each group's room (rendered once per group) to the group and to each moved member's own channel."""
     session = _session(session_id)
@@ -811,7 +813,7 @@ def discard_grouping(session: LiveSession) -> Grouping:
         raise GroupError("There are no current groups to discard.")
     members = list(GroupMember.objects.filter(grouping=grouping).values_list("participant_id", "group_id"))
     _delete_grouping(grouping)
-    moves = [(pid, [], [f"breakout-{gid}"]) for pid, gid in members]
+    moves: list[tuple[int, list[str], list[str]]] = [(pid, [], [f"breakout-{gid}"]) for pid, gid in members]
     _on_commit(push_rooms, session.pk, moves)
     return grouping
 

@@ -5,6 +5,7 @@ rules live in `facilitation.groups`. Refusals answer 4xx with a message shown wh
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -82,7 +83,9 @@ def save_field(request: HttpRequest, code: str, key: str) -> HttpResponse:
     view = groups.FieldView(spec=spec, group_id=group.pk)
     if not form.is_valid():
         errors = [e for errs in form.errors.values() for e in errs]
-        return _partial("group_field_status", {"field": view, "status_error": " ".join(errors)}, request, 400)
+        # An ErrorList gives its messages (str); the stubs say ValidationError | str.
+        status_error = " ".join(errors)  # type: ignore[arg-type]
+        return _partial("group_field_status", {"field": view, "status_error": status_error}, request, 400)
     if spec.is_text:
         value = form.cleaned_data["value"]
     else:
@@ -120,7 +123,7 @@ def save_field(request: HttpRequest, code: str, key: str) -> HttpResponse:
 def annotate(request: HttpRequest, code: str) -> HttpResponse:
     session, participant, group = _member(request, code)
     form = AnnotationForm(request.POST, session=session)
-    context = {"group": group}
+    context: dict[str, object] = {"group": group}
     status = 400
     if form.is_valid():
         try:
@@ -134,7 +137,8 @@ def annotate(request: HttpRequest, code: str) -> HttpResponse:
         else:
             context["annotate_message"], context["annotated"], status = "Annotation added.", True, 201
     else:
-        context["annotate_message"] = " ".join(e for errs in form.errors.values() for e in errs)
+        # An ErrorList gives its messages (str); the stubs say ValidationError | str.
+        context["annotate_message"] = " ".join(e for errs in form.errors.values() for e in errs)  # type: ignore[misc]
     response = _partial("group_annotate_status", context, request, status)
     if status == 201:
         response["HX-Trigger"] = "group-annotated"
@@ -158,7 +162,8 @@ def post_note(request: HttpRequest, code: str) -> HttpResponse:
     session, participant, group = _member(request, code)
     form = NoteForm(request.POST)
     if not form.is_valid():
-        message = " ".join(e for errs in form.errors.values() for e in errs)
+        # An ErrorList gives its messages (str); the stubs say ValidationError | str.
+        message = " ".join(e for errs in form.errors.values() for e in errs)  # type: ignore[misc]
         return _partial("group_note_status", {"group": group, "note_message": message}, request, 400)
     try:
         groups.post_note(participant, group, **form.cleaned_data)
@@ -215,6 +220,7 @@ def create(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _group_action(session: LiveSession, request: HttpRequest, group_id: int, action: str) -> None:
+    form: forms.Form  # one form per action
     if action == "rename":
         form = GroupNameForm(request.POST)
         if not form.is_valid():
@@ -274,6 +280,7 @@ def control(request: HttpRequest, code: str, action: str) -> HttpResponse:
     """Session-wide group controls: move someone, message all groups, observe, present, default categories,
     discard the current grouping (the dashboard asks first)."""
     session = access.facilitator_session(request, code)
+    form: forms.Form  # one form per action
     try:
         if action == "move":
             form = MoveForm(request.POST, session=session)

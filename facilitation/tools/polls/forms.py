@@ -82,5 +82,6 @@ class AnswerForm(forms.Form):
     @property
     def first_error(self) -> str:
         for errors in self.errors.values():
-            return errors[0]
+            # An ErrorList item is its message (str); the stubs say ValidationError | str.
+            return errors[0]  # type: ignore[return-value]
         return ""

@@ -103,7 +103,7 @@ class PollSpec(models.Model):
     def correct_index(self) -> int | None:
         return self.correct_option - 1 if self.is_quiz and self.correct_option else None
 
-    def clean(self):
+    def clean(self) -> None:
         super().clean()
         errors: dict[str, str] = {}
         options = self.options

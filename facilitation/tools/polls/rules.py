@@ -219,7 +219,7 @@ class LearnerCard:
 
     @property
     def correct(self) -> bool:
-        return bool(self.answer) and is_correct(self.poll, self.answer)
+        return self.answer is not None and is_correct(self.poll, self.answer)
 
     @property
     def correct_label(self) -> str:

@@ -24,7 +24,7 @@ def question_rows(session: LiveSession) -> list[list]:
     """Every question with its slide, upvotes and state; the author only when they chose to show their name."""
     from facilitation.tools.slides.rules import questions_by_slide
 
-    rows = [
+    rows: list[list] = [
         [
             "question_id",
             "slide",
@@ -41,7 +41,7 @@ def question_rows(session: LiveSession) -> list[list]:
     ]
     for slide in questions_by_slide(session):
         for q in slide.questions:
-            shown = not q.anonymous and q.participant is not None
+            author = None if q.anonymous else q.participant  # named only when they chose to be
             rows.append(
                 [
                     q.pk,
@@ -49,11 +49,11 @@ def question_rows(session: LiveSession) -> list[list]:
                     slide.kind,
                     q.category.name if q.category else "",
                     q.text,
-                    q.vote_count,
+                    q.vote_count,  # type: ignore[attr-defined]  # with_votes() annotates it
                     "yes" if q.pinned else "no",
                     "yes" if q.answered else "no",
                     "yes" if q.hidden else "no",
-                    q.participant.display_name if shown else "",
+                    author.display_name if author is not None else "",
                     iso_time(q.created_at),
                 ]
             )

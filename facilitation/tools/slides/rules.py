@@ -261,7 +261,8 @@ def qa(session: LiveSession, *, staff: bool = False) -> QA:
     rows = Question.objects.filter(session=session).by_votes().select_related("participant")
     if not staff:
         rows = rows.shown()
-    shown, hidden = [], []
+    shown: list[QuestionRow] = []
+    hidden: list[QuestionRow] = []
     for question in rows:
         row = QuestionRow(
             id=question.pk,
@@ -294,13 +295,13 @@ class SlideQuestions:
 
     @property
     def upvotes(self) -> int:
-        return sum(q.vote_count for q in self.questions)
+        return sum(q.vote_count for q in self.questions)  # type: ignore[attr-defined]  # with_votes() annotates it
 
 
 NOT_ON_A_SLIDE = "Not on a slide"
 
 
-SLIDE_KINDS = {
+SLIDE_KINDS: dict[str, str] = {
     DeckItemKind.CATEGORY: "obstacle category",
     DeckItemKind.FREE: "slide",
     DeckItemKind.MAP: "Wardley map",
@@ -430,8 +431,9 @@ def go_to(session: LiveSession, position: int) -> Presentation:
         raise ExplainError("There is no such slide.")
     presentation.position, presentation.highlight = position, None
     presentation.save()
-    if slides[position].prepared_poll is not None:
-        _open_prepared(session, slides[position].prepared_poll)
+    prepared = slides[position].prepared_poll
+    if prepared is not None:
+        _open_prepared(session, prepared)
     broadcast.push_after_commit(push, session.pk, slide=True)
     return presentation
 
@@ -679,7 +681,8 @@ def load_explain(data: dict) -> tuple[Lesson, dict[str, int]]:
             item.kind = DeckItemKind.FREE
             if str(row["free"]) not in titles:
                 problems.append(f"{where}: no free slide titled '{row['free']}' in this file")
-            item.free_title = str(row["free"])
+            # A scratch attribute of the unsaved row: which free slide (saved below) it shows.
+            item.free_title = str(row["free"])  # type: ignore[attr-defined]
         elif "map" in row:
             item.kind = DeckItemKind.MAP
             if wardley_map is None:
@@ -735,7 +738,7 @@ def load_explain(data: dict) -> tuple[Lesson, dict[str, int]]:
             for item in deck_rows:
                 item.deck = slide_deck
                 if item.kind == DeckItemKind.FREE:
-                    item.free_slide = saved_slides[item.free_title]
+                    item.free_slide = saved_slides[item.free_title]  # type: ignore[attr-defined]  # set above
             DeckItem.objects.bulk_create(deck_rows)
     counts = {
         "free slides": len(slides),

@@ -68,7 +68,7 @@ def reflection_rows(session: LiveSession) -> list[list]:
 def self_assessment_rows(session: LiveSession) -> list[list]:
     from facilitation.models import ConfidenceRating
 
-    rows = [["participant", "domain", "moment", "value", "updated_at"]]
+    rows: list[list] = [["participant", "domain", "moment", "value", "updated_at"]]
     ratings = (
         ConfidenceRating.objects.filter(session=session)
         .select_related("participant", "domain")

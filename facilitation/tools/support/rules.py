@@ -26,7 +26,9 @@ Report helpers at the end (`help_requests`, `confidence_shift`, `learner_reflect
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, OuterRef, Subquery
@@ -48,6 +50,9 @@ from facilitation.models import (
     Participant,
 )
 from lessons.models import ItemKind, LessonItem, OpsDomain
+
+if TYPE_CHECKING:
+    from facilitation.tools.support.forms import ConfidenceForm
 
 REGIONS = "facilitation/tools/support/regions.html"
 LEARNER_REGIONS = ("support_help", "support_help_link", "support_confidence", "support_reflection")
@@ -158,7 +163,8 @@ class SelfAssessment:
     session: LiveSession
     stage: Stage
     rows: list[DomainRow]
-    form: object = None  # a refused, bound ConfidenceForm: its values and errors are shown again
+    # A refused, bound ConfidenceForm: its values and errors are shown again.
+    form: ConfidenceForm | None = None
     message: str = ""
     saved: bool = False
 
@@ -170,7 +176,8 @@ class SelfAssessment:
             if self.form is not None:
                 raw = self.form.data.get(name, "")
                 selected = int(raw) if str(raw).isdigit() else None
-                errors = list(self.form.errors.get(name, []))
+                # An ErrorList gives its messages (str); the stubs say ValidationError | str.
+                errors: list[str] = list(self.form.errors.get(name, []))  # type: ignore[arg-type]
             else:
                 selected, errors = (row.after if self.moment == Moment.AFTER else row.before), []
             fields.append(RatingField(row=row, selected=selected, errors=errors))
@@ -271,7 +278,9 @@ def learner_questions(session: LiveSession) -> list[LessonItem]:
     return _questions(session, LEARNER_QUESTION_KINDS)
 
 
-def _question_rows(items: list[LessonItem], saved: dict[int, object], form=None) -> list[Question]:
+def _question_rows(
+    items: list[LessonItem], saved: Mapping[int, LearnerReflection | FacilitatorReflection], form=None
+) -> list[Question]:
     rows = []
     for item in items:
         answer = saved[item.pk].text if item.pk in saved else ""
@@ -501,9 +510,9 @@ def reflection_summary(session: LiveSession) -> ReflectionSummary:
 @dataclass
 class PanelSupport:
     session: LiveSession
-    queue: Queue
+    queue: Queue | None  # None in a push of another part of the panel
     shift: list[DomainShift]
-    reflections: ReflectionSummary
+    reflections: ReflectionSummary | None
 
 
 def panel_support(session: LiveSession) -> PanelSupport:

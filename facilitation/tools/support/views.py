@@ -116,6 +116,7 @@ def rate(request: HtmxHttpRequest, code: str, moment: str) -> HttpResponse:
 @require_POST
 def reflect(request: HtmxHttpRequest, code: str) -> HttpResponse:
     session, participant = access.learner(request, code)
+    form: ReflectionForm | None  # None once saved
     form = ReflectionForm(request.POST, questions=support.learner_questions(session))
     status, message = 400, ""
     if form.is_valid():

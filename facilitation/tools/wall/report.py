@@ -74,7 +74,7 @@ def note_rows(session: LiveSession) -> list[list]:
 
 
 def vote_rows(session: LiveSession) -> list[list]:
-    rows = [["note_id", "participant", "voted_at"]]
+    rows: list[list] = [["note_id", "participant", "voted_at"]]
     for v in Vote.objects.filter(note__session=session).select_related("participant").order_by("created_at"):
         rows.append([v.note_id, v.participant.display_name, iso_time(v.created_at)])
     return rows

@@ -32,6 +32,7 @@ import operator
 from dataclasses import dataclass, field
 from functools import partial
 from types import SimpleNamespace
+from typing import TypedDict, Unpack
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count
@@ -243,7 +244,15 @@ def push_change(session_id: int, change: WallChange) -> None:
         push_new_notes(session_id, sorted(change.notes))
 
 
-def _changed_after_commit(session_id: int, **changed: bool) -> None:
+class _Flags(TypedDict, total=False):
+    """The flags of a WallChange that `_changed_after_commit` may set."""
+
+    settings: bool
+    clusters: bool
+    visibility: bool
+
+
+def _changed_after_commit(session_id: int, **changed: Unpack[_Flags]) -> None:
     transaction.on_commit(partial(_changed, session_id, WallChange(whole=True, **changed)))
 
 

@@ -4,6 +4,7 @@ htmx show it); everything else on the screens comes from the wall's pushes."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -129,6 +130,7 @@ def show_authors(request: HttpRequest, code: str) -> HttpResponse:
 
 
 def _run_control(session: LiveSession, action: str, request: HttpRequest) -> None:
+    form: forms.Form  # one form per action
     if action in {"open", "close"}:
         return wall.set_open(session, action == "open")
     if action in {"anonymous", "named"}:
@@ -187,7 +189,8 @@ def create_cluster(request: HttpRequest, code: str) -> HttpResponse:
     session = access.facilitator_session(request, code)
     form = ClusterNameForm(request.POST)
     if not form.is_valid():
-        return _panel(session, form.errors["name"][0], status=400)
+        # An ErrorList item is its message (str); the stubs say ValidationError | str.
+        return _panel(session, form.errors["name"][0], status=400)  # type: ignore[arg-type]
     wall.create_cluster(session, form.cleaned_data["name"])
     return _panel(session)
 
@@ -199,6 +202,7 @@ def cluster_action(request: HttpRequest, code: str, cluster_id: int, action: str
     cluster = Cluster.objects.filter(pk=cluster_id, session=session).first()
     if cluster is None:
         raise Http404("No such cluster on this wall.")
+    form: forms.Form  # one form per action
     try:
         if action == "rename":
             form = ClusterNameForm(request.POST)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -214,7 +215,7 @@ def save_answer(
     item = lesson_item(session, item_id)
     if item is None:
         raise WorksheetError("This question is not on this session's worksheet. Reload the page.", 404)
-    values = {"severity": severity, "applies": applies, "comment": comment}
+    values: dict[str, Any] = {"severity": severity, "applies": applies, "comment": comment}
     with transaction.atomic():
         answer, created = get_or_create_locked(
             WorksheetAnswer,

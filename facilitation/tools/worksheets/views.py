@@ -37,7 +37,7 @@ def _partial(request: HttpRequest, name: str, context: dict) -> str:
 def page(request: HttpRequest, code: str) -> HttpResponse:
     """The learner's worksheet on a page of its own, open in any phase: they can finish it later."""
     session, participant = access.lookup(request, code)
-    if participant is None:
+    if session is None or participant is None:  # no session: no participant either
         return access.to_join_page(code)
     context = {
         "session": session,
@@ -72,7 +72,8 @@ def save(request: HtmxHttpRequest, code: str, item_id: int) -> HttpResponse:
     form = AnswerForm(request.POST)
     if not form.is_valid():
         message = next(iter(form.errors.values()))[0]
-        return _reply(request, session, item_id, message, 400)
+        # An ErrorList item is its message (str); the stubs say ValidationError | str.
+        return _reply(request, session, item_id, message, 400)  # type: ignore[arg-type]
     try:
         saved = worksheets.save_answer(
             participant, item_id, **form.answer_values(), base_version=form.base_version
