@@ -172,7 +172,9 @@ def view_socket_groups(session, view: str, query: dict[str, str]) -> list[str] |
     tool refuses the socket (e.g. a look-in page for a group of another session)."""
     for tool in all_tools():
         if view in tool.socket_views:
-            return tool.module("rules").view_socket_groups(session, view, query)
+            rules = tool.module("rules")
+            assert rules is not None  # a tool with its own screens has its rules module
+            return rules.view_socket_groups(session, view, query)
     return None
 
 

@@ -63,7 +63,9 @@ class Command(BaseCommand):
         # Each tool's own demo content (a tool's demo.py: its FOLDER under fixtures/, `load`, its `Error`).
         for tool in tools.all_tools():
             demo = tool.module("demo")
-            for path in sorted((fixtures / demo.FOLDER).glob("*.json")) if demo else ():
+            if demo is None:
+                continue
+            for path in sorted((fixtures / demo.FOLDER).glob("*.json")):
                 try:
                     self.stdout.write(demo.load(path))
                 except demo.Error as error:
