@@ -119,10 +119,26 @@ class MeetingLinkForm(forms.Form):
     )
 
 
+# The ids a 64-bit integer column holds (SQLite's and PostgreSQL's bigint).
+DATABASE_INTEGERS = range(-(2**63), 2**63)
+
+
+class ChoicesById(forms.ModelMultipleChoiceField):
+    """Django's field asks the database for every posted id, and an id past what the column holds makes SQLite
+    raise OverflowError (a 500): such an id is no choice of this field, refused as any unknown one."""
+
+    def _check_values(self, value):
+        for pk in value:
+            text = str(pk)
+            if text.isascii() and text.lstrip("-").isdigit() and int(text) not in DATABASE_INTEGERS:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": pk}
+                )
+        return super()._check_values(value)
+
+
 class CategoriesForm(forms.Form):
-    categories: forms.ModelMultipleChoiceField[ObstacleCategory] = forms.ModelMultipleChoiceField(
-        queryset=None, required=False
-    )
+    categories: ChoicesById[ObstacleCategory] = ChoicesById(queryset=None, required=False)
 
     def __init__(self, *args, session, **kwargs):
         super().__init__(*args, **kwargs)

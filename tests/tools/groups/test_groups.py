@@ -334,6 +334,30 @@ def test_the_facilitator_moves_renames_and_sets_case_link_and_categories(session
 
 
 @pytest.mark.parametrize(
+    "posted, message",
+    [
+        ("99999999999999999999999", "Choose this lesson&#x27;s obstacle categories."),
+        ("-99999999999999999999999", "Choose this lesson&#x27;s obstacle categories."),
+        ("12x", "is not a valid value"),
+        ("²", "is not a valid value"),
+    ],
+)
+def test_a_category_id_that_is_no_id_is_refused_with_a_message_and_keeps_the_groups_categories(
+    session, four, staff, lesson, posted, message
+):
+    """An id past a 64-bit integer made SQLite raise OverflowError (a 500, found by the input fuzz)."""
+    form_groups(staff, session)
+    target = BreakoutGroup.objects.filter(grouping__active=True).first()
+    kept = lesson.categories.first()
+    target.categories.set([kept])
+    url = reverse("facilitation:group_action", args=[session.code, target.pk, "categories"])
+    response = staff.post(url, {"categories": [posted]}, headers=HX)
+    assert response.status_code == 400
+    assert 'role="alert"' in response.content.decode() and message in response.content.decode()
+    assert list(target.categories.all()) == [kept]
+
+
+@pytest.mark.parametrize(
     "url, message",
     [
         ("javascript:alert(1)", "web address"),
