@@ -138,7 +138,7 @@ class ChoicesById(forms.ModelMultipleChoiceField):
 
 
 class CategoriesForm(forms.Form):
-    categories: ChoicesById[ObstacleCategory] = ChoicesById(queryset=None, required=False)
+    categories = ChoicesById(queryset=None, required=False)
 
     def __init__(self, *args, session, **kwargs):
         super().__init__(*args, **kwargs)
