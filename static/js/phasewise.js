@@ -287,26 +287,34 @@
     }
     control.focus({ preventScroll: true });
   });
-  // What a person has typed or picked in a pushed region and not yet sent (a control whose value differs from
-  // the one it was rendered with) goes over to the control's new copy, when that copy comes with the same
-  // rendered value: a push about something else (a vote, another cluster) never wipes a half-typed name or an
-  // unsent choice. A copy with a different value is a change from the server, which wins (the tools whose
-  // fields several people edit merge those themselves). Values a form has sent are not carried over: the
-  // answer to that request empties or updates the form.
+  // What a person has typed, picked or ticked in a pushed region and not yet sent (a control whose state
+  // differs from the one it was rendered with) goes over to the control's new copy, when that copy comes with
+  // the same rendered state: a push or a resync about something else (a vote, another cluster, the socket
+  // reopening) never wipes a half-typed name, a poll choice about to be sent or an unsent pick. A copy with a
+  // different state is a change from the server, which wins (the tools whose fields several people edit merge
+  // those themselves). What a form has sent is not carried over: the answer to that request updates the form.
   var KEEPABLE = "input:not([type]), input[type=text], input[type=search], input[type=number], input[type=url], " +
-    "input[type=email], textarea, select";
-  function renderedValue(el) {
+    "input[type=email], input[type=checkbox], input[type=radio], textarea, select";
+  function checkable(el) { return el.type === "checkbox" || el.type === "radio"; }
+  function stateOf(el) { return checkable(el) ? (el.checked ? "checked" : "") : el.value; }
+  function renderedState(el) {
+    if (checkable(el)) return el.defaultChecked ? "checked" : "";
     if (el.tagName !== "SELECT") return el.defaultValue;
     var option = el.querySelector("option[selected]") || el.options[0];
     return option ? option.value : "";
+  }
+  function setState(el, state) {
+    if (checkable(el)) el.checked = state === "checked";
+    else el.value = state;
   }
   function controlKey(el) {
     if (el.id) return "#" + CSS.escape(el.id);
     var form = el.closest("form");
     var action = form && (form.getAttribute("hx-post") || form.getAttribute("action"));
     if (!el.name || !action) return null;
-    return 'form[hx-post="' + CSS.escape(action) + '"] [name="' + CSS.escape(el.name) + '"], ' +
-      'form[action="' + CSS.escape(action) + '"] [name="' + CSS.escape(el.name) + '"]';
+    var control = '[name="' + CSS.escape(el.name) + '"]' +
+      (checkable(el) ? '[value="' + CSS.escape(el.value) + '"]' : "");
+    return 'form[hx-post="' + CSS.escape(action) + '"] ' + control + ', form[action="' + CSS.escape(action) + '"] ' + control;
   }
   var unsent = null;
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
@@ -316,8 +324,9 @@
     var found = [];
     target.querySelectorAll(KEEPABLE).forEach(function (el) {
       var key = controlKey(el);
-      if (!key || el.value === renderedValue(el) || el.value === el.dataset.sentValue) return;
-      found.push({ key: key, value: el.value, rendered: renderedValue(el), start: el.selectionStart, end: el.selectionEnd });
+      var state = stateOf(el);
+      if (!key || state === renderedState(el) || state === el.dataset.sentState) return;
+      found.push({ key: key, state: state, rendered: renderedState(el), start: el.selectionStart, end: el.selectionEnd });
     });
     if (found.length) unsent = { region: target.id, controls: found };
   });
@@ -326,25 +335,27 @@
     unsent = null;
     var region = kept && document.getElementById(kept.region);
     if (!region) return;
+    var fields = [];
     kept.controls.forEach(function (was) {
       var el = region.querySelector(was.key);
-      if (!el || renderedValue(el) !== was.rendered || el.value !== was.rendered) return;
-      if (el.tagName === "SELECT" && !el.querySelector('option[value="' + CSS.escape(was.value) + '"]')) return;
-      el.value = was.value;
+      if (!el || renderedState(el) !== was.rendered || stateOf(el) !== was.rendered) return;
+      if (el.tagName === "SELECT" && !el.querySelector('option[value="' + CSS.escape(was.state) + '"]')) return;
+      setState(el, was.state);
       try { if (was.start !== null) el.setSelectionRange(was.start, was.end); } catch (error) { /* not text */ }
-      // As if typed again: the page's own listeners (counters, "not saved yet") see it, and a field that saves
+      // As if done again: the page's own listeners (counters, "not saved yet") see it, and a field that saves
       // itself sends it (its pending save left with the old copy).
-      el.dispatchEvent(new Event(el.tagName === "SELECT" ? "change" : "input", { bubbles: true }));
+      el.dispatchEvent(new Event(el.tagName === "SELECT" || checkable(el) ? "change" : "input", { bubbles: true }));
       var field = el.closest("[data-autosave]");
-      if (field) htmx.trigger(field, field.dataset.autosave);
+      if (field && fields.indexOf(field) === -1) fields.push(field);
     });
+    fields.forEach(function (field) { htmx.trigger(field, field.dataset.autosave); });
   });
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
     if (!elt || !elt.closest) return;
-    if (elt.matches(KEEPABLE)) elt.dataset.sentValue = elt.value;
+    if (elt.matches(KEEPABLE)) elt.dataset.sentState = stateOf(elt);
     var form = elt.closest("form");
-    if (form) form.querySelectorAll(KEEPABLE).forEach(function (el) { el.dataset.sentValue = el.value; });
+    if (form) form.querySelectorAll(KEEPABLE).forEach(function (el) { el.dataset.sentState = stateOf(el); });
   });
 
   // A control disabled while its request runs (hx-disabled-elt) loses focus by the browser's rules. Give it
@@ -523,10 +534,10 @@
     if (root !== document.body) return;
     document.querySelectorAll("[data-autosave][id]").forEach(function (field) {
       var controls = field.matches(KEEPABLE) ? [field] : Array.prototype.slice.call(field.querySelectorAll(KEEPABLE));
-      var typed = controls.filter(function (el) { return el.value !== renderedValue(el); });
+      var typed = controls.filter(function (el) { return stateOf(el) !== renderedState(el); });
       if (!typed.length) return;
       typed.forEach(function (el) {
-        el.dispatchEvent(new Event(el.tagName === "SELECT" ? "change" : "input", { bubbles: true }));
+        el.dispatchEvent(new Event(el.tagName === "SELECT" || checkable(el) ? "change" : "input", { bubbles: true }));
       });
       htmx.trigger(field, field.dataset.autosave);
     });
