@@ -409,10 +409,18 @@
     var home = flashHome(el);
     if (home.nextElementSibling !== el) home.after(el);
   }
-  function clearFlash(el) {
+  // Emptied by the person (Dismiss), by its time running out or by a phase change, a message forgets the note
+  // it was about. Emptied by a push (the answer to an earlier vote, arriving late), it keeps the note of the
+  // request on its way, whose answer is to be shown there.
+  function clearFlash(el, keepAnchor) {
     var state = flashes[el.id];
     if (state) clearTimeout(state.timer);
-    delete flashes[el.id];
+    if (state && keepAnchor) {
+      state.text = null;
+      state.timer = null;
+    } else {
+      delete flashes[el.id];
+    }
     el.textContent = "";
     sendHome(el);
   }
@@ -421,7 +429,7 @@
       if (!el.id) return;
       flashHome(el);
       var text = (el.querySelector(".flash-text") || el).textContent.trim();
-      if (!text) { clearFlash(el); return; }
+      if (!text) { clearFlash(el, true); return; }
       var state = flashes[el.id] || (flashes[el.id] = { anchor: null, text: null, timer: null });
       if (!el.querySelector(".flash-text")) {
         var span = document.createElement("span");
@@ -472,7 +480,7 @@
     if (control) control.focus({ preventScroll: true });
   });
   document.addEventListener("phasewise:phase", function () {
-    document.querySelectorAll("[data-flash]").forEach(clearFlash);
+    document.querySelectorAll("[data-flash]").forEach(function (el) { clearFlash(el); });
   });
 
   // Refusals (bad input, too fast, a conflict) come back as 4xx with a message to show where the person
