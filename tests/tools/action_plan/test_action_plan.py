@@ -5,7 +5,6 @@ may do what, and constant query counts."""
 import io
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
@@ -33,23 +32,6 @@ pytestmark = pytest.mark.django_db
 
 HX = {"HX-Request": "true"}
 EVALUATE = 4
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-
-
-@pytest.fixture
-def pushes(monkeypatch):
-    sent: list[tuple[str, str]] = []
-    monkeypatch.setattr(broadcast, "send", lambda group, html: sent.append((group, html)))
-    return sent
-
-
-@pytest.fixture
-def owner():
-    return make_user(username="owner")
 
 
 @pytest.fixture

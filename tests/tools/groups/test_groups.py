@@ -55,11 +55,6 @@ def pushes(monkeypatch):
 
 
 @pytest.fixture
-def owner():
-    return make_user(username="owner")
-
-
-@pytest.fixture
 def lesson():
     lesson = make_lesson()
     for case in CaseStudy.objects.filter(lesson=lesson):

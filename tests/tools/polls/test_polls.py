@@ -34,11 +34,6 @@ def lesson():
 
 
 @pytest.fixture
-def owner():
-    return make_user(username="owner")
-
-
-@pytest.fixture
 def session(lesson, owner):
     return make_session(lesson=lesson, owner=owner, started=True)
 

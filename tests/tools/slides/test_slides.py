@@ -7,7 +7,6 @@ import re
 import threading
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.test import Client
@@ -41,23 +40,6 @@ pytestmark = pytest.mark.django_db
 
 HX = {"HX-Request": "true"}
 EXPLAIN = 2  # the Explain phase's index in the factories' 5E lesson; its tool is "slides"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-
-
-@pytest.fixture
-def pushes(monkeypatch):
-    sent: list[tuple[str, str]] = []
-    monkeypatch.setattr(broadcast, "send", lambda group, html: sent.append((group, html)))
-    return sent
-
-
-@pytest.fixture
-def owner():
-    return make_user(username="owner")
 
 
 @pytest.fixture

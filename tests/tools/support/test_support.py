@@ -5,7 +5,6 @@ the facilitators or to the one learner concerned), constant queries, and the hel
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
@@ -33,24 +32,6 @@ pytestmark = pytest.mark.django_db
 HX = {"HX-Request": "true"}
 SCRIPT = '<script>alert("x")</script>'
 ESCAPED = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-
-
-@pytest.fixture
-def pushes(monkeypatch):
-    """Every (group, html) support sends, instead of a channel layer."""
-    sent: list[tuple[str, str]] = []
-    monkeypatch.setattr(broadcast, "send", lambda group, html: sent.append((group, html)))
-    return sent
-
-
-@pytest.fixture
-def owner():
-    return make_user(username="owner")
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ conflicts, bad input, who may read and change what, the room's heatmap and its v
 import threading
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -20,24 +19,6 @@ from tests.factories import make_lesson, make_participant, make_session, make_us
 pytestmark = pytest.mark.django_db
 
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    cache.clear()
-
-
-@pytest.fixture
-def pushes(monkeypatch):
-    """Every (group, html) sent, instead of a channel layer."""
-    sent: list[tuple[str, str]] = []
-    monkeypatch.setattr(broadcast, "send", lambda group, html: sent.append((group, html)))
-    return sent
-
-
-@pytest.fixture
-def owner():
-    return make_user(username="owner")
 
 
 @pytest.fixture
