@@ -155,7 +155,7 @@ class LessonAdmin(admin.ModelAdmin):
 
 class SameLessonChoicesMixin:
     """Offer only the edited object's own lesson's rows in a many-to-many picker: every lesson has its own
-    'DataOps' and its own categories, and mixing them across lessons would be silently wrong."""
+    domains and its own categories, and mixing them across lessons would be silently wrong."""
 
     same_lesson_fields: dict[str, str] = {}
 

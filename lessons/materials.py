@@ -1,4 +1,4 @@
-"""A lesson's workshop materials (Ops domains, obstacle categories with their assessment worksheet, case
+"""A lesson's workshop materials (domains, obstacle categories with their assessment worksheet, case
 studies, the action-plan template and the peer-review rubric), loaded from a JSON document such as
 fixtures/demo/integration-maze.json:
 
@@ -73,7 +73,7 @@ def read_file(path: Path | str) -> dict:
 def summary(lesson: Lesson) -> str:
     """One line saying what a lesson's materials hold, for commands to print after loading."""
     counts = [
-        (lesson.domains.count(), "Ops domains"),
+        (lesson.domains.count(), "domains"),
         (lesson.categories.count(), "obstacle categories"),
         (WorksheetItem.objects.filter(category__lesson=lesson).count(), "worksheet items"),
         (lesson.case_studies.count(), "case studies"),
@@ -230,7 +230,7 @@ def _check_categories(check: _Checker, data: dict, domain_names: set[str]) -> li
         for name in domains:
             if name not in domain_names:
                 check.add(
-                    where, f"unknown Ops domain {name!r} (known: {', '.join(sorted(domain_names)) or 'none'})"
+                    where, f"unknown domain {name!r} (known: {', '.join(sorted(domain_names)) or 'none'})"
                 )
         items = [
             {

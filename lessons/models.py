@@ -163,7 +163,7 @@ class Audience(models.Model):
 
 
 class OpsDomain(models.Model):
-    """A domain the lesson's obstacles touch (DataOps, MLOps, FinOps); self-assessment asks about these."""
+    """A domain the lesson's obstacles touch (e.g. data, models, cost); self-assessment asks about these."""
 
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="domains")
     order = models.PositiveIntegerField(default=0)

@@ -35,7 +35,7 @@ def test_help_queue_self_assessment_and_reflections_run_live(live, person, scree
     panel = dashboard.locator("#support-panel")
     expect(panel).to_contain_text("Nobody is waiting")
 
-    # Before the start: both learners rate their confidence in the lesson's Ops domains.
+    # Before the start: both learners rate their confidence in the lesson's domains.
     ada = join(person, live, code, "Ada")
     grace = join(person, live, code, "Grace")
     expect(ada.locator("#support-help")).to_be_hidden()  # help opens when the session starts

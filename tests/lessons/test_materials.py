@@ -246,7 +246,7 @@ def test_it_keeps_earlier_materials_when_a_reload_is_bad(demo, lesson):
             lambda d: d["obstacle_categories"][0].update(slug="Org Silos!"),
             "'slug' 'Org Silos!' is not a slug",
         ),
-        (lambda d: d["obstacle_categories"][1].update(domains=["AIOps"]), "unknown Ops domain 'AIOps'"),
+        (lambda d: d["obstacle_categories"][1].update(domains=["AIOps"]), "unknown domain 'AIOps'"),
         (lambda d: d["obstacle_categories"][0]["worksheet_items"][1].pop("prompt"), "worksheet_items[1]"),
         (lambda d: d["action_plan_fields"][0].update(max_length=0), "'max_length' must be a whole number"),
         (

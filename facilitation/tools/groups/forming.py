@@ -195,8 +195,8 @@ def assign_cases(wanted: list[str], cases: list[tuple[int, str]]) -> list[int | 
 
 # --- Obstacle categories for the Elaborate phase ----------------------------------------------------------------
 
-# Roles name no lesson; a role is relevant to an Ops domain whose name starts with one of these (DataOps, MLOps,
-# FinOps in the bundled lesson). Roles without a hint (operations, management, other) add no preference.
+# Roles name no lesson; a role is relevant to a domain whose name starts with one of these hints. Roles
+# without a hint (operations, management, other) add no preference.
 ROLE_DOMAIN_HINTS: dict[str, tuple[str, ...]] = {
     "data": ("data",),
     "ml": ("ml", "model", "machine"),
@@ -226,7 +226,7 @@ def default_categories(
     on relevance to learners' roles").
 
     Relevance, all on the worksheet's 1-5 scale:
-    - roles, counted twice: for each member, the share of the category's Ops domains their role works in
+    - roles, counted twice: for each member, the share of the category's domains their role works in
       (a category that touches one domain is more specific to that role than one touching all of them);
     - the members' own mean severity for the category, from their worksheets;
     - a quarter of the room's mean severity, so the room's results break ties without drowning the roles;

@@ -104,7 +104,7 @@ FIELDS = (
     FieldSpec(
         "impact", "Impact", "text", ANALYSIS, "What does it cost the organization: money, time, trust, risk?"
     ),
-    FieldSpec("domains", "Ops domains involved", "domains", ANALYSIS),
+    FieldSpec("domains", "Domains involved", "domains", ANALYSIS),
     FieldSpec(
         "strategy", "Our strategy", "text", STRATEGY, "How will the organization overcome the obstacle?"
     ),
@@ -144,7 +144,7 @@ class FieldView:
 
 
 def field_options(session: LiveSession, kind: str) -> list[tuple[str, str]]:
-    """The choices of a checkbox field: the lesson's obstacle categories or Ops domains, or the roles."""
+    """The choices of a checkbox field: the lesson's obstacle categories or domains, or the roles."""
     if kind == "categories":
         return [(str(c.pk), c.name) for c in session.lesson.categories.all()]
     if kind == "domains":

@@ -4,7 +4,7 @@ component, and Q&A with upvotes.
 Who sees what
 - Learners and the projector see the presentation while the current phase's tool is `slides`, or when the
   facilitator has started it (`Presentation.started`). The dashboard panel always shows it.
-- A category slide shows the category's explanation, the Ops domains it touches, the room's own worksheet
+- A category slide shows the category's explanation, the domains it touches, the room's own worksheet
   results for it (`room_heatmap`) and, on learner screens, its additional resources for deeper dives: those
   without an audience key for everyone, the others only to learners of that experience level.
 - Questions are anonymous by default: an anonymous question carries no name in any HTML, the facilitators'

@@ -1,6 +1,6 @@
 """Forms of the coaching queue, the confidence self-assessment and the reflections, with friendly limits.
 
-The self-assessment and reflection forms are built from the lesson's data (its Ops domains, its reflection
+The self-assessment and reflection forms are built from the lesson's data (its domains, its reflection
 questions), so one form class serves any lesson."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ CONFIDENCE_CHOICES = [(value, str(value)) for value in range(CONFIDENCE_MIN, CON
 
 
 class ConfidenceForm(forms.Form):
-    """One 1-5 rating per Ops domain of the lesson; every domain must be rated."""
+    """One 1-5 rating per domain of the lesson; every domain must be rated."""
 
     def __init__(self, *args, domains, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,5 +1,5 @@
 """Support for learners and the lesson's metacognition: the coaching queue (help requests), the confidence
-self-assessment per Ops domain (before and after), and the exit reflections of learners and facilitator.
+self-assessment per domain (before and after), and the exit reflections of learners and facilitator.
 
 Everything is stored with the session, so the report can read it after the session has ended."""
 
@@ -90,7 +90,7 @@ class Moment(models.TextChoices):
 
 
 class ConfidenceRating(models.Model):
-    """How confident a learner feels in one of the lesson's Ops domains (1-5), at the start or at the end."""
+    """How confident a learner feels in one of the lesson's domains (1-5), at the start or at the end."""
 
     session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="confidence_ratings")
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="confidence_ratings")

@@ -4,7 +4,7 @@ When what is open
 - Asking for help: while the session runs (started, not ended, paused included). A learner has one open
   request at a time: asking again while it waits updates its message and keeps its place in the queue; once a
   facilitator is on the way, a new message is refused (tell them in person).
-- Self-assessment, from the lesson's Ops domains (no domains, no self-assessment): "before" from joining until
+- Self-assessment, from the lesson's domains (no domains, no self-assessment): "before" from joining until
   the last phase starts, "after" during the last phase and after the session ended. Either can be changed
   while it is open.
 - Exit reflection (the lesson's learner reflection questions and metacognition prompts): during the last
@@ -437,7 +437,7 @@ def _stats(counts: dict[int, int]) -> MomentStats:
 
 
 def confidence_shift(session: LiveSession) -> list[DomainShift]:
-    """Per Ops domain of the lesson: the room's ratings before and after (count, mean, distribution).
+    """Per domain of the lesson: the room's ratings before and after (count, mean, distribution).
 
     Means are over everyone who answered at that moment, so a late joiner's "after" counts too; the counts
     show how many answered each time. Two queries whatever the size of the room."""

@@ -5,7 +5,7 @@ from lessons.materials import MaterialsError, load_materials, read_file, summary
 
 class Command(BaseCommand):
     help = (
-        "Load workshop materials (Ops domains, obstacle categories, worksheet, case studies, action-plan "
+        "Load workshop materials (domains, obstacle categories, worksheet, case studies, action-plan "
         "template, rubric) from JSON files onto their lessons. Safe to run again: rows are updated in place."
     )
 
