@@ -42,7 +42,7 @@ class JoinForm(forms.Form):
     name = forms.CharField(
         max_length=60,
         label="Your name",
-        help_text="Shown to the facilitator. The wall is anonymous unless the facilitator says otherwise.",
+        help_text="Shown to the facilitator; what you post to the room is anonymous unless they say otherwise.",
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
     experience = forms.ChoiceField(label="Your experience", widget=forms.RadioSelect)

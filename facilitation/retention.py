@@ -123,13 +123,17 @@ def kept_texts() -> tuple:
     return CORE_KEPT_TEXTS + tuple(entry for entries in _from_tools("KEPT_TEXTS") for entry in entries)
 
 
-KEPT_SUMMARY = (
-    "the session, its phases and timings, pauses, extensions and rebalancing (the timing report and the "
-    "lesson's timing across sessions keep working)",
-    "the polls' questions and options, the wall's question, and your own reflection, with any learner's name "
-    "taken out",
-    "this log",
-)
+def kept_summary() -> list[str]:
+    """What deleting learner data leaves, in words for the data page: the session's clock, each text that stays
+    without learners' names (`kept_texts()`, as `kept()` names it), this log."""
+    reasons = kept()
+    texts = [reasons[model] for model, _rows, _fields in kept_texts() if model in reasons]
+    return [
+        "the session, its phases and timings, pauses, extensions and rebalancing (the timing report and the "
+        "lesson's timing across sessions keep working)",
+        *([", ".join(texts) + ", with any learner's name taken out"] if texts else []),
+        "this log",
+    ]
 
 
 @dataclass(frozen=True)

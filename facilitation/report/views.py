@@ -85,7 +85,7 @@ def learner_data(request: HttpRequest, code: str) -> HttpResponse:
         "session": session,
         "participant_count": session.participants.count(),
         "inventory": retention.inventory(session),
-        "kept": retention.KEPT_SUMMARY,
+        "kept": retention.kept_summary(),
         "logs": session.retention_logs.select_related("by"),
         "error": error,
     }
