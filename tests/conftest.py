@@ -34,12 +34,7 @@ def pytest_collection_modifyitems(config, items):
     # Browser tests run last: Playwright's sync API leaves its event loop marked as running in the main
     # thread, which would make every later `async_to_sync` call (broadcasts, health checks) refuse to run.
     items.sort(key=lambda item: "browser" in item.keywords)
-    # A browser test drives several real pages against a real server on a shared 2-core machine; under load a
-    # step can miss its timeout. One retry, reported as a rerun in the summary (never hidden), keeps CI honest
-    # about real failures, which fail twice.
-    for item in items:
-        if "browser" in item.keywords:
-            item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))
+    # No test is run twice: a browser test that fails once has found a race in a mechanism (fix it there).
 
 
 @pytest.fixture(scope="session", autouse=True)
