@@ -313,3 +313,27 @@ def _groups(session) -> None:
         GroupField.objects.create(group=group, key="evidence", value=f"Evidence found by {group.name}")
         GroupField.objects.create(group=group, key="strategy", value=f"Strategy of {group.name}")
         Observation.objects.create(session=session, group=group, text=f"{group.name} debated well")
+
+
+def joined_client(session, name: str, experience: str = "novice", role: str = "data"):
+    """A browser (test client) that joined `session` through the join form, and its participant."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from facilitation.models import Participant
+
+    client = Client()
+    client.post(
+        reverse("facilitation:join_code", args=[session.code]),
+        {"name": name, "experience": experience, "role": role, "acknowledge": "on"},
+    )
+    return client, Participant.objects.get(session=session, name=name)
+
+
+def signed_in_client(user):
+    """A browser (test client) signed in as `user`."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client

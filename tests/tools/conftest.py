@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 
 from facilitation.live import broadcast
-from tests.factories import make_user
+from tests.factories import make_user, signed_in_client
 
 
 @pytest.fixture(autouse=True)
@@ -23,3 +23,9 @@ def pushes(monkeypatch):
 @pytest.fixture
 def owner():
     return make_user(username="owner")
+
+
+@pytest.fixture
+def staff(owner):
+    """The owner's browser, signed in."""
+    return signed_in_client(owner)

@@ -26,6 +26,7 @@ from facilitation.models import (
 )
 from facilitation.tools.action_plan import rules as action_plan
 from lessons.models import ActionPlanField, RubricCriterion, WorksheetItem
+from tests.factories import joined_client as learner
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
 pytestmark = pytest.mark.django_db
@@ -57,22 +58,6 @@ def lesson():
 def session(lesson, owner, pushes):
     session = make_session(lesson=lesson, owner=owner, started=True)
     return control.go_to(session, EVALUATE)
-
-
-@pytest.fixture
-def staff(session, owner):
-    client = Client()
-    client.force_login(owner)
-    return client
-
-
-def learner(session, name: str, experience: str = "novice") -> tuple[Client, Participant]:
-    client = Client()
-    client.post(
-        reverse("facilitation:join_code", args=[session.code]),
-        {"name": name, "experience": experience, "role": "data", "acknowledge": "on"},
-    )
-    return client, Participant.objects.get(session=session, name=name)
 
 
 @pytest.fixture

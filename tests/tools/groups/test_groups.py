@@ -23,6 +23,7 @@ from facilitation.models import (
 )
 from facilitation.tools.groups import rules as groups
 from lessons.models import CaseStudy, DiscussionQuestion, WorksheetItem
+from tests.factories import joined_client as learner
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
 pytestmark = pytest.mark.django_db
@@ -69,24 +70,6 @@ def session(owner, lesson):
     """A started session moved to Explore (the case-study tool)."""
     session = make_session(lesson=lesson, owner=owner, started=True)
     return control.next_phase(session)
-
-
-@pytest.fixture
-def staff(owner):
-    client = Client()
-    client.force_login(owner)
-    return client
-
-
-def learner(session, name: str, experience: str = "novice", role: str = "data"):
-    client = Client()
-    client.post(
-        reverse("facilitation:join_code", args=[session.code]),
-        {"name": name, "experience": experience, "role": role, "acknowledge": "on"},
-    )
-    from facilitation.models import Participant
-
-    return client, Participant.objects.get(session=session, name=name)
 
 
 @pytest.fixture

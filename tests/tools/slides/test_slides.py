@@ -34,6 +34,7 @@ from facilitation.models import (
 )
 from facilitation.tools.slides import rules as slides
 from lessons.models import Lesson, ObstacleCategory, WorksheetItem
+from tests.factories import joined_client as learner
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
 pytestmark = pytest.mark.django_db
@@ -52,22 +53,6 @@ def session(lesson, owner):
     """A started session in its Explain phase (tool: slides)."""
     session = make_session(lesson=lesson, owner=owner, started=True)
     return control.go_to(session, EXPLAIN)
-
-
-@pytest.fixture
-def staff(owner):
-    client = Client()
-    client.force_login(owner)
-    return client
-
-
-def learner(session, name: str, experience: str = "novice") -> tuple[Client, Participant]:
-    client = Client()
-    client.post(
-        reverse("facilitation:join_code", args=[session.code]),
-        {"name": name, "experience": experience, "role": "data", "acknowledge": "on"},
-    )
-    return client, Participant.objects.get(session=session, name=name)
 
 
 @pytest.fixture

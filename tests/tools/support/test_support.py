@@ -25,7 +25,8 @@ from facilitation.models import (
 )
 from facilitation.tools.support import rules as support
 from lessons.models import ItemKind, LessonItem, OpsDomain
-from tests.factories import make_lesson, make_participant, make_session, make_user
+from tests.factories import joined_client as learner
+from tests.factories import make_lesson, make_participant, make_session, make_user, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -42,26 +43,6 @@ def lesson():
 @pytest.fixture
 def session(owner, lesson):
     return make_session(lesson=lesson, owner=owner, started=True)
-
-
-def logged_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def staff(owner):
-    return logged_in(owner)
-
-
-def learner(session, name: str) -> tuple[Client, Participant]:
-    client = Client()
-    client.post(
-        reverse("facilitation:join_code", args=[session.code]),
-        {"name": name, "experience": "novice", "role": "data", "acknowledge": "on"},
-    )
-    return client, Participant.objects.get(session=session, name=name)
 
 
 @pytest.fixture
@@ -386,7 +367,7 @@ def test_the_self_assessment_comes_from_the_lessons_domains(owner):
     bare_client, _ = learner(bare, "Mo")
     assert 'id="support-confidence" hidden' in page(bare_client, bare)
     assert rate(bare_client, bare, "before", []).status_code == 409
-    assert "Confidence, start" not in page(logged_in(owner), bare, "dashboard")
+    assert "Confidence, start" not in page(signed_in_client(owner), bare, "dashboard")
 
 
 def test_ratings_before_the_session_starts_count_as_before(owner, lesson):
@@ -506,10 +487,12 @@ def test_only_the_sessions_facilitators_see_and_write_the_facilitator_reflection
     teammate = make_user(username="teammate")
     session.cofacilitators.add(teammate)
     assert (
-        logged_in(teammate).post(reflection_url, {f"item-{question.pk}": "Teammate's view"}).status_code
+        signed_in_client(teammate)
+        .post(reflection_url, {f"item-{question.pk}": "Teammate's view"})
+        .status_code
         == 302
     )
-    outsider = logged_in(make_user(username="outsider"))
+    outsider = signed_in_client(make_user(username="outsider"))
     assert outsider.get(reflection_url).status_code == 404
     assert outsider.post(reflection_url, {f"item-{question.pk}": "Hijacked"}).status_code == 404
     learner_response = ada[0].get(reflection_url)
@@ -589,7 +572,7 @@ def test_only_the_sessions_facilitators_see_and_handle_the_queue(session, owner,
     learner_response = ada[0].get(panel_url)
     assert learner_response.status_code == 302 and "/accounts/login/" in learner_response["Location"]
     assert handle(ada[0], session, request, "done").status_code == 302
-    outsider = logged_in(make_user(username="outsider"))
+    outsider = signed_in_client(make_user(username="outsider"))
     assert outsider.get(panel_url).status_code == 404
     assert handle(outsider, session, request, "done").status_code == 404
     # A facilitator of another session cannot reach this request through their own session either.
@@ -598,8 +581,8 @@ def test_only_the_sessions_facilitators_see_and_handle_the_queue(session, owner,
     assert HelpRequest.objects.get().status == HelpStatus.WAITING
     teammate = make_user(username="teammate")
     session.cofacilitators.add(teammate)
-    assert "Help me" in logged_in(teammate).get(panel_url).content.decode()
-    assert handle(logged_in(teammate), session, request, "coming").status_code == 200
+    assert "Help me" in signed_in_client(teammate).get(panel_url).content.decode()
+    assert handle(signed_in_client(teammate), session, request, "coming").status_code == 200
     assert HelpRequest.objects.get().status == HelpStatus.COMING
 
 

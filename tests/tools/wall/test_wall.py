@@ -16,6 +16,7 @@ from facilitation import control
 from facilitation.live import broadcast
 from facilitation.models import Cluster, Note, Participant, Vote, WallState
 from facilitation.tools.wall import rules as wall
+from tests.factories import joined_client as learner
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
 pytestmark = pytest.mark.django_db
@@ -27,22 +28,6 @@ HX = {"HX-Request": "true"}
 def session(owner):
     """A started session: the first phase (Engage) opens the wall."""
     return make_session(lesson=make_lesson(), owner=owner, started=True)
-
-
-@pytest.fixture
-def staff(session, owner):
-    client = Client()
-    client.force_login(owner)
-    return client
-
-
-def learner(session, name: str) -> tuple[Client, Participant]:
-    client = Client()
-    client.post(
-        reverse("facilitation:join_code", args=[session.code]),
-        {"name": name, "experience": "novice", "role": "data", "acknowledge": "on"},
-    )
-    return client, Participant.objects.get(session=session, name=name)
 
 
 @pytest.fixture

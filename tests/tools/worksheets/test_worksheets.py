@@ -14,7 +14,8 @@ from facilitation.live import broadcast
 from facilitation.models import Participant, WorksheetAnswer, WorksheetState
 from facilitation.tools.worksheets import rules as worksheets
 from lessons.models import Audience, ObstacleCategory, WorksheetItem
-from tests.factories import make_lesson, make_participant, make_session, make_user
+from tests.factories import joined_client as learner
+from tests.factories import make_lesson, make_participant, make_session, make_user, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -37,26 +38,6 @@ def session(lesson, owner):
     """A started session in Explore, the phase that opens the case study and the worksheet."""
     session = make_session(lesson=lesson, owner=owner, started=True)
     return control.next_phase(session)
-
-
-def login(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def staff(owner):
-    return login(owner)
-
-
-def learner(session, name: str, experience: str = "novice", role: str = "data") -> tuple[Client, Participant]:
-    client = Client()
-    client.post(
-        reverse("facilitation:join_code", args=[session.code]),
-        {"name": name, "experience": experience, "role": role, "acknowledge": "on"},
-    )
-    return client, Participant.objects.get(session=session, name=name)
 
 
 @pytest.fixture
@@ -414,16 +395,16 @@ def test_only_the_sessions_facilitators_see_and_control_the_heatmap(
     cofacilitator = make_user(username="teammate")
     session.cofacilitators.add(cofacilitator)
     outsider = make_user(username="outsider")
-    assert getattr(login(owner), method)(url, headers=HX).status_code == 200
-    assert getattr(login(cofacilitator), method)(url, headers=HX).status_code == 200
-    assert getattr(login(outsider), method)(url, headers=HX).status_code == 404
+    assert getattr(signed_in_client(owner), method)(url, headers=HX).status_code == 200
+    assert getattr(signed_in_client(cofacilitator), method)(url, headers=HX).status_code == 200
+    assert getattr(signed_in_client(outsider), method)(url, headers=HX).status_code == 404
     response = getattr(ada[0], method)(url, headers=HX)
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
 def test_an_outsider_cannot_put_the_heatmap_on_the_projector(session):
     url = reverse("facilitation:worksheet_projector_toggle", args=[session.code, "show"])
-    login(make_user(username="outsider")).post(url, headers=HX)
+    signed_in_client(make_user(username="outsider")).post(url, headers=HX)
     assert WorksheetState.for_session(session).on_projector is False
 
 
@@ -471,7 +452,7 @@ def test_the_heatmap_counts_severities_per_category_with_means_and_not_applicabl
 
 def test_each_facilitator_picks_their_own_view_of_the_heatmap(session, owner):
     url = reverse("facilitation:worksheet_panel", args=[session.code])
-    staff = login(owner)
+    staff = signed_in_client(owner)
     switch = (
         'id="ws-view-switch" class="ws-view-switch" role="group" aria-label="Heatmap view" data-view="{}"'
     )
@@ -485,7 +466,7 @@ def test_each_facilitator_picks_their_own_view_of_the_heatmap(session, owner):
     assert 'id="ws-view-switch"' not in staff.get(url).content.decode()
     other = make_user(username="teammate")
     session.cofacilitators.add(other)
-    assert switch.format("room") in page(login(other), session, "dashboard")
+    assert switch.format("room") in page(signed_in_client(other), session, "dashboard")
     assert staff.get(url, {"view": "bogus"}).status_code == 204
     assert switch.format("room") in page(staff, session, "dashboard")
 
