@@ -62,14 +62,9 @@ class Tool:
     socket_views: tuple[str, ...] = ()
 
     def module(self, name: str) -> ModuleType | None:
-        """The tool's module `name` (rules, urls, report), or None when the tool has none."""
-        dotted = f"{self.package}.{name}"
-        try:
-            return import_module(dotted)
-        except ModuleNotFoundError as error:
-            if error.name == dotted:
-                return None
-            raise
+        """The tool's module `name` (rules, urls, report), or None when the tool has none (remembered: the
+        screens ask on every request, and a failed import searches the path each time)."""
+        return _module(f"{self.package}.{name}")
 
     def template(self, screen: str) -> str:
         return f"{self.template_dir or f'facilitation/tools/{self.key}'}/{screen}.html"
@@ -93,6 +88,16 @@ class Tool:
     @property
     def learner_header_template(self) -> str:
         return self.template("learner_header")
+
+
+@cache
+def _module(dotted: str) -> ModuleType | None:
+    try:
+        return import_module(dotted)
+    except ModuleNotFoundError as error:
+        if error.name == dotted:
+            return None
+        raise
 
 
 @cache
