@@ -48,7 +48,7 @@ from facilitation.models import (
     SummativeAssessment,
 )
 from facilitation.tools.action_plan import peer_review as allocation
-from facilitation.tools.worksheets.results import participant_category_scores
+from facilitation.tools.worksheets.results import category_scores_of, participant_category_scores
 from lessons.models import ActionPlanField, ItemKind, PhaseTool, RubricCriterion
 
 REGIONS = "facilitation/tools/action_plan/regions.html"
@@ -98,8 +98,9 @@ def _prefill_field(fields: list[ActionPlanField]) -> ActionPlanField | None:
     return exact or next((f for f in fields if f.key.startswith(PREFILL_KEY)), None)
 
 
-def prefill_text(participant: Participant) -> str:
-    top = participant_category_scores(participant)[:PREFILL_TOP]
+def prefill_text(participant: Participant, scores=None) -> str:
+    """`scores`: the learner's category scores, when read for a whole room at once."""
+    top = (participant_category_scores(participant) if scores is None else scores)[:PREFILL_TOP]
     if not top:
         return ""
     rated = "; ".join(f"{category.name} ({score:.1f}/5)" for category, score in top)
@@ -173,8 +174,11 @@ def scored(criteria: list[RubricCriterion], scores: dict) -> list[tuple[RubricCr
     return rows
 
 
-def field_views(session: LiveSession, participant: Participant, plan: ActionPlan | None) -> list[FieldView]:
-    fields = list(session.lesson.action_plan_fields.all())
+def field_views(
+    session: LiveSession, participant: Participant, plan: ActionPlan | None, *, fields=None, scores=None
+) -> list[FieldView]:
+    """`fields` and `scores` (the learner's category scores): when read for a whole room at once."""
+    fields = list(session.lesson.action_plan_fields.all()) if fields is None else fields
     answers = {a.field_id: a for a in plan.answers.all()} if plan else {}
     views = []
     prefill = _prefill_field(fields)
@@ -187,41 +191,63 @@ def field_views(session: LiveSession, participant: Participant, plan: ActionPlan
             saved_at=answer.updated_at if answer and answer.version else None,
         )
         if f == prefill and view.version == 0 and not (plan and plan.is_submitted):
-            view.text = prefill_text(participant)
+            view.text = prefill_text(participant, scores)
             view.prefilled = bool(view.text)
         views.append(view)
     return views
 
 
 def learner_view(session: LiveSession, participant: Participant, *, standalone: bool = False) -> LearnerView:
-    plan = ActionPlan.objects.filter(participant=participant).prefetch_related("answers").first()
+    return learner_views(session, [participant], standalone=standalone)[participant.pk]
+
+
+def learner_views(session: LiveSession, participants, *, standalone: bool = False) -> dict[int, LearnerView]:
+    """Each learner's Evaluate section, with the same queries for any number of them (a phase change and a
+    release push them to the whole room)."""
+    plans = {
+        plan.participant_id: plan
+        for plan in ActionPlan.objects.filter(participant__in=participants).prefetch_related("answers")
+    }
     state = EvaluateState.for_session(session)
-    reviews_to_do = list(
+    to_do: dict[int, list[PeerReview]] = {p.pk: [] for p in participants}
+    for review in (
         PeerReview.objects.active()
-        .filter(reviewer=participant, plan__session=session)
+        .filter(reviewer__in=participants, plan__session=session)
         .select_related("plan__participant")
-    )
-    feedback: list[Feedback] = []
-    locked = False
-    if plan is not None:
-        received = list(plan.reviews.active())
-        locked = bool(received)
-        if state.released:
-            criteria = _criteria(session)
-            done = [r for r in received if r.is_submitted]
+    ):
+        to_do[review.reviewer_id].append(review)
+    received: dict[int, list[PeerReview]] = {plan.pk: [] for plan in plans.values()}
+    for review in PeerReview.objects.active().filter(plan__in=list(plans.values())):
+        received[review.plan_id].append(review)
+    criteria = _criteria(session) if state.released else []
+    fields = list(session.lesson.action_plan_fields.all())
+    prefilled = _prefill_field(fields) is not None
+    scores = category_scores_of(session, participants) if prefilled else {}
+    first = next(iter(session.lesson.audiences.all()), None)
+    visible = standalone or tool_phase(session)
+    out = {}
+    for participant in participants:
+        plan = plans.get(participant.pk)
+        feedback: list[Feedback] = []
+        mine = received.get(plan.pk, []) if plan is not None else []
+        if plan is not None and state.released:
+            done = [r for r in mine if r.is_submitted]
             feedback = [Feedback(i, r, scored(criteria, r.scores)) for i, r in enumerate(done, 1)]
-    return LearnerView(
-        session=session,
-        participant=participant,
-        visible=standalone or tool_phase(session),
-        novice=is_novice(session, participant),
-        plan=plan,
-        fields=field_views(session, participant, plan),
-        reviews_to_do=reviews_to_do,
-        feedback=feedback,
-        state=state,
-        locked_by_reviews=locked,
-    )
+        out[participant.pk] = LearnerView(
+            session=session,
+            participant=participant,
+            visible=visible,
+            novice=first is None or participant.experience == first.key,
+            plan=plan,
+            fields=field_views(
+                session, participant, plan, fields=fields, scores=scores.get(participant.pk, [])
+            ),
+            reviews_to_do=to_do[participant.pk],
+            feedback=feedback,
+            state=state,
+            locked_by_reviews=bool(mine),
+        )
+    return out
 
 
 @dataclass

@@ -25,19 +25,29 @@ def projector(session: LiveSession) -> str:
 
 def learners(session: LiveSession, participants: Sequence[Participant]) -> dict[int, str]:
     """Each learner's Evaluate section (a draft field with unsent text keeps it: static/js/phasewise.js)."""
-    out = {}
-    for p in participants:
-        context = {"session": session, "evaluate": action_plan.learner_view(session, p)}
-        out[p.pk] = broadcast.render(action_plan.REGIONS, action_plan.LEARNER_SECTION, context, oob=True)
-    return out
+    views = action_plan.learner_views(session, participants)
+
+    def key(p: Participant):
+        """Learners with no plan, no review to do and nothing prefilled read alike (per level of prompts)."""
+        view = views[p.pk]
+        if view.plan is not None or view.reviews_to_do or any(f.text for f in view.fields):
+            return p.pk
+        return ("blank", view.novice)
+
+    def render(p: Participant) -> str:
+        context = {"session": session, "evaluate": views[p.pk]}
+        return broadcast.render(action_plan.REGIONS, action_plan.LEARNER_SECTION, context, oob=True)
+
+    return broadcast.per_learner(participants, key=key, render=render)
 
 
 def status(session: LiveSession, participants: Sequence[Participant]) -> dict[int, str]:
     """What changes for a learner while they write (reviews to do, feedback, their plan once submitted): on
     the learner page and on the plan's own page alike."""
+    views = action_plan.learner_views(session, participants, standalone=True)
     out = {}
     for p in participants:
-        view = action_plan.learner_view(session, p, standalone=True)
+        view = views[p.pk]
         names = STATUS_REGIONS + (("plan_region",) if view.submitted else ())
         out[p.pk] = broadcast.render(
             action_plan.REGIONS, names, {"session": session, "evaluate": view}, oob=True

@@ -319,14 +319,53 @@ class LearnerSupport:
 
 
 def learner_support(session: LiveSession, participant: Participant) -> LearnerSupport:
+    return learner_supports(session, [participant])[participant.pk]
+
+
+def learner_supports(session: LiveSession, participants) -> dict[int, LearnerSupport]:
+    """Each learner's help card, self-assessment and exit reflection, with the same queries for any number of
+    them (a phase change pushes them to the whole room)."""
     now = stage(session)
-    return LearnerSupport(
-        session=session,
-        participant=participant,
-        help=help_card(session, participant, now),
-        assessment=self_assessment(session, participant, now),
-        reflection=exit_reflection(session, participant, now),
-    )
+    latest: dict[int, HelpRequest] = {}
+    for request in HelpRequest.objects.filter(participant__in=participants).order_by("id"):
+        latest[request.participant_id] = request
+    domains = list(OpsDomain.objects.filter(lesson_id=session.lesson_id))
+    ratings: dict[int, dict[tuple[int, str], int]] = {p.pk: {} for p in participants}
+    for pid, domain_id, moment, value in ConfidenceRating.objects.filter(
+        participant__in=participants
+    ).values_list("participant_id", "domain_id", "moment", "value"):
+        ratings[pid][(domain_id, moment)] = value
+    items = learner_questions(session) if now.reflection_open else []
+    saved: dict[int, dict[int, LearnerReflection]] = {p.pk: {} for p in participants}
+    if now.reflection_open:
+        for reflection in LearnerReflection.objects.filter(participant__in=participants):
+            saved[reflection.participant_id][reflection.item_id] = reflection
+    out = {}
+    for participant in participants:
+        values = ratings[participant.pk]
+        rows = [
+            DomainRow(domain, values.get((domain.pk, Moment.BEFORE)), values.get((domain.pk, Moment.AFTER)))
+            for domain in domains
+        ]
+        mine = saved[participant.pk]
+        reflection = (
+            ExitReflection(
+                session=session,
+                stage=now,
+                questions=_question_rows(items, mine),
+                saved_at=max((r.updated_at for r in mine.values()), default=None),
+            )
+            if now.reflection_open
+            else ExitReflection(session=session, stage=now, questions=[])
+        )
+        out[participant.pk] = LearnerSupport(
+            session=session,
+            participant=participant,
+            help=HelpCard(session=session, stage=now, request=latest.get(participant.pk)),
+            assessment=SelfAssessment(session=session, stage=now, rows=rows),
+            reflection=reflection,
+        )
+    return out
 
 
 # --- The facilitators' panel --------------------------------------------------------------------------------

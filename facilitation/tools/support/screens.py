@@ -21,14 +21,24 @@ def projector(session: LiveSession) -> str:
 
 def learners(session: LiveSession, participants: Sequence[Participant]) -> dict[int, str]:
     """Each learner's own help card, self-assessment and exit reflection."""
-    out = {}
-    for p in participants:
-        mine = support.learner_support(session, p)
+    supports = support.learner_supports(session, participants)
+
+    def key(p: Participant):
+        """Learners who asked, rated and reflected nothing yet read alike: one render for them all."""
+        mine = supports[p.pk]
+        rated = any(row.before is not None or row.after is not None for row in mine.assessment.rows)
+        if mine.help.request is not None or rated or any(q.answer for q in mine.reflection.questions):
+            return p.pk
+        return "blank"
+
+    def render(p: Participant) -> str:
+        mine = supports[p.pk]
         context = {
             "session": session,
             "help": mine.help,
             "assessment": mine.assessment,
             "reflection": mine.reflection,
         }
-        out[p.pk] = broadcast.render(support.REGIONS, support.LEARNER_REGIONS, context, oob=True)
-    return out
+        return broadcast.render(support.REGIONS, support.LEARNER_REGIONS, context, oob=True)
+
+    return broadcast.per_learner(participants, key=key, render=render)

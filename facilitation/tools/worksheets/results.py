@@ -68,11 +68,19 @@ def room_heatmap(session: LiveSession, *, role: str | None = None, experience: s
 
 def participant_category_scores(participant: Participant) -> list[tuple[ObstacleCategory, float]]:
     """The learner's mean severity per category they rated, most severe first (ties: lesson order)."""
-    sums: dict[int, list[int]] = defaultdict(list)
-    for category_id, severity in WorksheetAnswer.objects.filter(
-        participant=participant, applies=True, severity__isnull=False
-    ).values_list("item__category_id", "severity"):
-        sums[category_id].append(severity)
-    categories = {c.pk: c for c in participant.session.lesson.categories.all()}
-    scored = [(categories[cid], sum(v) / len(v)) for cid, v in sums.items() if cid in categories]
-    return sorted(scored, key=lambda pair: (-pair[1], pair[0].order, pair[0].pk))
+    return category_scores_of(participant.session, [participant])[participant.pk]
+
+
+def category_scores_of(session, participants) -> dict[int, list[tuple[ObstacleCategory, float]]]:
+    """`participant_category_scores` for each of `participants`, in two queries for any number of them."""
+    sums: dict[int, dict[int, list[int]]] = {p.pk: defaultdict(list) for p in participants}
+    for pid, category_id, severity in WorksheetAnswer.objects.filter(
+        participant__in=participants, applies=True, severity__isnull=False
+    ).values_list("participant_id", "item__category_id", "severity"):
+        sums[pid][category_id].append(severity)
+    categories = {c.pk: c for c in session.lesson.categories.all()}
+    out = {}
+    for pid, mine in sums.items():
+        scored = [(categories[cid], sum(v) / len(v)) for cid, v in mine.items() if cid in categories]
+        out[pid] = sorted(scored, key=lambda pair: (-pair[1], pair[0].order, pair[0].pk))
+    return out

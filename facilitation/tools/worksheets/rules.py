@@ -120,21 +120,35 @@ def _categories(session: LiveSession) -> list[ObstacleCategory]:
 
 def sheet(session: LiveSession, participant: Participant) -> Sheet:
     """The learner's worksheet in a fixed number of queries (audiences, categories, items, answers)."""
-    answers = {a.item_id: a for a in WorksheetAnswer.objects.filter(participant=participant)}
-    guided = is_guided(session, participant.experience)
-    categories = [
-        CategorySheet(
-            category=category,
-            items=[
-                ItemRow(
-                    item, answers.get(item.pk) or WorksheetAnswer(participant=participant, item=item), guided
-                )
-                for item in category.worksheet_items.all()
-            ],
-        )
-        for category in _categories(session)
-    ]
-    return Sheet(session=session, participant=participant, guided=guided, categories=categories)
+    return sheets(session, [participant])[participant.pk]
+
+
+def sheets(session: LiveSession, participants) -> dict[int, Sheet]:
+    """Each learner's worksheet, with the same queries for any number of them (audiences, categories, items,
+    answers)."""
+    answers: dict[int, dict[int, WorksheetAnswer]] = {p.pk: {} for p in participants}
+    for answer in WorksheetAnswer.objects.filter(participant__in=participants):
+        answers[answer.participant_id][answer.item_id] = answer
+    keys = [a.key for a in session.lesson.audiences.all()]
+    categories = _categories(session)
+    out = {}
+    for participant in participants:
+        mine = answers[participant.pk]
+        guided = not keys or participant.experience == keys[0] or participant.experience == NOVICE_KEY
+        rows = [
+            CategorySheet(
+                category=category,
+                items=[
+                    ItemRow(
+                        item, mine.get(item.pk) or WorksheetAnswer(participant=participant, item=item), guided
+                    )
+                    for item in category.worksheet_items.all()
+                ],
+            )
+            for category in categories
+        ]
+        out[participant.pk] = Sheet(session=session, participant=participant, guided=guided, categories=rows)
+    return out
 
 
 def item_row(session: LiveSession, participant: Participant, item_id: int) -> ItemRow | None:
@@ -184,15 +198,15 @@ def learner_worksheet(session: LiveSession, participant: Participant) -> Learner
 def learner_worksheets(session: LiveSession, participants) -> dict[int, LearnerWorksheet]:
     """Each learner's worksheet as their page shows it, the phase's reading shared by all of them."""
     tools = _phase_tools(session)
-    return {p.pk: _learner_worksheet(session, p, tools) for p in participants}
+    all_sheets = sheets(session, participants)
+    return {p.pk: _learner_worksheet(session, all_sheets[p.pk], tools) for p in participants}
 
 
-def _learner_worksheet(session: LiveSession, participant: Participant, tools: list[str]) -> LearnerWorksheet:
+def _learner_worksheet(session: LiveSession, learner_sheet: Sheet, tools: list[str]) -> LearnerWorksheet:
     running = session.started_at is not None and session.is_open
     current = tools[session.current_index] if session.current_index < len(tools) else None
     inline = running and current == PhaseTool.CASE_STUDY
     reached = PhaseTool.CASE_STUDY in tools[: session.current_index + 1]
-    learner_sheet = sheet(session, participant)
     show_link = running and not inline and learner_sheet.total > 0 and (reached or learner_sheet.answered > 0)
     return LearnerWorksheet(
         sheet=learner_sheet, inline=inline and learner_sheet.total > 0, show_link=show_link

@@ -23,12 +23,16 @@ def projector(session: LiveSession) -> str:
 def learners(session: LiveSession, participants: Sequence[Participant]) -> dict[int, str]:
     """Each learner's own worksheet (a field with unsent text keeps it: static/js/phasewise.js)."""
     sheets = worksheets.learner_worksheets(session, participants)
-    return {
-        p.pk: broadcast.render(
-            worksheets.REGIONS,
-            worksheets.LEARNER_REGIONS,
-            {"session": session, "worksheet": sheets[p.pk]},
-            oob=True,
-        )
-        for p in participants
-    }
+
+    def key(p: Participant):
+        """Learners with no answer yet read alike (per guided or not): one render for them all."""
+        shown = sheets[p.pk]
+        if any(row.answer.pk for c in shown.sheet.categories for row in c.items):
+            return p.pk
+        return ("blank", shown.sheet.guided, shown.inline, shown.show_link)
+
+    def render(p: Participant) -> str:
+        context = {"session": session, "worksheet": sheets[p.pk]}
+        return broadcast.render(worksheets.REGIONS, worksheets.LEARNER_REGIONS, context, oob=True)
+
+    return broadcast.per_learner(participants, key=key, render=render)

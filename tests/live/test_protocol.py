@@ -1,0 +1,244 @@
+"""The live protocol: one version sequence per session, regions stamped with it, every region pushed on a phase
+change, and a resync over the socket that answers only what is newer (facilitation/live/versions.py,
+screens.py, resync.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from facilitation import control
+from facilitation.live import broadcast, resync, screens, versions
+from facilitation.models import LiveSession, Participant
+from facilitation.tools.wall import rules as wall
+from tests.factories import make_lesson, make_participant, make_session, make_user, signed_in_client
+from tests.live.test_consumers import facilitator_cookie, learner_cookie, socket
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+REGION = re.compile(r'<(\w+) id="([^"]+)"[^>]*? data-topic="([^"]+)" data-version="(\d+)"')
+
+
+def regions(html: str) -> dict[str, tuple[str, int]]:
+    """Region id -> (topic, version) of every stamped element."""
+    return {m.group(2): (m.group(3), int(m.group(4))) for m in REGION.finditer(html)}
+
+
+def fresh(session: LiveSession) -> LiveSession:
+    return LiveSession.objects.select_related("lesson").get(pk=session.pk)
+
+
+@pytest.fixture
+def owner():
+    return make_user(username="owner")
+
+
+@pytest.fixture
+def session(owner):
+    session = make_session(lesson=make_lesson(), owner=owner)
+    control.start(session)
+    return fresh(session)
+
+
+@pytest.fixture
+def pushes(monkeypatch):
+    sent: list[tuple[str, str]] = []
+    monkeypatch.setattr(broadcast, "send", lambda group, html: sent.append((group, html)))
+    return sent
+
+
+# --- Versions -----------------------------------------------------------------------------------------------
+
+
+def test_every_change_numbers_its_topic_and_a_phase_change_every_topic(session):
+    start = fresh(session).live_version
+    ada = make_participant(session=session, name="Ada")
+    wall.post_note(ada, text="An idea", colour="yellow")
+    after_note = fresh(session)
+    assert after_note.live_version > start
+    assert versions.topic_version(after_note.topic_versions, "wall") == after_note.live_version
+    assert versions.topic_version(after_note.topic_versions, "polls") < after_note.live_version
+    control.next_phase(after_note)
+    moved = fresh(session)
+    for topic in ("wall", "polls", "groups", versions.CLOCK):
+        assert (
+            versions.topic_version(moved.topic_versions, topic)
+            == moved.live_version
+            > after_note.live_version
+        )
+
+
+def test_a_rolled_back_change_takes_no_number(session):
+    before = fresh(session).live_version
+    with pytest.raises(RuntimeError), transaction.atomic():
+        versions.bump(session.pk, ("wall",))
+        raise RuntimeError("the change fails")
+    assert fresh(session).live_version == before
+
+
+def test_saving_a_stale_copy_of_the_session_never_turns_its_version_back(session):
+    stale = fresh(session)
+    versions.bump(session.pk, ("wall",))
+    versions.bump(session.pk, ("wall",))
+    stale.title = "Renamed"
+    stale.save()
+    again = fresh(session)
+    assert again.title == "Renamed" and again.live_version == stale.live_version + 2
+
+
+def test_the_answer_to_a_change_shows_the_version_that_change_made(session, owner):
+    """The session was read (version N) before the change numbered it N+1: the answer's regions say N+1, so a
+    push of an earlier moment arriving later cannot replace them."""
+    staff = signed_in_client(owner)
+    response = staff.post(f"/facilitate/{session.code}/wall/control/close/", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    stamped = regions(response.content.decode())
+    assert stamped and {version for _, version in stamped.values()} == {fresh(session).live_version}
+
+
+def test_every_region_of_every_screen_is_stamped(session, owner):
+    ada = make_participant(session=session, name="Ada")
+    learner = regions(_learner_page(session, ada))
+    assert "learner-phase" in learner and {t for t, _ in learner.values()} >= {"clock", "wall", "polls"}
+    dashboard = regions(signed_in_client(owner).get(f"/facilitate/{session.code}/").content.decode())
+    assert {"clock", "participants", "timeline"} <= set(dashboard)
+
+
+def _learner_page(session, participant) -> str:
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = learner_cookie(participant)
+    return client.get(f"/s/{session.code}/").content.decode()
+
+
+# --- A phase change is pushed, whole ------------------------------------------------------------------------
+
+
+def test_a_phase_change_pushes_every_region_of_every_learner_page(session, pushes):
+    room = [
+        make_participant(session=session, name=f"L{i}", experience=("novice", "expert")[i % 2])
+        for i in range(4)
+    ]
+    Participant.objects.filter(session=session).update(connections=1)
+    pushes.clear()
+    control.next_phase(fresh(session))
+    version = fresh(session).live_version
+    page_regions = set(regions(_learner_page(session, room[0])))
+    for participant in room:
+        sent = [html for group, html in pushes if group == participant.group_name]
+        assert len(sent) == 1, "one message per learner"
+        got = regions(sent[0])
+        assert set(got) >= page_regions, page_regions - set(got)
+        assert {v for _, v in got.values()} == {version}
+    groups = {group for group, _ in pushes}
+    assert session.group_facilitators in groups and session.group_projector in groups
+
+
+def test_a_phase_change_renders_for_the_room_with_the_same_queries_at_any_size(session, pushes):
+    def cost(size: int) -> tuple[int, int]:
+        for i in range(size - Participant.objects.filter(session=session).count()):
+            make_participant(session=session, name=f"P{size}-{i}", experience=("novice", "expert")[i % 2])
+        Participant.objects.filter(session=session).update(connections=1)
+        renders = broadcast.render_count
+        with CaptureQueriesContext(connection) as queries:
+            broadcast.phase_changed(session.pk)
+        return len(queries), broadcast.render_count - renders
+
+    small_queries, small_renders = cost(4)
+    big_queries, big_renders = cost(16)
+    assert big_queries == small_queries
+    # Learners who read the same (no answers yet) share renders: not one per learner per tool.
+    assert big_renders < small_renders + 16
+
+
+# --- Resync over the socket ---------------------------------------------------------------------------------
+
+
+def _resync_over_socket(asgi_app, session, cookie, held, view=None) -> list[str]:
+    async def scenario():
+        communicator = socket(asgi_app, session.code, cookie=cookie, view=view)
+        await communicator.connect()
+        await communicator.send_to(text_data=json.dumps({"resync": held}))
+        frames = []
+        while not await communicator.receive_nothing(timeout=0.4):
+            frames.append(await communicator.receive_from())
+        await communicator.disconnect()
+        return frames
+
+    return async_to_sync(scenario)()
+
+
+def test_an_unchanged_page_resyncs_with_no_render_and_no_message(asgi_app, session):
+    ada = make_participant(session=session, name="Ada")
+    held = {topic: version for topic, version in regions(_learner_page(session, ada)).values()}
+    renders = broadcast.render_count
+    assert _resync_over_socket(asgi_app, session, learner_cookie(ada), held) == []
+    assert broadcast.render_count == renders
+
+
+def test_a_resync_answers_only_the_topics_that_changed_in_one_message(asgi_app, session):
+    ada = make_participant(session=session, name="Ada")
+    page = regions(_learner_page(session, ada))
+    held: dict[str, int] = {}
+    for topic, version in page.values():
+        held[topic] = min(held.get(topic, version), version)
+    wall.post_note(make_participant(session=session, name="Bob"), text="While Ada was away", colour="yellow")
+    frames = _resync_over_socket(asgi_app, session, learner_cookie(ada), held)
+    assert len(frames) == 1
+    got = regions(frames[0])
+    assert {topic for topic, _ in got.values()} == {"wall"} and "While Ada was away" in frames[0]
+
+
+def test_a_dashboard_resyncs_over_the_socket_too(asgi_app, session, owner):
+    page = regions(signed_in_client(owner).get(f"/facilitate/{session.code}/").content.decode())
+    held = {topic: version for topic, version in page.values()}
+    control.next_phase(fresh(session))
+    frames = _resync_over_socket(asgi_app, session, facilitator_cookie(owner), held, view="dashboard")
+    assert len(frames) == 1 and 'id="clock"' in frames[0] and 'id="wall-board"' in frames[0]
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"resync": []},
+        {"resync": {"wall": "7"}},
+        {"resync": {"wall": -1}},
+        {"resync": {"x" * 99: 1}},
+        [1],
+        "text",
+    ],
+)
+def test_a_malformed_resync_is_ignored(message):
+    assert resync.held_versions(message) is None
+
+
+def test_each_tool_renders_the_room_with_the_same_queries_at_any_size(session):
+    from facilitation import tools
+
+    def costs(size):
+        for i in range(size - Participant.objects.filter(session=session).count()):
+            make_participant(session=session, name=f"Q{size}-{i}", experience=("novice", "expert")[i % 2])
+        room = list(Participant.objects.filter(session=session))
+        for p in room:
+            p.session = session
+        found = {}
+        for tool in tools.all_tools():
+            with CaptureQueriesContext(connection) as queries:
+                tool.module("screens").learners(fresh(session), room)
+            found[tool.key] = len(queries)
+        return found
+
+    small, big = costs(3), costs(9)
+    assert {k: (small[k], big[k]) for k in small if small[k] != big[k]} == {}
+
+
+def test_screens_know_every_tool_with_a_screens_module():
+    assert set(screens.every_topic(screens.LEARNER)) >= {"clock", "wall", "polls", "groups", "slides"}
+    assert "people" in screens.every_topic(screens.DASHBOARD)
