@@ -206,3 +206,9 @@ def live(context, topic: str):
     if context.get("oob"):
         attrs += ' hx-swap-oob="true"'
     return mark_safe(attrs)
+
+
+@register.simple_tag(takes_context=True)
+def live_version(context) -> int:
+    """The version a region rendered now shows, for an addition to a region (hx-swap-oob="beforeend")."""
+    return versions.stamp(context["session"])

@@ -64,11 +64,24 @@
     });
     return held;
   }
+  function sendResync(wrapper, held) {
+    try { wrapper.sendImmediately(JSON.stringify({ resync: held })); } catch (e) { /* closing: it reopens */ }
+  }
   document.addEventListener("htmx:wsOpen", function (event) {
     setConnection("live");
-    var wrapper = event.detail.socketWrapper;
-    try { wrapper.sendImmediately(JSON.stringify({ resync: heldVersions() })); } catch (e) { /* closing */ }
+    sendResync(event.detail.socketWrapper, heldVersions());
   });
+  // For tests and support: `phasewise.resync()` asks again now; `phasewise.resync(true)` asks for every
+  // region, as a page that holds none would.
+  window.phasewise = {
+    resync: function (everything) {
+      var held = heldVersions();
+      if (everything) Object.keys(held).forEach(function (topic) { held[topic] = 0; });
+      socketWrappers().forEach(function (wrapper) {
+        if (wrapper.socket.readyState === WebSocket.OPEN) sendResync(wrapper.publicInterface || wrapper, held);
+      });
+    },
+  };
   document.addEventListener("htmx:wsClose", function () { setConnection("reconnecting"); });
 
   // The connection badge ("Live") says what is true: live only while the socket is open and the server has
@@ -246,35 +259,62 @@
   // The one rule for staleness (facilitation/live/versions.py): every live region carries the version of the
   // session it shows (data-version), and is replaced only by a copy that is not older — a push, the answer
   // to a request and a resync alike, whichever arrives first. An equal version is the same moment of the
-  // session and may carry the person's own message ("Saved", a refusal), so it is shown. An addition to a
-  // region (hx-swap-oob="beforeend": a new note) makes the region that version.
+  // session and may carry the person's own message ("Saved", a refusal), so it is shown. The rule holds for
+  // the regions inside a region too: one that is newer than the copy arriving keeps its place. An addition
+  // to a region (hx-swap-oob="beforeend": a new note) makes the region that version.
   function versionOf(el) {
     var value = el && el.getAttribute ? el.getAttribute("data-version") : null;
     return value === null || value === "" ? null : Number(value);
   }
-  var ADDING = /^(beforeend|afterbegin|beforebegin|afterend)/;
+  var ADDITION = /<[a-z]+\s[^>]*\bid="([^"]+)"[^>]*\bhx-swap-oob="(?:beforeend|afterbegin)[^"]*"[^>]*>/g;
+  var additions = {}; // target id -> version of an addition in the socket message being swapped
+  document.addEventListener("htmx:wsBeforeMessage", function (event) {
+    var message = event.detail.message;
+    additions = {};
+    if (typeof message !== "string" || message.indexOf("hx-swap-oob=\"before") === -1) return;
+    var match;
+    ADDITION.lastIndex = 0;
+    while ((match = ADDITION.exec(message))) {
+      var version = /\bdata-version="(\d+)"/.exec(match[0]);
+      if (version) additions[match[1]] = Number(version[1]);
+    }
+  });
   var added = null;
+  var keptNewer = null; // parts of the region newer than the copy replacing it: they stay
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var target = event.detail.target;
     var fragment = event.detail.fragment;
     var incoming = fragment && (fragment.firstElementChild || fragment);
-    added = null;
-    var now = versionOf(incoming);
-    if (!target || now === null) return;
-    var how = incoming.getAttribute && incoming.getAttribute("hx-swap-oob");
-    if (how && ADDING.test(how)) {
-      added = { region: target.closest("[data-version]"), version: now };
+    added = keptNewer = null;
+    if (target && target.id && target.id in additions) {
+      // htmx hands over only what is added: the version came with the socket's message (below).
+      added = { region: target.closest("[data-version]"), version: additions[target.id] };
+      delete additions[target.id];
       return;
     }
+    var now = versionOf(incoming);
+    if (!target || now === null) return;
     var was = versionOf(target);
-    if (was !== null && now < was) event.detail.shouldSwap = false;
+    if (was !== null && now < was) { event.detail.shouldSwap = false; return; }
+    // A region inside this one may have been replaced since by a newer copy of its own (the answer to the
+    // person's save): the older copy of it in what arrives must not turn it back.
+    var newer = Array.prototype.filter.call(target.querySelectorAll("[data-version][id]"), function (el) {
+      return versionOf(el) > now;
+    });
+    if (newer.length) keptNewer = { region: target.id, parts: newer };
   });
   document.addEventListener("htmx:oobAfterSwap", function () {
-    var addition = added;
-    added = null;
+    var addition = added, kept = keptNewer;
+    added = keptNewer = null;
     if (addition && addition.region && addition.region.isConnected && versionOf(addition.region) < addition.version) {
       addition.region.setAttribute("data-version", String(addition.version));
     }
+    var region = kept && document.getElementById(kept.region);
+    if (!region) return;
+    kept.parts.forEach(function (old) {
+      var copy = region.querySelector("#" + CSS.escape(old.id));
+      if (copy && versionOf(copy) < versionOf(old)) copy.replaceWith(old);
+    });
   });
   var FIRST_TAG = /^\s*<[a-zA-Z][^>]*>/;
   document.addEventListener("htmx:beforeSwap", function (event) {
@@ -336,6 +376,10 @@
       (checkable(el) ? '[value="' + CSS.escape(el.value) + '"]' : "");
     return 'form[hx-post="' + CSS.escape(action) + '"] ' + control + ', form[action="' + CSS.escape(action) + '"] ' + control;
   }
+  // What the server is known to hold for a control: what it was rendered with, or what this page last sent
+  // in a request that was answered (2xx). A save that never got through (no network, the server down) leaves
+  // it where it was, so its text still counts as unsent.
+  function knownState(el) { return el.dataset.knownState !== undefined ? el.dataset.knownState : renderedState(el); }
   var unsent = null;
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var target = event.detail.target;
@@ -345,8 +389,8 @@
     target.querySelectorAll(KEEPABLE).forEach(function (el) {
       var key = controlKey(el);
       var state = stateOf(el);
-      if (!key || state === renderedState(el) || state === el.dataset.sentState) return;
-      found.push({ key: key, state: state, rendered: renderedState(el), start: el.selectionStart, end: el.selectionEnd });
+      if (!key || state === knownState(el)) return;
+      found.push({ key: key, state: state, known: knownState(el), rendered: renderedState(el), start: el.selectionStart, end: el.selectionEnd });
     });
     if (found.length) unsent = { region: target.id, controls: found };
   });
@@ -358,9 +402,15 @@
     var fields = [];
     kept.controls.forEach(function (was) {
       var el = region.querySelector(was.key);
-      if (!el || renderedState(el) !== was.rendered || stateOf(el) !== was.rendered) return;
+      if (!el || stateOf(el) !== renderedState(el)) return;
+      // The new copy shows what the server held when this page last knew it: nobody else changed it, so what
+      // the person has typed since is theirs to keep. Anything else is a change from elsewhere, which wins
+      // (the tools whose fields several people edit show those as conflicts).
+      var now = renderedState(el);
+      if (now !== was.known && now !== was.rendered) return;
       if (el.tagName === "SELECT" && !el.querySelector('option[value="' + CSS.escape(was.state) + '"]')) return;
       setState(el, was.state);
+      if (was.known !== now) el.dataset.knownState = was.known;
       try { if (was.start !== null) el.setSelectionRange(was.start, was.end); } catch (error) { /* not text */ }
       // As if done again: the page's own listeners (counters, "not saved yet") see it, and a field that saves
       // itself sends it (its pending save left with the old copy).
@@ -372,10 +422,16 @@
   });
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
-    if (!elt || !elt.closest) return;
-    if (elt.matches(KEEPABLE)) elt.dataset.sentState = stateOf(elt);
+    var xhr = event.detail.xhr;
+    if (!elt || !elt.closest || !xhr) return;
     var form = elt.closest("form");
-    if (form) form.querySelectorAll(KEEPABLE).forEach(function (el) { el.dataset.sentState = stateOf(el); });
+    var controls = form ? Array.prototype.slice.call(form.querySelectorAll(KEEPABLE)) : [];
+    if (elt.matches(KEEPABLE) && controls.indexOf(elt) === -1) controls.push(elt);
+    var sent = controls.map(function (el) { return stateOf(el); });
+    xhr.addEventListener("loadend", function () {
+      if (xhr.status < 200 || xhr.status >= 300) return;
+      controls.forEach(function (el, i) { el.dataset.knownState = sent[i]; });
+    });
   });
 
   // A control disabled while its request runs (hx-disabled-elt) loses focus by the browser's rules. Give it
@@ -485,6 +541,24 @@
     var target = event.detail.target;
     if (!target || !target.querySelectorAll) return;
     target.querySelectorAll("[data-flash]").forEach(sendHome);
+  });
+  // A message is the person's: a push or a resync of its region (someone else's vote, the socket reopening)
+  // brings the region without it, and must not take it away. It goes by Dismiss, its time, a phase change or
+  // the answer to the person's next request (swapped into the region itself, not out of band).
+  var flashKept = null;
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    flashKept = null;
+    var state = target && target.id && flashes[target.id];
+    if (event.detail.shouldSwap && state && state.text && target.matches("[data-flash]")) {
+      flashKept = { id: target.id, text: state.text };
+    }
+  });
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var kept = flashKept;
+    flashKept = null;
+    var el = kept && document.getElementById(kept.id);
+    if (el && !el.textContent.trim()) el.textContent = kept.text;
   });
   ["DOMContentLoaded", "htmx:afterSettle", "htmx:oobAfterSwap", "htmx:wsAfterMessage"].forEach(function (name) {
     document.addEventListener(name, placeFlashes);

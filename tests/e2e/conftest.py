@@ -95,3 +95,15 @@ def in_thread(function, *args, **kwargs):
 
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(run).result()
+
+
+def force_resync(page) -> None:
+    """Make `page` resync over its socket as a page holding nothing would (`phasewise.resync(true)`): the
+    server answers every region, rendered now, in one message. Returns once that message has been swapped."""
+    page.evaluate(
+        """() => new Promise((resolve) => {
+            document.addEventListener("htmx:wsAfterMessage", () => resolve(), { once: true });
+            window.phasewise.resync(true);
+        })"""
+    )
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling')")

@@ -282,10 +282,11 @@ def test_the_countdown_says_its_state_in_words_not_only_in_colour(live, person):
     # it past the end of the phase instead of waiting 20 real seconds. The page's own timer still counts down
     # from the server's timestamps, as it does on a phone; nothing is pushed or reloaded meanwhile.
     page.clock.install()
-    # The socket's opening refetches the phase region, and a new countdown measures the offset between the
-    # server's clock and the page's again: moving the page's clock is only meaningful once that is done.
-    with page.expect_response(lambda response: response.url.endswith(f"/s/{session.code}/live/")):
-        page.goto(url)
+    # Once the socket is open and its resync answered (nothing: nothing changed since the page was rendered),
+    # no region replaces the countdown, which would measure the offset between the server's clock and the
+    # page's again: moving the page's clock is only meaningful once that is done.
+    page.goto(url)
+    page.wait_for_function("() => document.body.dataset.connection === 'live'")
     page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling')")
     countdown = page.locator("#learner-phase [data-countdown]")
     state, spoken = countdown.locator(".countdown-state"), countdown.locator(".countdown-words")

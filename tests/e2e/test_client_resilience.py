@@ -462,27 +462,52 @@ def test_a_vote_tapped_before_the_page_has_loaded_its_scripts_is_sent_once_they_
 # --- 6. A region saved at a known moment is not replaced by an earlier copy -------------------------------------
 
 
-def test_a_refetch_older_than_what_a_region_shows_does_not_replace_it(live, person):
-    """Regions that carry the moment they were saved (data-fresh; the exit reflection) keep a save's
-    confirmation when a refetch rendered before the save answers after it; a newer copy still replaces them."""
+def test_a_region_is_replaced_only_by_a_copy_that_is_not_older(live, person):
+    """The one rule (facilitation/live/versions.py): whatever brings a region — a push, an answer, a resync —
+    an older copy never replaces a newer one; an equal or newer copy does; and a region inside it that is
+    newer than the copy arriving keeps its place (with what was typed in it)."""
     code, _ = in_thread(_session_at, 0)
     ada = join_in(person(**PHONE), live, code, "Ada")
     ada.wait_for_function("() => window.htmx !== undefined")  # `join` returns once the address has changed
     ada.evaluate(
         """() => document.querySelector("main").insertAdjacentHTML("beforeend",
-             '<section id="fresh-probe" data-fresh="1764320000.500000"><p>Saved at 10:13</p></section>')"""
+             '<section id="probe" data-topic="t" data-version="10"><p>v10</p>' +
+             '<div id="probe-inner" data-topic="t" data-version="15"><input id="probe-field" value="saved"></div>' +
+             '<ul id="probe-list"></ul></section>')"""
     )
 
-    def push(fresh: str, text: str) -> None:
-        ada.evaluate(
-            """([fresh, text]) => htmx.swap(document.body,
-                 `<section id="fresh-probe" hx-swap-oob="true" data-fresh="${fresh}"><p>${text}</p></section>`,
-                 {swapStyle: "none"})""",
-            [fresh, text],
+    def push(html: str) -> None:
+        ada.evaluate("(html) => htmx.swap(document.body, html, {swapStyle: 'none'})", html)
+
+    def probe(version: int, text: str, inner: int) -> str:
+        return (
+            f'<section id="probe" hx-swap-oob="true" data-topic="t" data-version="{version}"><p>{text}</p>'
+            f'<div id="probe-inner" data-topic="t" data-version="{inner}"><input id="probe-field" value="old">'
+            '</div><ul id="probe-list"></ul></section>'
         )
 
-    push("1764320000.400000", "an earlier copy")
-    push("", "a copy from before anything was saved")
-    expect(ada.locator("#fresh-probe")).to_have_text("Saved at 10:13")
-    push("1764320060.000000", "Saved at 10:14")
-    expect(ada.locator("#fresh-probe")).to_have_text("Saved at 10:14")
+    push(probe(9, "v9", 9))
+    expect(ada.locator("#probe > p")).to_have_text("v10")
+    ada.fill("#probe-field", "typed after the save")
+    push(probe(12, "v12", 12))  # newer than the region, older than the part saved at 15
+    expect(ada.locator("#probe > p")).to_have_text("v12")
+    expect(ada.locator("#probe-field")).to_have_value("typed after the save")
+    assert ada.locator("#probe-inner").get_attribute("data-version") == "15"
+    push(probe(12, "v12 again, with a message", 12))  # the same moment: shown
+    expect(ada.locator("#probe > p")).to_have_text("v12 again, with a message")
+    # An addition (a new note) as the ws extension delivers it: its message first, then the swap.
+    addition = '<ul id="probe-list" hx-swap-oob="beforeend" data-version="14"><li>added at 14</li></ul>'
+    ada.evaluate(
+        """(html) => {
+            document.body.dispatchEvent(new CustomEvent("htmx:wsBeforeMessage", {bubbles: true, detail: {message: html}}));
+            htmx.swap(document.body, html, {swapStyle: "none"});
+        }""",
+        addition,
+    )
+    expect(ada.locator("#probe-list")).to_contain_text("added at 14")
+    assert ada.locator("#probe").get_attribute("data-version") == "14"  # the addition made it 14
+    push(probe(13, "v13", 13))
+    expect(ada.locator("#probe > p")).to_have_text("v12 again, with a message")
+    push(probe(20, "v20", 20))
+    expect(ada.locator("#probe > p")).to_have_text("v20")
+    assert ada.locator("#probe-inner").get_attribute("data-version") == "20"

@@ -2,7 +2,6 @@
 says the truth when the socket goes silent or the browser goes offline, and a tool's refusal is shown next to
 what it is about, covers nothing, and goes away."""
 
-import re
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -10,7 +9,7 @@ from playwright.sync_api import Page, expect
 from facilitation import control
 from facilitation.models import LiveSession, Note, WallState
 from tests.conftest import ARTIFACTS
-from tests.e2e.conftest import in_thread, join_in, same_document, sign_in
+from tests.e2e.conftest import force_resync, in_thread, join_in, same_document, sign_in
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
 pytestmark = pytest.mark.browser
@@ -283,15 +282,14 @@ def test_a_quiz_taker_sees_their_answer_then_whether_it_was_right_and_their_scor
 
 
 def test_a_choice_made_but_not_sent_survives_a_refetch_of_its_region(live, person):
-    """The socket opening (or reopening) refetches every region: a poll choice ticked just before, and not sent
-    yet, stays ticked, and "Send answer" sends it (the quiz test above lost it 1 run in 3 here)."""
+    """A resync over the socket (it reopening) brings every region again: a poll choice ticked just before, and
+    not sent yet, stays ticked, and "Send answer" sends it (the quiz test above lost it 1 run in 3 here)."""
     code, _ = in_thread(_session)
     in_thread(_quiz, code)
     grace = join_in(person(**SMALL_PHONE), live, code, "Grace")
     expect(grace.locator("body[data-connection=live]")).to_have_count(1, timeout=PUSH)
     grace.get_by_label("Cost visibility").check()
-    with grace.expect_response(re.compile(r"/polls/$")):
-        grace.evaluate("htmx.trigger(document.querySelector('[data-resync][hx-get$=\"/polls/\"]'), 'resync')")
+    force_resync(grace)
     expect(grace.get_by_label("Cost visibility")).to_be_checked()
     grace.get_by_role("button", name="Send answer").click()
     expect(grace.locator(".poll-mine")).to_contain_text("Your answer: Cost visibility")

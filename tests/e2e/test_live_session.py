@@ -4,6 +4,7 @@ dashboard, and learners' pages and the projector follow over the websocket witho
 Everything after the data setup goes through the UI, on purpose: pushes start in the server process, where
 the views run, so a clock change made from this test process would never reach a browser."""
 
+import json
 import re
 from datetime import timedelta
 
@@ -261,20 +262,31 @@ def test_it_shows_the_current_phase_after_the_learners_socket_comes_back(live, p
     screenshot(learner, "learner-after-reconnect")
 
 
-def test_it_refetches_its_live_regions_as_soon_as_its_socket_opens(live, person, screenshot):
-    """A change between the page's render and its socket's subscription is never pushed to it: the page
-    refetches its live regions on every socket open, the first included. (The real race cannot be staged:
-    Playwright's websocket routing opens the page side before the server side.)"""
+def test_it_resyncs_over_its_socket_as_soon_as_it_opens_and_fetches_nothing(live, person, screenshot):
+    """A change between the page's render and its socket's subscription is never pushed to it: on every socket
+    open, the first included, the page sends the versions it holds over the socket and gets what is newer
+    there; it makes no HTTP request for it. (The real race cannot be staged: Playwright's websocket routing
+    opens the page side before the server side.)"""
     session, dashboard = _started_session(live, person)
     learner = person()
     learner.goto(f"{live.url}/join/{session.code}/")
-    refetches = []
-    learner.on("request", lambda request: refetches.append(request.url) if "/live/" in request.url else None)
+    sent, fetched = [], []
+    learner.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(payload)))
+    learner.on(
+        "request", lambda request: fetched.append(request.url) if "/static/" not in request.url else None
+    )
     join(learner, live, session.code, name="Ada", experience="novice")
     expect(dashboard.locator("#participants .count")).to_have_text("1 online · 1 joined", timeout=PUSH)
-    learner.wait_for_function("() => !document.body.classList.contains('htmx-request')")
-    assert f"{live.url}/s/{session.code}/live/" in refetches
-    expect(phase_of(learner)).to_have_text("Engage")
+    learner.wait_for_function("() => document.body.dataset.connection === 'live'")
+    resyncs = [json.loads(frame) for frame in sent if isinstance(frame, str) and frame.startswith("{")]
+    assert resyncs and "clock" in resyncs[0]["resync"] and "wall" in resyncs[0]["resync"]
+    joined = list(fetched)  # the join form's POST and the page it leads to
+    assert f"{live.url}/s/{session.code}/" in joined
+    # The facilitator moves on: the new phase and its tools reach the page pushed, with no request of its own.
+    dashboard.locator("#clock-next").click()
+    expect(phase_of(learner)).to_have_text("Explore", timeout=PUSH)
+    learner.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling')")
+    assert fetched == joined
 
 
 def test_it_keeps_the_join_address_inside_the_projectors_join_card(live, person, screenshot):

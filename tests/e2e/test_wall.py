@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.conftest import force_resync, sign_in
 from tests.e2e.conftest import join as join_session
-from tests.e2e.conftest import sign_in
 from tests.factories import make_lesson, make_session, make_user
 
 pytestmark = pytest.mark.browser
@@ -103,9 +103,8 @@ def test_it_runs_a_brainstorm_wall_live_across_phones_dashboard_and_projector(li
     expect(grace.locator("[data-votes-left]")).to_have_text("0 of 2 votes left")
     note(grace, "shared on-call").locator("[data-vote-button]").click()
     expect(grace.locator("#wall-my-votes")).to_contain_text("You have used all 2 of your votes")
-    # A refetch of the wall meanwhile (a reconnect) brings the same votes: the refusal stays on screen.
-    with grace.expect_response(re.compile(r"/wall/$")):
-        grace.evaluate("htmx.trigger(document.querySelector('[data-resync][hx-get$=\"/wall/\"]'), 'resync')")
+    # A resync of the wall meanwhile (a reconnect) brings the same votes: the refusal stays on screen.
+    force_resync(grace)
     expect(grace.locator("#wall-my-votes")).to_contain_text("You have used all 2 of your votes")
     grace_vote.click()
     expect(grace_vote).to_have_attribute("aria-pressed", "false")

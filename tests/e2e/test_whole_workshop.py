@@ -712,7 +712,7 @@ def test_the_seed_workshop_runs_end_to_end_with_a_facilitator_and_five_learners(
 
 
 def test_a_note_posted_while_the_wall_refreshes_is_confirmed_once(live, person):
-    """A phase change or a reconnect refetches the learner's whole wall. A note whose post is in flight at
+    """A phase change or a reconnect brings the learner's whole wall again. A note whose post is in flight at
     that moment must still be confirmed and its text cleared, or the learner posts it a second time."""
     from facilitation.models import Note
     from tests.factories import make_lesson, make_session, make_user
@@ -744,7 +744,7 @@ def test_a_note_posted_while_the_wall_refreshes_is_confirmed_once(live, person):
              if (event.target.id === 'learner-wall') window.__wallRefreshed = true;
            })"""
     )
-    ada.evaluate("htmx.trigger(document.body, 'phasewise:phase')")
+    ada.evaluate("window.phasewise.resync(true)")
     ada.wait_for_function("() => window.__wallRefreshed === true")
     assert held, "the post is held until the wall has refreshed"
     held[0].continue_()
