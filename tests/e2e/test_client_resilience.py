@@ -499,7 +499,8 @@ def test_a_region_is_replaced_only_by_a_copy_that_is_not_older(live, person):
     addition = '<ul id="probe-list" hx-swap-oob="beforeend" data-version="14"><li>added at 14</li></ul>'
     ada.evaluate(
         """(html) => {
-            document.body.dispatchEvent(new CustomEvent("htmx:wsBeforeMessage", {bubbles: true, detail: {message: html}}));
+            const detail = {bubbles: true, detail: {message: html}};
+            document.body.dispatchEvent(new CustomEvent("htmx:wsBeforeMessage", detail));
             htmx.swap(document.body, html, {swapStyle: "none"});
         }""",
         addition,
