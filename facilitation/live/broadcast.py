@@ -49,7 +49,7 @@ def send(group: str, html: str) -> None:
     except LAYER_DOWN as error:
         # The change is stored (pushes run after commit): answering the request with an error would have the
         # person send it again. The layer's failure closes every socket as a service restart
-        # (facilitation.consumers), and each page refetches its regions when its socket reopens.
+        # (facilitation.consumers), and each page resyncs over its socket when it reopens.
         log.warning("A push to %s was lost: the channel layer is down (%s)", group, error)
 
 
@@ -260,7 +260,7 @@ async def _drain(key: Hashable, push: Callable) -> None:
             try:
                 await database_sync_to_async(_run)(pending, push, payload)
             except Exception:
-                # Pages refetch on reconnect, and the next change pushes whole regions again: log, go on.
+                # Pages resync on reconnect, and the next change pushes whole regions again: log, go on.
                 log.exception("A push for %s failed", key)
     except asyncio.CancelledError:
         with _pending_lock:

@@ -97,7 +97,7 @@ def _schedule_people_push(session_id: int) -> None:
             await _push_people(session_id)
         except SERVICE_DOWN as error:
             # The database or the layer is down (a socket closed or opened meanwhile): the list is not lost,
-            # every screen refetches it when its socket reopens. Not a task that dies with a traceback.
+            # every screen resyncs it when its socket reopens. Not a task that dies with a traceback.
             log.warning("The people list of session %s was not pushed: %s", session_id, error)
 
     _people_push_pending[session_id] = asyncio.get_running_loop().create_task(push_later())

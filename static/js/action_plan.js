@@ -44,7 +44,7 @@
   });
 
   // Safety net: a field still "editing" well after the last keystroke lost its delayed save (the field was
-  // replaced by a refetch while the timer ran). Send it now, so typed text is never left unsaved.
+  // replaced by a pushed copy while the timer ran). Send it now, so typed text is never left unsaved.
   var lastInput = {};
   document.addEventListener("input", function (event) {
     if (event.target.matches && event.target.matches("[data-plan-text]")) lastInput[event.target.name] = Date.now();

@@ -83,9 +83,9 @@
   // and tell them. Their next save is based on the older version, so the server shows both texts.
   var refocus = null;
   // A whole region arriving (the room after a phase change or a reconnect): keep, as they are, the parts this
-  // person is in the middle of, so a refetch never wipes unsaved typing (htmx keeps hx-preserve elements).
+  // person is in the middle of, so a pushed copy never wipes unsaved typing (htmx keeps hx-preserve elements).
   // A field is also kept while its save is on the way, and unless the region brings a newer version than this
-  // tab has: an older one (a refetch rendered before this tab's save) would base the next save on it, and the
+  // tab has: an older one (a copy rendered before this tab's save) would base the next save on it, and the
   // person's own save would come back as a conflict; the same one would only wipe its "Saved" status.
   function keepInProgress(target, fragment) {
     var keep = [];
@@ -167,7 +167,7 @@
   });
 
   // The facilitator's forms (form groups, message all groups) keep what is being typed when their region is
-  // refetched (a phase change); a form that was sent is theirs to re-render again.
+  // pushed again (a phase change); a form that was sent is theirs to re-render again.
   document.addEventListener("input", function (event) {
     var form = event.target.closest && event.target.closest("[data-keep-while-editing]");
     if (form) form.dataset.touched = "1";

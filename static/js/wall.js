@@ -43,17 +43,6 @@
       });
     });
   }
-  // A refetch of the wall (a resync, a phase change) brings the person's votes without any message: when the
-  // votes are the same, keep what is shown, so a refusal ("You have used all your votes") is not wiped at once.
-  document.addEventListener("htmx:oobBeforeSwap", function (event) {
-    var target = event.detail.target;
-    var fragment = event.detail.fragment;
-    var incoming = fragment && (fragment.firstElementChild || fragment);
-    if (!target || target.id !== "wall-my-votes" || !incoming || !incoming.dataset) return;
-    if (incoming.dataset.myVotes === target.dataset.myVotes && !incoming.textContent.trim()) {
-      event.detail.shouldSwap = false;
-    }
-  });
   ["DOMContentLoaded", "htmx:afterSettle", "htmx:oobAfterSwap", "htmx:wsAfterMessage"].forEach(function (name) {
     document.addEventListener(name, dropRepeatedNotes);
     document.addEventListener(name, applyMyVotes);

@@ -20,8 +20,9 @@ conflict with both texts and overwrites nothing. Submitting checks required fiel
 plan; the learner may reopen it until reviewers are allocated to it.
 
 Pushes: one render per audience and change. Facilitators get the progress region, the projector its summary.
-Learners' regions are personal, so learners get a tiny "signal" (rendered once, sent to the group concerned)
-that makes each page refetch its own regions over HTTP; their plan form is never replaced under their fingers.
+Learners' regions are personal: the learners a change concerns get their own reviews, feedback and submitted
+plan, rendered for all of them in one batch (screens.py); a draft's typed text survives any copy pushed over
+it (static/js/phasewise.js).
 """
 
 from __future__ import annotations

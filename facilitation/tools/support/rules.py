@@ -16,8 +16,8 @@ Pushes: one render per audience and change
   that learner's help card once too (the participant's own group, so every tab of theirs follows); when the
   learner acted, the response to their request carries the card with its message.
 - A self-assessment saved: the facilitators' shift once. A reflection saved: the facilitators' counts once.
-- Phase changes make the learner's and the facilitators' support regions refetch themselves
-  ("phasewise:phase"), which is how cards appear and close. The queue's waiting times are whole minutes
+- A phase change pushes every learner's and the facilitators' support regions (screens.py), which is how
+  cards appear and close. The queue's waiting times are whole minutes
   computed from stored timestamps, refreshed by each push and by the dashboard polling every 30 s.
 
 Report helpers at the end (`help_requests`, `confidence_shift`, `learner_reflections`,

@@ -19,7 +19,7 @@ Pushes: one render per audience and push
   response to each of their vote requests and on resync; `static/js/wall.js` marks the pressed vote buttons
   and counts the votes left from it after every swap. The server alone decides whether a vote counts.
 - While the wall is hidden from learners nothing is pushed to them; when it opens or closes, or the phase
-  changes, their wall region is refetched or pushed whole.
+  changes, their wall region is pushed whole (screens.py on a phase change).
 
 Voting: each learner has N votes (1-12) and puts at most one on a note (fair and simple to read: a dot means
 "I support this"). The N limit counts votes on shown notes only, so a hidden note gives its dots back; when
@@ -264,7 +264,7 @@ def _changed_after_commit(session_id: int, **changed: Unpack[_Flags]) -> None:
 # each board's "not clustered" list (`hx-swap-oob="beforeend"`), with the counts, in a number of queries and a
 # size that do not grow with the wall. A new note is always shown, unclustered and without votes, which is
 # where a whole render would put it too (last, in both orders). A note moved or hidden before its push makes a
-# whole push instead. A push lost with a crash is not lost for anyone: pages refetch their wall on reconnect.
+# whole push instead. A push lost with a crash is not lost for anyone: pages resync their wall on reconnect.
 
 
 def push_new_notes(session_id: int, note_ids: list[int]) -> None:
