@@ -380,6 +380,10 @@
   // in a request that was answered (2xx). A save that never got through (no network, the server down) leaves
   // it where it was, so its text still counts as unsent.
   function knownState(el) { return el.dataset.knownState !== undefined ? el.dataset.knownState : renderedState(el); }
+  // Whether the swap under way comes from the socket (a push or a resync) rather than the answer to a request.
+  var fromSocket = false;
+  document.addEventListener("htmx:wsBeforeMessage", function (event) { fromSocket = event.detail.message !== "pong"; });
+  document.addEventListener("htmx:wsAfterMessage", function () { fromSocket = false; });
   var unsent = null;
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var target = event.detail.target;
@@ -389,7 +393,8 @@
     target.querySelectorAll(KEEPABLE).forEach(function (el) {
       var key = controlKey(el);
       var state = stateOf(el);
-      if (!key || state === knownState(el)) return;
+      // The answer to the request that sent this state decides what the form shows (it may clear it).
+      if (!key || state === knownState(el) || (!fromSocket && state === el.dataset.pendingState)) return;
       found.push({ key: key, state: state, known: knownState(el), rendered: renderedState(el), start: el.selectionStart, end: el.selectionEnd });
     });
     if (found.length) unsent = { region: target.id, controls: found };
@@ -428,9 +433,12 @@
     var controls = form ? Array.prototype.slice.call(form.querySelectorAll(KEEPABLE)) : [];
     if (elt.matches(KEEPABLE) && controls.indexOf(elt) === -1) controls.push(elt);
     var sent = controls.map(function (el) { return stateOf(el); });
+    controls.forEach(function (el, i) { el.dataset.pendingState = sent[i]; });
     xhr.addEventListener("loadend", function () {
-      if (xhr.status < 200 || xhr.status >= 300) return;
-      controls.forEach(function (el, i) { el.dataset.knownState = sent[i]; });
+      controls.forEach(function (el, i) {
+        if (el.dataset.pendingState === sent[i]) delete el.dataset.pendingState;
+        if (xhr.status >= 200 && xhr.status < 300) el.dataset.knownState = sent[i];
+      });
     });
   });
 

@@ -2,7 +2,6 @@
 says the truth when the socket goes silent or the browser goes offline, and a tool's refusal is shown next to
 what it is about, covers nothing, and goes away."""
 
-
 import pytest
 from playwright.sync_api import Page, expect
 

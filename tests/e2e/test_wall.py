@@ -118,22 +118,16 @@ def test_it_runs_a_brainstorm_wall_live_across_phones_dashboard_and_projector(li
         dashboard.fill("#wall-new-cluster", name)
         dashboard.get_by_role("button", name="Add cluster").click()
         expect(dashboard.locator("#wall-board .cluster-name", has_text=name)).to_be_visible()
-    # A name typed and not yet added survives a push of its region (here a refetch; a vote or another tab's
+    # A name typed and not yet added survives a push of its region (here a resync; a vote or another tab's
     # cluster does the same): the push that follows the person's own "Add cluster" once wiped the next name.
     dashboard.fill("#wall-new-cluster", "Hand-offs")
-    with dashboard.expect_response(re.compile(r"/facilitate/[^/]+/wall/$")):
-        dashboard.evaluate(
-            "htmx.trigger(document.querySelector('[data-resync][hx-get$=\"/wall/\"]'), 'resync')"
-        )
+    force_resync(dashboard)
     expect(dashboard.locator("#wall-new-cluster")).to_have_value("Hand-offs")
     dashboard.fill("#wall-new-cluster", "")
     move = note(dashboard, "Nobody owns the cost").locator(".note-move")
     move.locator("select").select_option(label="Ownership")
     # The board is pushed again (a vote, a note, a refetch) before "Move" is pressed: the choice stays.
-    with dashboard.expect_response(re.compile(r"/facilitate/[^/]+/wall/$")):
-        dashboard.evaluate(
-            "htmx.trigger(document.querySelector('[data-resync][hx-get$=\"/wall/\"]'), 'resync')"
-        )
+    force_resync(dashboard)
     expect(move.locator("select option:checked")).to_have_text("Ownership")
     move.get_by_role("button", name="Move").click()
     ownership = dashboard.locator("#wall-board [data-drop-cluster]", has_text="Ownership")
