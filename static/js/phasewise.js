@@ -395,7 +395,7 @@
       var state = stateOf(el);
       // The answer to the request that sent this state decides what the form shows (it may clear it).
       if (!key || state === knownState(el) || (!fromSocket && state === el.dataset.pendingState)) return;
-      found.push({ key: key, state: state, known: knownState(el), rendered: renderedState(el), start: el.selectionStart, end: el.selectionEnd });
+      found.push({ key: key, state: state, known: knownState(el), rendered: renderedState(el), pending: el.dataset.pendingState, start: el.selectionStart, end: el.selectionEnd });
     });
     if (found.length) unsent = { region: target.id, controls: found };
   });
@@ -416,6 +416,7 @@
       if (el.tagName === "SELECT" && !el.querySelector('option[value="' + CSS.escape(was.state) + '"]')) return;
       setState(el, was.state);
       if (was.known !== now) el.dataset.knownState = was.known;
+      if (was.pending !== undefined) el.dataset.pendingState = was.pending; // its request's answer decides
       try { if (was.start !== null) el.setSelectionRange(was.start, was.end); } catch (error) { /* not text */ }
       // As if done again: the page's own listeners (counters, "not saved yet") see it, and a field that saves
       // itself sends it (its pending save left with the old copy).
@@ -433,9 +434,12 @@
     var controls = form ? Array.prototype.slice.call(form.querySelectorAll(KEEPABLE)) : [];
     if (elt.matches(KEEPABLE) && controls.indexOf(elt) === -1) controls.push(elt);
     var sent = controls.map(function (el) { return stateOf(el); });
+    var keys = controls.map(controlKey);
     controls.forEach(function (el, i) { el.dataset.pendingState = sent[i]; });
     xhr.addEventListener("loadend", function () {
-      controls.forEach(function (el, i) {
+      // The control, or the copy of it a push has put in its place meanwhile (which carried these marks).
+      controls.forEach(function (old, i) {
+        var el = old.isConnected || !keys[i] ? old : document.querySelector(keys[i]) || old;
         if (el.dataset.pendingState === sent[i]) delete el.dataset.pendingState;
         if (xhr.status >= 200 && xhr.status < 300) el.dataset.knownState = sent[i];
       });
