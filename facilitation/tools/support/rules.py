@@ -338,8 +338,8 @@ def learner_supports(session: LiveSession, participants) -> dict[int, LearnerSup
     items = learner_questions(session) if now.reflection_open else []
     saved: dict[int, dict[int, LearnerReflection]] = {p.pk: {} for p in participants}
     if now.reflection_open:
-        for reflection in LearnerReflection.objects.filter(participant__in=participants):
-            saved[reflection.participant_id][reflection.item_id] = reflection
+        for answer in LearnerReflection.objects.filter(participant__in=participants):
+            saved[answer.participant_id][answer.item_id] = answer
     out = {}
     for participant in participants:
         values = ratings[participant.pk]
@@ -348,7 +348,7 @@ def learner_supports(session: LiveSession, participants) -> dict[int, LearnerSup
             for domain in domains
         ]
         mine = saved[participant.pk]
-        reflection = (
+        reflection: ExitReflection = (
             ExitReflection(
                 session=session,
                 stage=now,

@@ -93,7 +93,7 @@ def test_it_posts_a_note_and_pushes_one_render_to_each_audience(
     # A new note goes out as an addition to every board (facilitators', learners', the projector's), never as
     # the whole growing wall, and leaves the facilitators' forms (cluster names, the prompt) alone.
     staff_html = dict(pushes)[session.group_facilitators]
-    assert '<ul id="wall-board-loose" hx-swap-oob="beforeend">' in staff_html
+    assert re.search(r'<ul id="wall-board-loose" hx-swap-oob="beforeend" data-version="\d+">', staff_html)
     assert 'id="wall-board"' not in staff_html and 'id="wall-clusters"' not in staff_html
     assert 'id="wall-settings"' not in staff_html
     assert (
@@ -101,11 +101,14 @@ def test_it_posts_a_note_and_pushes_one_render_to_each_audience(
         and '<strong id="wall-board-count" hx-swap-oob="true">1 note' in staff_html
     )
     learner_html = dict(pushes)[session.group_all]
-    assert '<ul id="learner-wall-loose" hx-swap-oob="beforeend">' in learner_html
+    assert re.search(r'<ul id="learner-wall-loose" hx-swap-oob="beforeend" data-version="\d+">', learner_html)
     assert 'id="learner-wall-board"' not in learner_html and "wall-note-text" not in learner_html
     assert '<span id="learner-wall-count" hx-swap-oob="true">1 note</span>' in learner_html
     assert "Ada Lovelace" not in learner_html
-    assert '<ul id="projector-wall-loose" hx-swap-oob="beforeend">' in dict(pushes)[session.group_projector]
+    assert re.search(
+        r'<ul id="projector-wall-loose" hx-swap-oob="beforeend" data-version="\d+">',
+        dict(pushes)[session.group_projector],
+    )
 
 
 def test_the_additions_land_in_lists_the_whole_boards_have(session, ada, staff, pushes):
