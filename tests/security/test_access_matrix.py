@@ -450,8 +450,6 @@ RECIPES: dict[str, Recipe] = {
         lambda w: [Call("GET", {}), Call("POST", {}, {"lesson": w.session.lesson_id, "title": "Cohort 4"})],
     ),
     # --- Wall
-    "facilitation:wall_panel": Recipe(FACILITATOR, get()),
-    "facilitation:wall_projector": Recipe(FACILITATOR, get()),
     "facilitation:wall_authors": Recipe(
         FACILITATOR,
         lambda w: [Call("POST", _code(w), {"show": "1"})],
@@ -625,7 +623,6 @@ RECIPES: dict[str, Recipe] = {
     # --- Learner pages
     "facilitation:learner": Recipe(LEARNER, get()),
     "facilitation:learner_live": Recipe(LEARNER, get()),
-    "facilitation:wall_learner": Recipe(LEARNER, get()),
     "facilitation:wall_post_note": Recipe(
         LEARNER, lambda w: [Call("POST", _code(w), {"text": "Budgets are hidden", "colour": "pink"})]
     ),

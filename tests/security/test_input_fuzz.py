@@ -223,7 +223,7 @@ SPECS: dict[str, Spec] = {
         s("wall_post_note"),
         lambda w: {"text": with_payload("Silos"), "colour": field_of("yellow", "pink")},
         stored=latest(Note, "text", participant=ada, group_key=""),
-        shown=lambda w: [("ada", s("wall_learner")(w)), ("owner", s("wall_panel")(w))],
+        shown=lambda w: [("ada", s("learner")(w)), ("owner", s("dashboard")(w))],
     ),
     "wall vote": Spec("ada", s("wall_vote", note_id="note"), lambda w: {"action": field_of("remove", "add")}),
     "Q&A question": Spec(
@@ -420,7 +420,7 @@ SPECS: dict[str, Spec] = {
         s("wall_control", action="prompt"),
         lambda w: {"prompt": with_payload("What blocks you?")},
         stored=latest(WallState, "prompt", session=lambda w: w.session),
-        shown=lambda w: [("owner", s("wall_panel")(w)), ("ada", s("wall_learner")(w))],
+        shown=lambda w: [("owner", s("dashboard")(w)), ("ada", s("learner")(w))],
     ),
     "votes per person": Spec(
         "owner", s("wall_control", action="open-voting"), lambda w: {"votes": field_of("3")}
@@ -430,14 +430,14 @@ SPECS: dict[str, Spec] = {
         s("wall_create_cluster"),
         lambda w: {"name": with_payload("Ownership")},
         stored=latest(Cluster, "name", session=lambda w: w.session),
-        shown=lambda w: [("owner", s("wall_panel")(w)), ("ada", s("wall_learner")(w))],
+        shown=lambda w: [("owner", s("dashboard")(w)), ("ada", s("learner")(w))],
     ),
     "cluster rename": Spec(
         "owner",
         lambda w: s("wall_cluster", cluster_id="cluster", action="rename")(w),
         lambda w: {"name": with_payload("Renamed"), "cluster": field_of(str(w.ids["second_cluster"]))},
         stored=lambda w: Cluster.objects.filter(pk=w.ids["cluster"]).values_list("name", flat=True).first(),
-        shown=lambda w: [("owner", s("wall_panel")(w))],
+        shown=lambda w: [("owner", s("dashboard")(w))],
     ),
     "cluster merge": Spec(
         "owner",
