@@ -568,8 +568,6 @@ RECIPES: dict[str, Recipe] = {
         ),
     ),
     # --- Explain
-    "facilitation:explain_panel": Recipe(FACILITATOR, get()),
-    "facilitation:explain_projector": Recipe(FACILITATOR, get()),
     "facilitation:explain_slide": Recipe(
         FACILITATOR,
         lambda w: _actions(
@@ -686,7 +684,6 @@ RECIPES: dict[str, Recipe] = {
     "facilitation:group_note": Recipe(
         LEARNER, lambda w: [Call("POST", _code(w), {"text": "Ask finance", "colour": "yellow"})]
     ),
-    "facilitation:explain_learner": Recipe(LEARNER, get()),
     "facilitation:explain_ask": Recipe(
         LEARNER, lambda w: [Call("POST", _code(w), {"text": "Who owns the bill?"})]
     ),

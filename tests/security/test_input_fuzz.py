@@ -231,7 +231,7 @@ SPECS: dict[str, Spec] = {
         s("explain_ask"),
         lambda w: {"text": with_payload("Who pays?"), "show_name": field_of("on", "")},
         stored=latest(Question, "text", participant=ada),
-        shown=lambda w: [("ada", s("explain_learner")(w)), ("owner", s("explain_panel")(w))],
+        shown=lambda w: [("ada", s("learner")(w)), ("owner", s("dashboard")(w))],
     ),
     "Q&A upvote": Spec(
         "ada", s("explain_vote", question_id="question"), lambda w: {"action": field_of("remove", "add")}
