@@ -521,10 +521,7 @@ RECIPES: dict[str, Recipe] = {
     "facilitation:poll_projector_live": Recipe(FACILITATOR, get()),
     "facilitation:poll_csv": Recipe(FACILITATOR, get()),
     # --- Worksheet
-    "facilitation:worksheet_panel": Recipe(
-        FACILITATOR, lambda w: [Call("GET", _code(w)), Call("GET", _code(w), {"view": "role"})]
-    ),
-    "facilitation:worksheet_projector": Recipe(FACILITATOR, get()),
+    "facilitation:worksheet_panel": Recipe(FACILITATOR, lambda w: [Call("GET", _code(w), {"view": "role"})]),
     "facilitation:worksheet_projector_toggle": Recipe(
         FACILITATOR, lambda w: _actions(w, {}, [("show", {}), ("hide", {})])
     ),
@@ -638,7 +635,6 @@ RECIPES: dict[str, Recipe] = {
         htmx_refusal=200,
     ),
     "facilitation:worksheet_page": Recipe(LEARNER, get()),
-    "facilitation:worksheet_learner": Recipe(LEARNER, get()),
     "facilitation:worksheet_item": Recipe(LEARNER, get(item_id="item")),
     "facilitation:worksheet_save": Recipe(
         LEARNER,
