@@ -526,8 +526,6 @@ RECIPES: dict[str, Recipe] = {
         FACILITATOR, lambda w: _actions(w, {}, [("show", {}), ("hide", {})])
     ),
     # --- Groups
-    "facilitation:group_panel": Recipe(FACILITATOR, get()),
-    "facilitation:group_projector": Recipe(FACILITATOR, get()),
     "facilitation:group_create": Recipe(
         FACILITATOR, lambda w: [Call("POST", _code(w), {"strategy": "random", "by": "count", "number": 2})]
     ),
@@ -650,7 +648,6 @@ RECIPES: dict[str, Recipe] = {
             )
         ],
     ),
-    "facilitation:group_learner": Recipe(LEARNER, get()),
     "facilitation:group_choose": Recipe(
         LEARNER, lambda w: [Call("POST", _kwargs(w, {"group_id": "group_two"}), {})], prepare=_self_select
     ),
@@ -1052,10 +1049,10 @@ def test_another_learner_of_the_session_sees_only_their_own_things_and_group(wor
         ("ada", "facilitation:plan_page", {}, "plan_ada"),
         ("ada", "facilitation:review_page", {"review_id": "ada_review"}, "plan_bo"),
         ("ada", "facilitation:support_learner", {}, "help"),
-        ("bo", "facilitation:group_learner", {}, "analysis"),
-        ("bo", "facilitation:group_learner", {}, "annotation"),
-        ("bo", "facilitation:group_learner", {}, "group_note"),
-        ("owner", "facilitation:group_panel", {}, "observation"),
+        ("bo", "facilitation:learner", {}, "analysis"),
+        ("bo", "facilitation:learner", {}, "annotation"),
+        ("bo", "facilitation:learner", {}, "group_note"),
+        ("owner", "facilitation:dashboard", {}, "observation"),
         ("owner", "facilitation:report", {"names": "1"}, "ada"),
     ],
 )

@@ -293,7 +293,7 @@ SPECS: dict[str, Spec] = {
         },
         stored=latest(GroupField, "value", group_id=one, key="evidence"),
         shown=lambda w: [
-            ("bo", s("group_learner")(w)),
+            ("bo", s("learner")(w)),
             ("owner", s("group_look_in", group_id="group_one")(w)),
         ],
     ),
@@ -310,7 +310,7 @@ SPECS: dict[str, Spec] = {
         s("group_field", key="strategy"),
         lambda w: {"value": with_payload("Shared backlog"), "version": field_of("0")},
         stored=latest(GroupField, "value", group_id=one, key="strategy"),
-        shown=lambda w: [("bo", s("group_learner")(w)), ("owner", s("group_panel")(w))],
+        shown=lambda w: [("bo", s("learner")(w)), ("owner", s("dashboard")(w))],
     ),
     "case annotation": Spec(
         "ada",
@@ -323,7 +323,7 @@ SPECS: dict[str, Spec] = {
         },
         stored=latest(Annotation, "comment", participant=ada),
         shown=lambda w: [
-            ("bo", s("group_learner")(w)),
+            ("bo", s("learner")(w)),
             ("owner", s("group_look_in", group_id="group_one")(w)),
         ],
     ),
@@ -332,7 +332,7 @@ SPECS: dict[str, Spec] = {
         s("group_note"),
         lambda w: {"text": with_payload("Ask finance"), "colour": field_of("green")},
         stored=latest(Note, "text", participant=ada, group_key=lambda w: f"group-{w.ids['group_one']}"),
-        shown=lambda w: [("bo", s("group_learner")(w))],
+        shown=lambda w: [("bo", s("learner")(w))],
     ),
     "action plan autosave": Spec(
         "ada",
@@ -469,7 +469,7 @@ SPECS: dict[str, Spec] = {
         s("group_control", action="message"),
         lambda w: {"text": with_payload("Five minutes")},
         stored=latest(GroupMessage, "text", session=lambda w: w.session),
-        shown=lambda w: [("ada", s("group_learner")(w)), ("cy", s("group_learner")(w))],
+        shown=lambda w: [("ada", s("learner")(w)), ("cy", s("learner")(w))],
     ),
     "move a learner": Spec(
         "owner",
@@ -481,14 +481,14 @@ SPECS: dict[str, Spec] = {
         s("group_control", action="observe"),
         lambda w: {"text": with_payload("Lively"), "participant": field_of(str(w.ada.pk), "")},
         stored=latest(Observation, "text", session=lambda w: w.session),
-        shown=lambda w: [("owner", s("group_panel")(w)), ("owner", s("report")(w))],
+        shown=lambda w: [("owner", s("dashboard")(w)), ("owner", s("report")(w))],
     ),
     "group name": Spec(
         "owner",
         s("group_action", group_id="group_one", action="rename"),
         lambda w: {"name": with_payload("The A team")},
         stored=latest(BreakoutGroup, "name", pk=one),
-        shown=lambda w: [("owner", s("group_panel")(w)), ("ada", s("group_learner")(w))],
+        shown=lambda w: [("owner", s("dashboard")(w)), ("ada", s("learner")(w))],
     ),
     "meeting link": Spec(
         "owner",
@@ -496,7 +496,7 @@ SPECS: dict[str, Spec] = {
         lambda w: {
             "meeting_url": field_of("https://meet.example.org/room", "javascript:zqx()", "meet.example.org")
         },
-        shown=lambda w: [("ada", s("group_learner")(w))],
+        shown=lambda w: [("ada", s("learner")(w))],
     ),
     "group categories": Spec(
         "owner",
@@ -513,7 +513,7 @@ SPECS: dict[str, Spec] = {
         s("group_action", group_id="group_one", action="message"),
         lambda w: {"text": with_payload("Wrap up")},
         stored=latest(GroupMessage, "text", session=lambda w: w.session),
-        shown=lambda w: [("ada", s("group_learner")(w))],
+        shown=lambda w: [("ada", s("learner")(w))],
     ),
     "slide: go to": Spec("owner", s("explain_slide", action="goto"), lambda w: {"index": field_of("0", "1")}),
     "map highlight": Spec(
