@@ -720,7 +720,6 @@ RECIPES: dict[str, Recipe] = {
         ],
         own=True,
     ),
-    "facilitation:support_learner": Recipe(LEARNER, get()),
     "facilitation:support_ask": Recipe(
         LEARNER, lambda w: [Call("POST", _code(w), {"message": "Still stuck"})]
     ),
@@ -1048,7 +1047,7 @@ def test_another_learner_of_the_session_sees_only_their_own_things_and_group(wor
         ("ada", "facilitation:worksheet_page", {}, "worksheet"),
         ("ada", "facilitation:plan_page", {}, "plan_ada"),
         ("ada", "facilitation:review_page", {"review_id": "ada_review"}, "plan_bo"),
-        ("ada", "facilitation:support_learner", {}, "help"),
+        ("ada", "facilitation:learner", {}, "help"),
         ("bo", "facilitation:learner", {}, "analysis"),
         ("bo", "facilitation:learner", {}, "annotation"),
         ("bo", "facilitation:learner", {}, "group_note"),

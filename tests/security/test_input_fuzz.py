@@ -378,7 +378,7 @@ SPECS: dict[str, Spec] = {
         s("support_ask"),
         lambda w: {"message": with_payload("I am stuck")},
         stored=latest(HelpRequest, "message", participant=ada),
-        shown=lambda w: [("owner", s("support_panel")(w)), ("ada", s("support_learner")(w))],
+        shown=lambda w: [("owner", s("support_panel")(w)), ("ada", s("learner")(w))],
     ),
     "self-assessment": Spec(
         "ada",
@@ -392,7 +392,7 @@ SPECS: dict[str, Spec] = {
         s("support_reflect"),
         lambda w: {f"item-{w.ids['reflection_item']}": with_payload("Talk to finance")},
         stored=latest(LearnerReflection, "text", participant=ada),
-        shown=lambda w: [("ada", s("support_learner")(w)), ("owner", s("report")(w))],
+        shown=lambda w: [("ada", s("learner")(w)), ("owner", s("report")(w))],
         prepare=_last_phase,
     ),
     # --- Facilitators
