@@ -517,8 +517,6 @@ RECIPES: dict[str, Recipe] = {
             *_actions(w, {"poll_id": "draft_poll"}, [("open", {}), ("delete", {})]),
         ],
     ),
-    "facilitation:poll_panel_live": Recipe(FACILITATOR, get()),
-    "facilitation:poll_projector_live": Recipe(FACILITATOR, get()),
     "facilitation:poll_csv": Recipe(FACILITATOR, get()),
     # --- Worksheet
     "facilitation:worksheet_panel": Recipe(FACILITATOR, lambda w: [Call("GET", _code(w), {"view": "role"})]),
@@ -626,7 +624,6 @@ RECIPES: dict[str, Recipe] = {
             Call("POST", _kwargs(w, {"note_id": "note"}), {"action": "remove"}),
         ],
     ),
-    "facilitation:poll_learner_live": Recipe(LEARNER, get()),
     "facilitation:poll_answer": Recipe(
         LEARNER,
         lambda w: [Call("POST", _kwargs(w, {"poll_id": "poll"}), {"text": "Nobody owns the data"})],

@@ -241,7 +241,7 @@ SPECS: dict[str, Spec] = {
         s("poll_answer", poll_id="poll"),
         lambda w: {"text": with_payload("Nobody owns costs")},
         stored=latest(PollAnswer, "text", participant=ada, poll_id=lambda w: w.ids["poll"]),
-        shown=lambda w: [("owner", s("poll_panel_live")(w))],
+        shown=lambda w: [("owner", s("dashboard")(w))],
         refusal_status={200},  # htmx gets its refusals as 200 with the message in the fragment
     ),
     "poll answer (single choice)": Spec(
@@ -267,7 +267,7 @@ SPECS: dict[str, Spec] = {
         s("poll_answer", poll_id="words_poll"),
         lambda w: {"text": with_payload("silos")},
         stored=latest(PollAnswer, "text", participant=ada, poll_id=lambda w: w.ids["words_poll"]),
-        shown=lambda w: [("owner", s("poll_panel_live")(w))],
+        shown=lambda w: [("owner", s("dashboard")(w))],
         refusal_status={200},
     ),
     "worksheet answer": Spec(
@@ -412,7 +412,7 @@ SPECS: dict[str, Spec] = {
             "open": field_of("1"),
         },
         stored=latest(Poll, "question", session=lambda w: w.session),
-        shown=lambda w: [("owner", s("poll_panel_live")(w)), ("ada", s("poll_learner_live")(w))],
+        shown=lambda w: [("owner", s("dashboard")(w)), ("ada", s("learner")(w))],
         refusal_status={200, 400},  # the htmx panel carries the form with its errors
     ),
     "wall question": Spec(
