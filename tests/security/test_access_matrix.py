@@ -575,8 +575,6 @@ RECIPES: dict[str, Recipe] = {
         lambda w: _actions(w, {"question_id": "question"}, [(action, {}) for action in slides.MODERATION]),
     ),
     # --- Evaluate
-    "facilitation:plan_panel": Recipe(FACILITATOR, get()),
-    "facilitation:plan_projector": Recipe(FACILITATOR, get()),
     "facilitation:plan_all_pdf": Recipe(FACILITATOR, get()),
     "facilitation:plan_assess": Recipe(
         FACILITATOR,
@@ -681,8 +679,6 @@ RECIPES: dict[str, Recipe] = {
         LEARNER, lambda w: [Call("POST", _kwargs(w, {"question_id": "question"}), {})]
     ),
     "facilitation:plan_page": Recipe(LEARNER, get()),
-    "facilitation:plan_section": Recipe(LEARNER, get()),
-    "facilitation:plan_status": Recipe(LEARNER, get()),
     "facilitation:plan_save": Recipe(
         LEARNER,
         lambda w: [
