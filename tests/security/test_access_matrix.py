@@ -402,7 +402,6 @@ RECIPES: dict[str, Recipe] = {
     "facilitation:dashboard": Recipe(FACILITATOR, get()),
     "facilitation:dashboard_live": Recipe(FACILITATOR, get()),
     "facilitation:projector": Recipe(FACILITATOR, get()),
-    "facilitation:projector_live": Recipe(FACILITATOR, get()),
     "facilitation:qr": Recipe(FACILITATOR, get()),
     "facilitation:join_address": Recipe(
         FACILITATOR,
@@ -611,7 +610,6 @@ RECIPES: dict[str, Recipe] = {
     ),
     # --- Learner pages
     "facilitation:learner": Recipe(LEARNER, get()),
-    "facilitation:learner_live": Recipe(LEARNER, get()),
     "facilitation:wall_post_note": Recipe(
         LEARNER, lambda w: [Call("POST", _code(w), {"text": "Budgets are hidden", "colour": "pink"})]
     ),
