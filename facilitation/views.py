@@ -128,7 +128,8 @@ def dashboard(request: HttpRequest, code: str) -> TemplateResponse:
 @login_required
 @require_GET
 def dashboard_live(request: HttpRequest, code: str) -> HttpResponse:
-    """All live regions of the dashboard, for a resync after the socket (re)connects."""
+    """The dashboard's clock and people regions, polled every 30 s by its rebalance card (a drift grows with
+    no change to push). A page that (re)connects resyncs over the socket (facilitation/live/resync.py)."""
     session = access.facilitator_session(request, code)
     context = _dashboard_context(request, session)
     regions = live_regions.DASHBOARD_CLOCK_REGIONS + live_regions.DASHBOARD_PEOPLE_REGIONS
@@ -147,21 +148,6 @@ def projector(request: HttpRequest, code: str) -> TemplateResponse:
         **_join_context(request, session, qr=True),
     }
     return TemplateResponse(request, live_regions.PROJECTOR, ctx)
-
-
-@login_required
-@require_GET
-def projector_live(request: HttpRequest, code: str) -> HttpResponse:
-    session = access.facilitator_session(request, code)
-    context = {
-        **live_regions.clock_context(session),
-        **live_regions.people_context(session),
-        **_join_context(request, session, qr=True),
-    }
-    regions = live_regions.projector_clock_regions(context["state"]) + live_regions.PROJECTOR_PEOPLE_REGIONS
-    if not context["state"].ended:
-        regions += live_regions.PROJECTOR_JOIN_REGIONS
-    return HttpResponse(live_regions.render_regions(live_regions.PROJECTOR, regions, context, oob=True))
 
 
 @login_required
@@ -338,14 +324,3 @@ def learner_page(request: HttpRequest, code: str) -> HttpResponse:
         "participant": participant,
     }
     return TemplateResponse(request, live_regions.LEARNER, context)
-
-
-@require_GET
-def learner_live(request: HttpRequest, code: str) -> HttpResponse:
-    session, participant = access.session_and_participant(request, code)
-    if participant is None:
-        raise Http404(access.NOT_JOINED)
-    context = live_regions.learner_context(session, _audience_of(session, participant))
-    return HttpResponse(
-        live_regions.render_regions(live_regions.LEARNER, live_regions.LEARNER_REGIONS, context, oob=True)
-    )

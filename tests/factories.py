@@ -337,3 +337,19 @@ def signed_in_client(user):
     client = Client()
     client.force_login(user)
     return client
+
+
+def screen(tool: str, session, name: str, participant=None) -> str:
+    """A tool's regions on one live screen, as a phase change pushes them and a resync over the socket answers
+    them (the tool's `screens` module, facilitation/live/screens.py): `name` is "dashboard", "projector" or
+    "learner" (then `participant`'s own). The session and the participant are read afresh, as a resync does."""
+    from facilitation import tools
+    from facilitation.models import LiveSession, Participant
+
+    module = tools.get(tool).module("screens")
+    fresh = LiveSession.objects.select_related("lesson").get(pk=session.pk)
+    if name != "learner":
+        return getattr(module, name)(fresh)
+    learner = Participant.objects.get(pk=participant.pk)
+    learner.session = fresh
+    return module.learners(fresh, [learner])[learner.pk]

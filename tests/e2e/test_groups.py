@@ -11,10 +11,10 @@ from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from facilitation.models import GroupField, LiveSession
+from facilitation.models import GroupField, LiveSession, Participant
 from tests.conftest import ARTIFACTS
 from tests.e2e.conftest import in_thread, join, sign_in
-from tests.factories import make_user
+from tests.factories import make_user, screen
 
 pytestmark = pytest.mark.browser
 
@@ -217,11 +217,12 @@ def test_groups_case_analysis_conflicts_annotations_and_presented_strategies(liv
     expect(projector.locator(".present-name")).to_have_text(other_name, timeout=PUSH)
 
 
-def test_a_refetch_rendered_before_a_save_never_takes_the_saved_field_back(live, person):
-    """The room is refetched on every phase change and reconnect. A refetch rendered just before this tab's
-    save, answering after it, shows the field at its older version: the tab keeps the version it saved, so the
-    person's next save is not refused as a conflict with their own text (seen in CI under load). A refetch at
-    the same version leaves the field alone, its "Saved" status too (a flake under load)."""
+def test_a_copy_rendered_before_a_save_never_takes_the_saved_field_back(live, person):
+    """The room is sent again on every phase change and reconnect (a push, a resync over the socket). A copy
+    rendered just before this tab's save, arriving after it, shows the field at its older version: the tab
+    keeps the version it saved, so the person's next save is not refused as a conflict with their own text
+    (seen in CI under load). A copy at the same version leaves the field alone, its "Saved" status too (a
+    flake under load)."""
     from facilitation import control
     from facilitation.joining import create_session
     from facilitation.tools.groups.rules import create_grouping
@@ -236,18 +237,14 @@ def test_a_refetch_rendered_before_a_save_never_takes_the_saved_field_back(live,
     page.reload()
     expect(field(page, "evidence")).to_be_visible()
 
-    # The room as a refetch sent now renders it; its answer is swapped in after the save below.
-    page.evaluate(
-        """async url => {
-          const answer = await fetch(url, {headers: {"HX-Request": "true"}});
-          window.staleRoom = await answer.text();
-        }""",
-        f"{live.url}/s/{session.code}/group/",
-    )
+    # The room as a resync or a phase change renders it now (the groups' screens module); it is swapped in
+    # after the save below.
+    ada = Participant.objects.get(session=session, name="Ada")
+    stale_room = in_thread(screen, "groups", session, "learner", ada)
     field(page, "evidence").fill("The renamed column filled the forecast with zeros.")
     expect(saved(page, "evidence")).to_have_text("Saved", timeout=PUSH)
     page.evaluate("document.activeElement.blur()")
-    page.evaluate("htmx.swap(document.body, window.staleRoom, {swapStyle: 'none'})")
+    page.evaluate("html => htmx.swap(document.body, html, {swapStyle: 'none'})", stale_room)
     form = page.locator("form[data-gfield][id$='-evidence']")
     expect(form).to_have_attribute("data-version", "1")
     expect(field(page, "evidence")).to_have_value("The renamed column filled the forecast with zeros.")
@@ -259,14 +256,9 @@ def test_a_refetch_rendered_before_a_save_never_takes_the_saved_field_back(live,
     row = GroupField.objects.get(group__grouping__session=session, key="evidence")
     assert (row.value, row.version) == ("Nobody owned the handoff between data and data science.", 2)
 
-    # A refetch that brings nothing newer leaves the field as it is, "Saved" included.
+    # A copy that brings nothing newer leaves the field as it is, "Saved" included.
     page.evaluate("document.activeElement.blur()")
-    page.evaluate(
-        """async url => {
-          const answer = await fetch(url, {headers: {"HX-Request": "true"}});
-          htmx.swap(document.body, await answer.text(), {swapStyle: "none"});
-        }""",
-        f"{live.url}/s/{session.code}/group/",
-    )
+    same_room = in_thread(screen, "groups", session, "learner", ada)
+    page.evaluate("html => htmx.swap(document.body, html, {swapStyle: 'none'})", same_room)
     expect(saved(page, "evidence")).to_have_text("Saved")
     expect(form).to_have_attribute("data-version", "2")

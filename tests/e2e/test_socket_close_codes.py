@@ -1,6 +1,6 @@
 """What a learner page does when the server closes its socket on purpose (facilitation/consumers.py):
 - 4012, the channel layer failed (Redis restarted): the page opens a new socket by itself within a couple of
-  seconds and refetches its regions, so it shows what was pushed while it had none;
+  seconds and resyncs over it, so it shows what was pushed while it had none;
 - 4429, the person opened more sockets than allowed and this page's was the oldest: it stays closed, and the
   page says why and what to do.
 
@@ -67,7 +67,7 @@ def test_a_socket_closed_as_a_service_restart_reconnects_and_catches_up(live, pe
     expect(phase).to_have_text("Engage")
 
     sockets.routes[0].close(code=4012, reason="channel layer failed")
-    in_thread(_next_phase, code)  # pushed while the page has no socket: it must catch up by refetching
+    in_thread(_next_phase, code)  # pushed while the page has no socket: it must catch up by resyncing
     ada.wait_for_function("() => window.__wsOpened === 2", timeout=PUSH)
     expect(phase).to_have_text("Explore", timeout=PUSH)
     assert len(sockets.routes) == 2

@@ -226,7 +226,7 @@ def test_it_tells_a_learner_who_reloads_that_their_data_was_deleted(client, owne
 
 def test_it_shows_a_styled_page_for_an_unknown_address(client):
     # /s/<CODE>/ itself answers an unknown code like one not joined (the join page); its sub-pages say 404.
-    response = client.get("/s/NOSUCH/live/")
+    response = client.get("/s/NOSUCH/plan/")
     assert response.status_code == 404
     body = response.content.decode()
     assert "join with the code your facilitator shows" in body and "stylesheet" in body

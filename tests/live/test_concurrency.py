@@ -96,7 +96,8 @@ def texts(i: int) -> dict[str, str]:
 
 def a_learners_minute(learner: Learner, i: int, data: dict, start: threading.Barrier) -> list:
     """What one learner sends in a busy minute, as fast as the server answers: a note, a vote for each seed
-    note, both worksheet items rated with a comment, each action-plan field autosaved, and a resync."""
+    note, both worksheet items rated with a comment, each action-plan field autosaved, and their page reloaded
+    (a page reconnecting resyncs over its socket; a reload reads the same regions and more)."""
     mine = texts(i)
     start.wait()
     replies = [learner.request("POST", "wall/notes/", {"text": mine["note"], "colour": "blue"})]
@@ -109,7 +110,7 @@ def a_learners_minute(learner: Learner, i: int, data: dict, start: threading.Bar
         replies.append(
             learner.request("POST", "plan/save/", {"field": key, key: mine["plan"], f"v-{key}": "0"})
         )
-    replies.append(learner.request("GET", "live/"))
+    replies.append(learner.request("GET", ""))
     return replies
 
 

@@ -402,7 +402,6 @@ RECIPES: dict[str, Recipe] = {
     "facilitation:dashboard": Recipe(FACILITATOR, get()),
     "facilitation:dashboard_live": Recipe(FACILITATOR, get()),
     "facilitation:projector": Recipe(FACILITATOR, get()),
-    "facilitation:projector_live": Recipe(FACILITATOR, get()),
     "facilitation:qr": Recipe(FACILITATOR, get()),
     "facilitation:join_address": Recipe(
         FACILITATOR,
@@ -450,8 +449,6 @@ RECIPES: dict[str, Recipe] = {
         lambda w: [Call("GET", {}), Call("POST", {}, {"lesson": w.session.lesson_id, "title": "Cohort 4"})],
     ),
     # --- Wall
-    "facilitation:wall_panel": Recipe(FACILITATOR, get()),
-    "facilitation:wall_projector": Recipe(FACILITATOR, get()),
     "facilitation:wall_authors": Recipe(
         FACILITATOR,
         lambda w: [Call("POST", _code(w), {"show": "1"})],
@@ -519,20 +516,13 @@ RECIPES: dict[str, Recipe] = {
             *_actions(w, {"poll_id": "draft_poll"}, [("open", {}), ("delete", {})]),
         ],
     ),
-    "facilitation:poll_panel_live": Recipe(FACILITATOR, get()),
-    "facilitation:poll_projector_live": Recipe(FACILITATOR, get()),
     "facilitation:poll_csv": Recipe(FACILITATOR, get()),
     # --- Worksheet
-    "facilitation:worksheet_panel": Recipe(
-        FACILITATOR, lambda w: [Call("GET", _code(w)), Call("GET", _code(w), {"view": "role"})]
-    ),
-    "facilitation:worksheet_projector": Recipe(FACILITATOR, get()),
+    "facilitation:worksheet_panel": Recipe(FACILITATOR, lambda w: [Call("GET", _code(w), {"view": "role"})]),
     "facilitation:worksheet_projector_toggle": Recipe(
         FACILITATOR, lambda w: _actions(w, {}, [("show", {}), ("hide", {})])
     ),
     # --- Groups
-    "facilitation:group_panel": Recipe(FACILITATOR, get()),
-    "facilitation:group_projector": Recipe(FACILITATOR, get()),
     "facilitation:group_create": Recipe(
         FACILITATOR, lambda w: [Call("POST", _code(w), {"strategy": "random", "by": "count", "number": 2})]
     ),
@@ -570,8 +560,6 @@ RECIPES: dict[str, Recipe] = {
         ),
     ),
     # --- Explain
-    "facilitation:explain_panel": Recipe(FACILITATOR, get()),
-    "facilitation:explain_projector": Recipe(FACILITATOR, get()),
     "facilitation:explain_slide": Recipe(
         FACILITATOR,
         lambda w: _actions(
@@ -586,8 +574,6 @@ RECIPES: dict[str, Recipe] = {
         lambda w: _actions(w, {"question_id": "question"}, [(action, {}) for action in slides.MODERATION]),
     ),
     # --- Evaluate
-    "facilitation:plan_panel": Recipe(FACILITATOR, get()),
-    "facilitation:plan_projector": Recipe(FACILITATOR, get()),
     "facilitation:plan_all_pdf": Recipe(FACILITATOR, get()),
     "facilitation:plan_assess": Recipe(
         FACILITATOR,
@@ -624,8 +610,6 @@ RECIPES: dict[str, Recipe] = {
     ),
     # --- Learner pages
     "facilitation:learner": Recipe(LEARNER, get()),
-    "facilitation:learner_live": Recipe(LEARNER, get()),
-    "facilitation:wall_learner": Recipe(LEARNER, get()),
     "facilitation:wall_post_note": Recipe(
         LEARNER, lambda w: [Call("POST", _code(w), {"text": "Budgets are hidden", "colour": "pink"})]
     ),
@@ -636,14 +620,12 @@ RECIPES: dict[str, Recipe] = {
             Call("POST", _kwargs(w, {"note_id": "note"}), {"action": "remove"}),
         ],
     ),
-    "facilitation:poll_learner_live": Recipe(LEARNER, get()),
     "facilitation:poll_answer": Recipe(
         LEARNER,
         lambda w: [Call("POST", _kwargs(w, {"poll_id": "poll"}), {"text": "Nobody owns the data"})],
         htmx_refusal=200,
     ),
     "facilitation:worksheet_page": Recipe(LEARNER, get()),
-    "facilitation:worksheet_learner": Recipe(LEARNER, get()),
     "facilitation:worksheet_item": Recipe(LEARNER, get(item_id="item")),
     "facilitation:worksheet_save": Recipe(
         LEARNER,
@@ -659,7 +641,6 @@ RECIPES: dict[str, Recipe] = {
             )
         ],
     ),
-    "facilitation:group_learner": Recipe(LEARNER, get()),
     "facilitation:group_choose": Recipe(
         LEARNER, lambda w: [Call("POST", _kwargs(w, {"group_id": "group_two"}), {})], prepare=_self_select
     ),
@@ -689,7 +670,6 @@ RECIPES: dict[str, Recipe] = {
     "facilitation:group_note": Recipe(
         LEARNER, lambda w: [Call("POST", _code(w), {"text": "Ask finance", "colour": "yellow"})]
     ),
-    "facilitation:explain_learner": Recipe(LEARNER, get()),
     "facilitation:explain_ask": Recipe(
         LEARNER, lambda w: [Call("POST", _code(w), {"text": "Who owns the bill?"})]
     ),
@@ -697,8 +677,6 @@ RECIPES: dict[str, Recipe] = {
         LEARNER, lambda w: [Call("POST", _kwargs(w, {"question_id": "question"}), {})]
     ),
     "facilitation:plan_page": Recipe(LEARNER, get()),
-    "facilitation:plan_section": Recipe(LEARNER, get()),
-    "facilitation:plan_status": Recipe(LEARNER, get()),
     "facilitation:plan_save": Recipe(
         LEARNER,
         lambda w: [
@@ -733,7 +711,6 @@ RECIPES: dict[str, Recipe] = {
         ],
         own=True,
     ),
-    "facilitation:support_learner": Recipe(LEARNER, get()),
     "facilitation:support_ask": Recipe(
         LEARNER, lambda w: [Call("POST", _code(w), {"message": "Still stuck"})]
     ),
@@ -1061,11 +1038,11 @@ def test_another_learner_of_the_session_sees_only_their_own_things_and_group(wor
         ("ada", "facilitation:worksheet_page", {}, "worksheet"),
         ("ada", "facilitation:plan_page", {}, "plan_ada"),
         ("ada", "facilitation:review_page", {"review_id": "ada_review"}, "plan_bo"),
-        ("ada", "facilitation:support_learner", {}, "help"),
-        ("bo", "facilitation:group_learner", {}, "analysis"),
-        ("bo", "facilitation:group_learner", {}, "annotation"),
-        ("bo", "facilitation:group_learner", {}, "group_note"),
-        ("owner", "facilitation:group_panel", {}, "observation"),
+        ("ada", "facilitation:learner", {}, "help"),
+        ("bo", "facilitation:learner", {}, "analysis"),
+        ("bo", "facilitation:learner", {}, "annotation"),
+        ("bo", "facilitation:learner", {}, "group_note"),
+        ("owner", "facilitation:dashboard", {}, "observation"),
         ("owner", "facilitation:report", {"names": "1"}, "ada"),
     ],
 )

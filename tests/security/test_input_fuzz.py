@@ -223,7 +223,7 @@ SPECS: dict[str, Spec] = {
         s("wall_post_note"),
         lambda w: {"text": with_payload("Silos"), "colour": field_of("yellow", "pink")},
         stored=latest(Note, "text", participant=ada, group_key=""),
-        shown=lambda w: [("ada", s("wall_learner")(w)), ("owner", s("wall_panel")(w))],
+        shown=lambda w: [("ada", s("learner")(w)), ("owner", s("dashboard")(w))],
     ),
     "wall vote": Spec("ada", s("wall_vote", note_id="note"), lambda w: {"action": field_of("remove", "add")}),
     "Q&A question": Spec(
@@ -231,7 +231,7 @@ SPECS: dict[str, Spec] = {
         s("explain_ask"),
         lambda w: {"text": with_payload("Who pays?"), "show_name": field_of("on", "")},
         stored=latest(Question, "text", participant=ada),
-        shown=lambda w: [("ada", s("explain_learner")(w)), ("owner", s("explain_panel")(w))],
+        shown=lambda w: [("ada", s("learner")(w)), ("owner", s("dashboard")(w))],
     ),
     "Q&A upvote": Spec(
         "ada", s("explain_vote", question_id="question"), lambda w: {"action": field_of("remove", "add")}
@@ -241,7 +241,7 @@ SPECS: dict[str, Spec] = {
         s("poll_answer", poll_id="poll"),
         lambda w: {"text": with_payload("Nobody owns costs")},
         stored=latest(PollAnswer, "text", participant=ada, poll_id=lambda w: w.ids["poll"]),
-        shown=lambda w: [("owner", s("poll_panel_live")(w))],
+        shown=lambda w: [("owner", s("dashboard")(w))],
         refusal_status={200},  # htmx gets its refusals as 200 with the message in the fragment
     ),
     "poll answer (single choice)": Spec(
@@ -267,7 +267,7 @@ SPECS: dict[str, Spec] = {
         s("poll_answer", poll_id="words_poll"),
         lambda w: {"text": with_payload("silos")},
         stored=latest(PollAnswer, "text", participant=ada, poll_id=lambda w: w.ids["words_poll"]),
-        shown=lambda w: [("owner", s("poll_panel_live")(w))],
+        shown=lambda w: [("owner", s("dashboard")(w))],
         refusal_status={200},
     ),
     "worksheet answer": Spec(
@@ -293,7 +293,7 @@ SPECS: dict[str, Spec] = {
         },
         stored=latest(GroupField, "value", group_id=one, key="evidence"),
         shown=lambda w: [
-            ("bo", s("group_learner")(w)),
+            ("bo", s("learner")(w)),
             ("owner", s("group_look_in", group_id="group_one")(w)),
         ],
     ),
@@ -310,7 +310,7 @@ SPECS: dict[str, Spec] = {
         s("group_field", key="strategy"),
         lambda w: {"value": with_payload("Shared backlog"), "version": field_of("0")},
         stored=latest(GroupField, "value", group_id=one, key="strategy"),
-        shown=lambda w: [("bo", s("group_learner")(w)), ("owner", s("group_panel")(w))],
+        shown=lambda w: [("bo", s("learner")(w)), ("owner", s("dashboard")(w))],
     ),
     "case annotation": Spec(
         "ada",
@@ -323,7 +323,7 @@ SPECS: dict[str, Spec] = {
         },
         stored=latest(Annotation, "comment", participant=ada),
         shown=lambda w: [
-            ("bo", s("group_learner")(w)),
+            ("bo", s("learner")(w)),
             ("owner", s("group_look_in", group_id="group_one")(w)),
         ],
     ),
@@ -332,7 +332,7 @@ SPECS: dict[str, Spec] = {
         s("group_note"),
         lambda w: {"text": with_payload("Ask finance"), "colour": field_of("green")},
         stored=latest(Note, "text", participant=ada, group_key=lambda w: f"group-{w.ids['group_one']}"),
-        shown=lambda w: [("bo", s("group_learner")(w))],
+        shown=lambda w: [("bo", s("learner")(w))],
     ),
     "action plan autosave": Spec(
         "ada",
@@ -378,7 +378,7 @@ SPECS: dict[str, Spec] = {
         s("support_ask"),
         lambda w: {"message": with_payload("I am stuck")},
         stored=latest(HelpRequest, "message", participant=ada),
-        shown=lambda w: [("owner", s("support_panel")(w)), ("ada", s("support_learner")(w))],
+        shown=lambda w: [("owner", s("support_panel")(w)), ("ada", s("learner")(w))],
     ),
     "self-assessment": Spec(
         "ada",
@@ -392,7 +392,7 @@ SPECS: dict[str, Spec] = {
         s("support_reflect"),
         lambda w: {f"item-{w.ids['reflection_item']}": with_payload("Talk to finance")},
         stored=latest(LearnerReflection, "text", participant=ada),
-        shown=lambda w: [("ada", s("support_learner")(w)), ("owner", s("report")(w))],
+        shown=lambda w: [("ada", s("learner")(w)), ("owner", s("report")(w))],
         prepare=_last_phase,
     ),
     # --- Facilitators
@@ -412,7 +412,7 @@ SPECS: dict[str, Spec] = {
             "open": field_of("1"),
         },
         stored=latest(Poll, "question", session=lambda w: w.session),
-        shown=lambda w: [("owner", s("poll_panel_live")(w)), ("ada", s("poll_learner_live")(w))],
+        shown=lambda w: [("owner", s("dashboard")(w)), ("ada", s("learner")(w))],
         refusal_status={200, 400},  # the htmx panel carries the form with its errors
     ),
     "wall question": Spec(
@@ -420,7 +420,7 @@ SPECS: dict[str, Spec] = {
         s("wall_control", action="prompt"),
         lambda w: {"prompt": with_payload("What blocks you?")},
         stored=latest(WallState, "prompt", session=lambda w: w.session),
-        shown=lambda w: [("owner", s("wall_panel")(w)), ("ada", s("wall_learner")(w))],
+        shown=lambda w: [("owner", s("dashboard")(w)), ("ada", s("learner")(w))],
     ),
     "votes per person": Spec(
         "owner", s("wall_control", action="open-voting"), lambda w: {"votes": field_of("3")}
@@ -430,14 +430,14 @@ SPECS: dict[str, Spec] = {
         s("wall_create_cluster"),
         lambda w: {"name": with_payload("Ownership")},
         stored=latest(Cluster, "name", session=lambda w: w.session),
-        shown=lambda w: [("owner", s("wall_panel")(w)), ("ada", s("wall_learner")(w))],
+        shown=lambda w: [("owner", s("dashboard")(w)), ("ada", s("learner")(w))],
     ),
     "cluster rename": Spec(
         "owner",
         lambda w: s("wall_cluster", cluster_id="cluster", action="rename")(w),
         lambda w: {"name": with_payload("Renamed"), "cluster": field_of(str(w.ids["second_cluster"]))},
         stored=lambda w: Cluster.objects.filter(pk=w.ids["cluster"]).values_list("name", flat=True).first(),
-        shown=lambda w: [("owner", s("wall_panel")(w))],
+        shown=lambda w: [("owner", s("dashboard")(w))],
     ),
     "cluster merge": Spec(
         "owner",
@@ -469,7 +469,7 @@ SPECS: dict[str, Spec] = {
         s("group_control", action="message"),
         lambda w: {"text": with_payload("Five minutes")},
         stored=latest(GroupMessage, "text", session=lambda w: w.session),
-        shown=lambda w: [("ada", s("group_learner")(w)), ("cy", s("group_learner")(w))],
+        shown=lambda w: [("ada", s("learner")(w)), ("cy", s("learner")(w))],
     ),
     "move a learner": Spec(
         "owner",
@@ -481,14 +481,14 @@ SPECS: dict[str, Spec] = {
         s("group_control", action="observe"),
         lambda w: {"text": with_payload("Lively"), "participant": field_of(str(w.ada.pk), "")},
         stored=latest(Observation, "text", session=lambda w: w.session),
-        shown=lambda w: [("owner", s("group_panel")(w)), ("owner", s("report")(w))],
+        shown=lambda w: [("owner", s("dashboard")(w)), ("owner", s("report")(w))],
     ),
     "group name": Spec(
         "owner",
         s("group_action", group_id="group_one", action="rename"),
         lambda w: {"name": with_payload("The A team")},
         stored=latest(BreakoutGroup, "name", pk=one),
-        shown=lambda w: [("owner", s("group_panel")(w)), ("ada", s("group_learner")(w))],
+        shown=lambda w: [("owner", s("dashboard")(w)), ("ada", s("learner")(w))],
     ),
     "meeting link": Spec(
         "owner",
@@ -496,7 +496,7 @@ SPECS: dict[str, Spec] = {
         lambda w: {
             "meeting_url": field_of("https://meet.example.org/room", "javascript:zqx()", "meet.example.org")
         },
-        shown=lambda w: [("ada", s("group_learner")(w))],
+        shown=lambda w: [("ada", s("learner")(w))],
     ),
     "group categories": Spec(
         "owner",
@@ -513,7 +513,7 @@ SPECS: dict[str, Spec] = {
         s("group_action", group_id="group_one", action="message"),
         lambda w: {"text": with_payload("Wrap up")},
         stored=latest(GroupMessage, "text", session=lambda w: w.session),
-        shown=lambda w: [("ada", s("group_learner")(w))],
+        shown=lambda w: [("ada", s("learner")(w))],
     ),
     "slide: go to": Spec("owner", s("explain_slide", action="goto"), lambda w: {"index": field_of("0", "1")}),
     "map highlight": Spec(

@@ -46,32 +46,6 @@ def plan_page(request: HttpRequest, code: str) -> TemplateResponse:
     return TemplateResponse(request, "facilitation/tools/action_plan/plan_page.html", context)
 
 
-@require_GET
-def plan_section(request: HttpRequest, code: str) -> HttpResponse:
-    """The learner page's whole Evaluate section, on a phase change. When the page shows the draft form and the
-    new phase keeps it (another action-plan phase), only reviews and feedback are sent: replacing the form would
-    wipe text not saved yet (typed within the autosave's delay, or whose save the network dropped)."""
-    session, participant = access.learner(request, code)
-    view = action_plan.learner_view(session, participant, standalone=_standalone(request))
-    context = {"session": session, "evaluate": view, "standalone": _standalone(request)}
-    if request.GET.get("shown") == "1" and view.visible and not view.submitted:
-        return HttpResponse(_regions(("my_reviews", "my_feedback"), context, request=request))
-    return HttpResponse(_regions(action_plan.LEARNER_SECTION, context, request=request))
-
-
-@require_GET
-def plan_status(request: HttpRequest, code: str) -> HttpResponse:
-    """The learner's live regions after a push or a reconnect: reviews to do, feedback, and the plan when it is
-    submitted (read only). A draft's form is never replaced: it may hold text being typed."""
-    session, participant = access.learner(request, code)
-    view = action_plan.learner_view(session, participant, standalone=_standalone(request))
-    if not view.visible:
-        return HttpResponse("")
-    names = ("my_reviews", "my_feedback") + (("plan_region",) if view.submitted else ())
-    context = {"session": session, "evaluate": view, "standalone": _standalone(request)}
-    return HttpResponse(_regions(names, context, request=request))
-
-
 def _posted_version(request: HttpRequest, key: str) -> int:
     try:
         return int(request.POST.get(f"v-{key}", ""))
@@ -240,20 +214,6 @@ def review_page(request: HttpRequest, code: str, review_id: int) -> HttpResponse
 def _panel(request, session: LiveSession, error: str = "", status: int = 200) -> HttpResponse:
     context = {"session": session, "evaluate": action_plan.progress(session), "evaluate_error": error}
     return HttpResponse(_regions(action_plan.PANEL_REGIONS, context, request=request), status=status)
-
-
-@login_required
-@require_GET
-def plan_panel(request: HttpRequest, code: str) -> HttpResponse:
-    return _panel(request, access.facilitator_session(request, code))
-
-
-@login_required
-@require_GET
-def plan_projector(request: HttpRequest, code: str) -> HttpResponse:
-    session = access.facilitator_session(request, code)
-    context = {"session": session, "evaluate": action_plan.progress(session)}
-    return HttpResponse(_regions(action_plan.PROJECTOR_REGIONS, context, request=request))
 
 
 @login_required

@@ -5,7 +5,6 @@ from django.urls import path
 from facilitation.tools.groups import views as group_views
 
 urlpatterns = [
-    path("s/<str:code>/group/", group_views.learner_room, name="group_learner"),
     path("s/<str:code>/group/choose/<int:group_id>/", group_views.choose, name="group_choose"),
     path("s/<str:code>/group/fields/<slug:key>/", group_views.save_field, name="group_field"),
     path("s/<str:code>/group/annotations/", group_views.annotate, name="group_annotate"),
@@ -15,8 +14,6 @@ urlpatterns = [
         name="group_annotation_remove",
     ),
     path("s/<str:code>/group/notes/", group_views.post_note, name="group_note"),
-    path("facilitate/<str:code>/groups/", group_views.panel, name="group_panel"),
-    path("facilitate/<str:code>/groups/projector/", group_views.projector, name="group_projector"),
     path("facilitate/<str:code>/groups/create/", group_views.create, name="group_create"),
     path("facilitate/<str:code>/groups/control/<slug:action>/", group_views.control, name="group_control"),
     path("facilitate/<str:code>/groups/<int:group_id>/", group_views.look_in, name="group_look_in"),

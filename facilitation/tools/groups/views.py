@@ -31,8 +31,8 @@ from facilitation.tools.groups.forms import (
 from facilitation.tools.wall.forms import NoteForm
 
 
-def _regions(names: tuple[str, ...], context: dict, *, oob: bool = True) -> str:
-    return live_regions.render_regions(groups.REGIONS, names, context, oob=oob)
+def _regions(names: tuple[str, ...], context: dict) -> str:
+    return live_regions.render_regions(groups.REGIONS, names, context, oob=True)
 
 
 def _partial(name: str, context: dict, request: HttpRequest, status: int = 200) -> HttpResponse:
@@ -49,16 +49,6 @@ def _member(request: HttpRequest, code: str) -> tuple[LiveSession, Participant, 
     if group is None:
         raise Http404("You are not in a group right now.")
     return session, participant, group
-
-
-@require_GET
-def learner_room(request: HttpRequest, code: str) -> HttpResponse:
-    """The learner's group regions, for the page's resync and phase changes."""
-    session, participant = access.learner(request, code)
-    context = {"session": session, **groups.learner_context(session, participant)}
-    return HttpResponse(
-        _regions(("group_picker", "group_message", "group_room"), {**context, "room": context["group_room"]})
-    )
 
 
 @require_POST
@@ -196,21 +186,6 @@ def _panel(session: LiveSession, request: HttpRequest, error: str = "", status: 
 
 def _first_error(form) -> str:
     return next(e for errs in form.errors.values() for e in errs)
-
-
-@login_required
-@require_GET
-def panel(request: HttpRequest, code: str) -> HttpResponse:
-    return _panel(access.facilitator_session(request, code), request)
-
-
-@login_required
-@require_GET
-def projector(request: HttpRequest, code: str) -> HttpResponse:
-    session = access.facilitator_session(request, code)
-    return HttpResponse(
-        _regions(("groups_projector",), {"session": session, "groups_stage": groups.stage(session)})
-    )
 
 
 @login_required

@@ -12,11 +12,6 @@ urlpatterns = [
     path(
         "facilitate/<str:code>/polls/<int:poll_id>/<slug:action>/", poll_views.poll_action, name="poll_action"
     ),
-    path("facilitate/<str:code>/polls/live/", poll_views.poll_panel_live, name="poll_panel_live"),
-    path(
-        "facilitate/<str:code>/polls/projector/", poll_views.poll_projector_live, name="poll_projector_live"
-    ),
     path("facilitate/<str:code>/polls.csv", poll_views.poll_csv, name="poll_csv"),
-    path("s/<str:code>/polls/", poll_views.poll_learner_live, name="poll_learner_live"),
     path("s/<str:code>/polls/<int:poll_id>/answer/", poll_views.poll_answer, name="poll_answer"),
 ]

@@ -95,37 +95,12 @@ def poll_action(request: HtmxHttpRequest, code: str, poll_id: int, action: str) 
 
 @login_required
 @require_GET
-def poll_panel_live(request: HttpRequest, code: str) -> HttpResponse:
-    """The dashboard's poll list, for a resync after the socket (re)connects."""
-    return _panel_response(access.facilitator_session(request, code))
-
-
-@login_required
-@require_GET
-def poll_projector_live(request: HttpRequest, code: str) -> HttpResponse:
-    session = access.facilitator_session(request, code)
-    context = {**polls.panel_context(session, "projector"), "session": session}
-    return HttpResponse(
-        live_regions.render_regions(polls.PROJECTOR, polls.PROJECTOR_REGIONS, context, oob=True)
-    )
-
-
-@login_required
-@require_GET
 def poll_csv(request: HttpRequest, code: str) -> HttpResponse:
     session = access.facilitator_session(request, code)
     return csv_response(f"polls-{session.code}.csv", polls.poll_rows(session))
 
 
 # --- Learners -----------------------------------------------------------------------------------------------
-
-
-@require_GET
-def poll_learner_live(request: HttpRequest, code: str) -> HttpResponse:
-    """This learner's poll region, with their own answers: page resync after a reconnect."""
-    session, participant = access.learner(request, code)
-    context = {**polls.learner_context(session, participant), "session": session}
-    return HttpResponse(live_regions.render_regions(polls.LEARNER, polls.LEARNER_REGIONS, context, oob=True))
 
 
 def _answer_fragment(request: HttpRequest, session: LiveSession, card: polls.LearnerCard, status: int = 200):

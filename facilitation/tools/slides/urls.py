@@ -5,11 +5,8 @@ from django.urls import path
 from facilitation.tools.slides import views as explain_views
 
 urlpatterns = [
-    path("s/<str:code>/explain/", explain_views.learner_explain, name="explain_learner"),
     path("s/<str:code>/explain/questions/", explain_views.ask, name="explain_ask"),
     path("s/<str:code>/explain/questions/<int:question_id>/vote/", explain_views.vote, name="explain_vote"),
-    path("facilitate/<str:code>/explain/", explain_views.panel, name="explain_panel"),
-    path("facilitate/<str:code>/explain/projector/", explain_views.projector, name="explain_projector"),
     path(
         "facilitate/<str:code>/explain/slides/<slug:action>/",
         explain_views.slide_control,

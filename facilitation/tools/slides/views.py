@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from facilitation import access
 from facilitation.live import regions as live_regions
@@ -36,15 +36,6 @@ def _my_votes(
         "oob": oob,
     }
     return render_to_string(f"{slides.REGIONS}#explain_my_votes", context, request=request)
-
-
-@require_GET
-def learner_explain(request: HttpRequest, code: str) -> HttpResponse:
-    """The learner's presentation, questions and own upvotes, for a resync or a phase change."""
-    session, participant = access.learner(request, code)
-    context = {"session": session, **slides.learner_context(session, participant)}
-    html = _regions(slides.LEARNER_SECTION, context) + _my_votes(request, session, participant, oob=True)
-    return HttpResponse(html)
 
 
 @require_POST
@@ -97,20 +88,6 @@ def _panel(session: LiveSession, error: str = "", status: int = 200) -> HttpResp
     """The facilitators' regions for the acting tab; the other screens get the push."""
     context = {"session": session, **slides.panel_context(session, "dashboard"), "explain_error": error}
     return HttpResponse(_regions(slides.PANEL_REGIONS + slides.PANEL_QA_REGIONS, context), status=status)
-
-
-@login_required
-@require_GET
-def panel(request: HttpRequest, code: str) -> HttpResponse:
-    return _panel(access.facilitator_session(request, code))
-
-
-@login_required
-@require_GET
-def projector(request: HttpRequest, code: str) -> HttpResponse:
-    session = access.facilitator_session(request, code)
-    context = {"session": session, **slides.panel_context(session, "projector")}
-    return HttpResponse(_regions(slides.PROJECTOR_SLIDE + slides.PROJECTOR_QA, context))
 
 
 def _run_slide_control(session: LiveSession, action: str, request: HttpRequest) -> None:

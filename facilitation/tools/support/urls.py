@@ -5,7 +5,6 @@ from django.urls import path
 from facilitation.tools.support import views as support_views
 
 urlpatterns = [
-    path("s/<str:code>/support/", support_views.learner_regions, name="support_learner"),
     path("s/<str:code>/support/help/", support_views.ask, name="support_ask"),
     path("s/<str:code>/support/help/cancel/", support_views.cancel, name="support_cancel"),
     path("s/<str:code>/support/confidence/<slug:moment>/", support_views.rate, name="support_rate"),

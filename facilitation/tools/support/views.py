@@ -33,20 +33,6 @@ def _answer(request: HtmxHttpRequest, code: str, html: str, status: int) -> Http
 # --- Learners -----------------------------------------------------------------------------------------------
 
 
-@require_GET
-def learner_regions(request: HttpRequest, code: str) -> HttpResponse:
-    """The learner's help card, self-assessment and exit reflection, for a resync or a phase change."""
-    session, participant = access.learner(request, code)
-    mine = support.learner_support(session, participant)
-    context = {
-        "session": session,
-        "help": mine.help,
-        "assessment": mine.assessment,
-        "reflection": mine.reflection,
-    }
-    return HttpResponse(_regions(support.LEARNER_REGIONS, context))
-
-
 def _help_response(request, session, participant, *, form=None, message="", ok=False, status=200):
     context = {
         "session": session,
@@ -144,7 +130,7 @@ def _panel(session: LiveSession, error: str = "", status: int = 200) -> HttpResp
 @login_required
 @require_GET
 def panel(request: HttpRequest, code: str) -> HttpResponse:
-    """The dashboard's support regions: resync, phase change and the 30-second refresh of waiting times."""
+    """The dashboard's support regions, refreshed every 30 s for the waiting times (support/panel.html)."""
     return _panel(access.facilitator_session(request, code))
 
 

@@ -5,11 +5,8 @@ from django.urls import path
 from facilitation.tools.wall import views as wall_views
 
 urlpatterns = [
-    path("s/<str:code>/wall/", wall_views.learner_wall, name="wall_learner"),
     path("s/<str:code>/wall/notes/", wall_views.post_note, name="wall_post_note"),
     path("s/<str:code>/wall/notes/<int:note_id>/vote/", wall_views.vote, name="wall_vote"),
-    path("facilitate/<str:code>/wall/", wall_views.panel, name="wall_panel"),
-    path("facilitate/<str:code>/wall/projector/", wall_views.projector, name="wall_projector"),
     path("facilitate/<str:code>/wall/authors/", wall_views.show_authors, name="wall_authors"),
     path("facilitate/<str:code>/wall/control/<slug:action>/", wall_views.control, name="wall_control"),
     path("facilitate/<str:code>/wall/clusters/", wall_views.create_cluster, name="wall_create_cluster"),

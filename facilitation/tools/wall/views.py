@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
 
 from facilitation import access
 from facilitation.live import regions as live_regions
@@ -21,37 +21,16 @@ from workshop.htmx import HtmxHttpRequest
 SHOW_AUTHORS_KEY = "wall_show_authors"
 
 
-def _regions(names: tuple[str, ...], context: dict, *, oob: bool = True) -> str:
-    return live_regions.render_regions(wall.REGIONS, names, context, oob=oob)
+def _regions(names: tuple[str, ...], context: dict) -> str:
+    return live_regions.render_regions(wall.REGIONS, names, context, oob=True)
 
 
 # --- Learners -----------------------------------------------------------------------------------------------
 
 
-def _my_votes(
-    request: HttpRequest,
-    session: LiveSession,
-    participant: Participant,
-    message: str = "",
-    *,
-    oob: bool = False,
-) -> str:
-    context = {
-        "session": session,
-        "wall_my_votes": wall.my_votes(participant),
-        "wall_message": message,
-        "oob": oob,
-    }
+def _my_votes(request: HttpRequest, session: LiveSession, participant: Participant, message: str = "") -> str:
+    context = {"session": session, "wall_my_votes": wall.my_votes(participant), "wall_message": message}
     return render_to_string(f"{wall.REGIONS}#wall_my_votes", context, request=request)
-
-
-@require_GET
-def learner_wall(request: HttpRequest, code: str) -> HttpResponse:
-    """The learner's wall and own votes, for a resync or a phase change."""
-    session, participant = access.learner(request, code)
-    context = {"session": session, "wall": wall.board(session, for_facilitators=False)}
-    html = _regions(wall.LEARNER_SECTION, context) + _my_votes(request, session, participant, oob=True)
-    return HttpResponse(html)
 
 
 @require_POST
@@ -103,20 +82,6 @@ def _panel(session: LiveSession, error: str = "", status: int = 200) -> HttpResp
     session.refresh_from_db(fields=["anonymous_wall"])
     context = {"session": session, "wall": wall.board(session, for_facilitators=True), "wall_error": error}
     return HttpResponse(_regions(wall.PANEL_REGIONS, context), status=status)
-
-
-@login_required
-@require_GET
-def panel(request: HttpRequest, code: str) -> HttpResponse:
-    return _panel(access.facilitator_session(request, code))
-
-
-@login_required
-@require_GET
-def projector(request: HttpRequest, code: str) -> HttpResponse:
-    session = access.facilitator_session(request, code)
-    context = {"session": session, "wall": wall.board(session, for_facilitators=False)}
-    return HttpResponse(_regions(wall.PROJECTOR_REGIONS, context))
 
 
 @login_required

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
@@ -45,18 +45,6 @@ def page(request: HttpRequest, code: str) -> HttpResponse:
         "sheet": worksheets.sheet(session, participant),
     }
     return TemplateResponse(request, PAGE, context)
-
-
-@require_GET
-def learner_region(request: HttpRequest, code: str) -> HttpResponse:
-    """The learner page's worksheet region after a phase change or a reconnect. When the page already shows the
-    worksheet and should keep showing it, answer 204: replacing it would wipe what the learner is typing."""
-    session, participant = access.learner(request, code)
-    worksheet = worksheets.learner_worksheet(session, participant)
-    if worksheet.inline and request.GET.get("shown") == "1":
-        return HttpResponse(status=204)
-    context = {"session": session, "worksheet": worksheet, "oob": True}
-    return HttpResponse(_partial(request, "learner_worksheet", context))
 
 
 def _status(
@@ -142,29 +130,15 @@ def item(request: HttpRequest, code: str, item_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def panel(request: HttpRequest, code: str) -> HttpResponse:
-    """The dashboard's worksheet regions, for a resync. `?view=room|role|level` instead remembers this
-    facilitator's view (kept in their session, like the wall's "show authors to me") and answers 204: the page
-    has switched already (worksheets.js), and an answer swapped in could only bring back an older click. The
-    view switch is not in a resync either: once the page is loaded, the view is the page's own."""
-    session = access.facilitator_session(request, code)
-    if "view" in request.GET:
-        request.session[VIEW_KEY] = worksheets.clean_view(request.GET["view"])
-        return HttpResponse(status=204)
-    context = {
-        "session": session,
-        "worksheet_room": worksheets.room(session),
-        "worksheet_view": worksheets.clean_view(request.session.get(VIEW_KEY)),
-        "oob": True,
-    }
-    return HttpResponse("".join(_partial(request, name, context) for name in worksheets.PANEL_REGIONS))
-
-
-@login_required
-@require_GET
-def projector(request: HttpRequest, code: str) -> HttpResponse:
-    session = access.facilitator_session(request, code)
-    context = {"session": session, "worksheet_room": worksheets.room(session), "oob": True}
-    return HttpResponse(_partial(request, "projector_worksheet", context))
+    """`?view=room|role|level` remembers this facilitator's heatmap view (kept in their session, like the wall's
+    "show authors to me") and answers 204: the page has switched already (worksheets.js), and an answer swapped
+    in could only bring back an older click. The view switch is not in a push or a resync either: once the page
+    is loaded, the view is the page's own."""
+    access.facilitator_session(request, code)  # only the session's facilitators: 404 for anyone else
+    if "view" not in request.GET:
+        return HttpResponseBadRequest("Choose a view of the heatmap: room, role or level.")
+    request.session[VIEW_KEY] = worksheets.clean_view(request.GET["view"])
+    return HttpResponse(status=204)
 
 
 @login_required

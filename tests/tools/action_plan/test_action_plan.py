@@ -27,7 +27,7 @@ from facilitation.models import (
 from facilitation.tools.action_plan import rules as action_plan
 from lessons.models import ActionPlanField, RubricCriterion, WorksheetItem
 from tests.factories import joined_client as learner
-from tests.factories import make_lesson, make_participant, make_session, make_user
+from tests.factories import make_lesson, make_participant, make_session, make_user, screen
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +72,18 @@ def grace(session):
 
 def url(name, session, *args):
     return reverse(f"facilitation:{name}", args=[session.code, *args])
+
+
+def status(session, participant) -> str:
+    """What is pushed to a learner's pages while they write (reviews to do, feedback, their plan once
+    submitted), as the action plan's screens module renders it for a push."""
+    from facilitation.models import LiveSession
+    from facilitation.tools.action_plan import screens
+
+    fresh = LiveSession.objects.select_related("lesson").get(pk=session.pk)
+    learner = Participant.objects.get(pk=participant.pk)
+    learner.session = fresh
+    return screens.status(fresh, [learner])[learner.pk]
 
 
 def save(client, session, key, text, version):
@@ -396,22 +408,22 @@ def test_authors_see_reviews_only_once_released_and_without_reviewer_names(sessi
     for client, participant in four:
         for review in PeerReview.objects.filter(reviewer=participant):
             review_post(client, session, review, strengths=f"Strength by {participant.name}")
-    ada_client, ada = four[0]
-    status = ada_client.get(url("plan_status", session)).content.decode()
-    assert "Strength by" not in status and "when the facilitator releases them" in status
+    _, ada = four[0]
+    regions = status(session, ada)
+    assert "Strength by" not in regions and "when the facilitator releases them" in regions
     assert staff.post(url("review_release", session), {"release": "1"}, headers=HX).status_code == 200
-    status = ada_client.get(url("plan_status", session)).content.decode()
+    regions = status(session, ada)
     reviewers = [
         r.reviewer.name for r in PeerReview.objects.filter(plan__participant=ada).select_related("reviewer")
     ]
-    assert all(f"Strength by {name}" in status for name in reviewers)
-    assert "Peer review 1" in status and "Peer review 2" in status
-    assert "3</strong> / 4 · Proficient" in status
+    assert all(f"Strength by {name}" in regions for name in reviewers)
+    assert "Peer review 1" in regions and "Peer review 2" in regions
+    assert "3</strong> / 4 · Proficient" in regions
     for name in reviewers:
-        assert f">{name}<" not in status
+        assert f">{name}<" not in regions
     # Nobody else's feedback is in Ada's regions.
     others = {f"Strength by {p.name}" for _, p in four} - {f"Strength by {n}" for n in reviewers}
-    assert not any(text in status for text in others)
+    assert not any(text in regions for text in others)
 
 
 def test_the_facilitator_can_nudge_a_reviewer_who_sees_it_on_their_screen(
@@ -419,19 +431,18 @@ def test_the_facilitator_can_nudge_a_reviewer_who_sees_it_on_their_screen(
 ):
     allocate(staff, session)
     review = PeerReview.objects.select_related("reviewer").first()
-    client = next(c for c, p in four if p == review.reviewer)
     with django_capture_on_commit_callbacks(execute=True):
         assert staff.post(url("review_nudge", session, review.pk), headers=HX).status_code == 200
     assert (review.reviewer.group_name, pushes[-1][1]) in pushes
     assert action_plan.DEFAULT_NUDGE in dict(pushes)[review.reviewer.group_name]
-    assert action_plan.DEFAULT_NUDGE in client.get(url("plan_status", session)).content.decode()
+    assert action_plan.DEFAULT_NUDGE in status(session, review.reviewer)
     other = next(
-        c
-        for c, p in four
+        p
+        for _, p in four
         if p != review.reviewer
         and not PeerReview.objects.filter(reviewer=p, nudged_at__isnull=False).exists()
     )
-    assert action_plan.DEFAULT_NUDGE not in other.get(url("plan_status", session)).content.decode()
+    assert action_plan.DEFAULT_NUDGE not in status(session, other)
 
 
 def test_the_facilitator_can_reassign_a_review_not_yet_done(session, staff, four):
@@ -462,11 +473,13 @@ def test_the_summative_assessment_is_for_facilitators_only(session, staff, four)
     assert response.status_code == 302
     assessment = SummativeAssessment.objects.get()
     assert set(assessment.scores.values()) == {4} and assessment.comment == "Secret facilitator comment"
-    assert "Scored 8" in staff.get(url("plan_panel", session)).content.decode()
+    assert "Scored 8" in screen("action_plan", session, "dashboard")
     staff.post(url("review_release", session), {"release": "1"}, headers=HX)
-    client = four[0][0]
-    for name in ("plan_page", "plan_status", "learner"):
+    client, participant = four[0]
+    for name in ("plan_page", "learner"):
         assert "Secret facilitator comment" not in client.get(url(name, session)).content.decode()
+    assert "Secret facilitator comment" not in status(session, participant)
+    assert "Secret facilitator comment" not in screen("action_plan", session, "learner", participant)
     assert "Secret facilitator comment" not in pdf_text(client.get(url("plan_pdf", session)))
     assert "Secret facilitator comment" in pdf_text(staff.get(url("plan_all_pdf", session)))
 
@@ -508,7 +521,7 @@ def test_the_facilitator_downloads_all_plans_in_one_pdf(session, staff, four):
 # --- Access -------------------------------------------------------------------------------------------------
 
 
-FACILITATOR_GETS = ["plan_panel", "plan_projector", "plan_all_pdf"]
+FACILITATOR_GETS = ["plan_all_pdf"]
 FACILITATOR_POSTS = ["review_allocate", "review_release"]
 
 
@@ -548,18 +561,20 @@ def test_a_facilitator_cannot_reach_plans_or_reviews_of_another_session(session,
 
 
 def test_learners_reach_only_their_own_plan(session, ada, grace):
-    ada_client, _ = ada
+    ada_client, ada_p = ada
     grace_client, grace_p = grace
     save(grace_client, session, "goal", "Grace's private goal", 0)
-    for name in ("plan_page", "plan_status", "learner"):
+    for name in ("plan_page", "learner"):
         assert "Grace&#x27;s private goal" not in ada_client.get(url(name, session)).content.decode()
+    assert "Grace&#x27;s private goal" not in status(session, ada_p)
+    assert "Grace&#x27;s private goal" not in screen("action_plan", session, "learner", ada_p)
     # Ada saving the same field touches her own plan, never Grace's.
     save(ada_client, session, "goal", "Ada's goal", 0)
     assert PlanAnswer.objects.get(plan__participant=grace_p).text == "Grace's private goal"
     assert ActionPlan.objects.count() == 2
     # Somebody who has not joined gets nothing.
     stranger = Client()
-    for name in ("plan_page", "plan_status", "plan_section", "plan_pdf"):
+    for name in ("plan_page", "plan_pdf"):
         assert stranger.get(url(name, session)).status_code == 404
     assert save(stranger, session, "goal", "x", 0).status_code == 404
 
@@ -601,22 +616,23 @@ def _grow(session, staff, count):
     return people
 
 
-@pytest.mark.parametrize("url_name", ["plan_panel", "plan_projector"])
-def test_facilitator_views_make_the_same_number_of_queries_for_any_number_of_plans(
-    session, staff, url_name, django_assert_max_num_queries
+@pytest.mark.parametrize("screen_name", ["dashboard", "projector"])
+def test_facilitator_screens_make_the_same_number_of_queries_for_any_number_of_plans(
+    session, staff, screen_name, django_assert_max_num_queries
 ):
+    """What a resync or a phase change sends the dashboard and the projector."""
     _grow(session, staff, 3)
     with django_assert_max_num_queries(60) as small:
-        assert staff.get(url(url_name, session)).status_code == 200
+        screen("action_plan", session, screen_name)
     _grow(session, staff, 8)
     with django_assert_max_num_queries(60) as large:
-        body = staff.get(url(url_name, session)).content.decode()
+        body = screen("action_plan", session, screen_name)
     assert len(large.captured_queries) == len(small.captured_queries)
-    if url_name != "plan_projector":
+    if screen_name != "projector":
         assert Participant.objects.last().name in body
 
 
-@pytest.mark.parametrize("url_name", ["plan_page", "plan_status", "learner", "review_page"])
+@pytest.mark.parametrize("url_name", ["plan_page", "learner", "review_page", "resync", "status push"])
 def test_learner_views_make_the_same_number_of_queries_for_any_number_of_plans(
     session, staff, url_name, django_assert_max_num_queries
 ):
@@ -624,12 +640,21 @@ def test_learner_views_make_the_same_number_of_queries_for_any_number_of_plans(
     staff.post(url("review_release", session), {"release": "1"}, headers=HX)
     client, participant = people[0]
     args = (PeerReview.objects.filter(reviewer=participant).first().pk,) if url_name == "review_page" else ()
+
+    def render() -> None:
+        if url_name == "resync":  # what a resync or a phase change sends the learner page
+            assert screen("action_plan", session, "learner", participant)
+        elif url_name == "status push":
+            assert status(session, participant)
+        else:
+            assert client.get(url(url_name, session, *args)).status_code == 200
+
     with django_assert_max_num_queries(60) as small:
-        assert client.get(url(url_name, session, *args)).status_code == 200
+        render()
     _grow(session, staff, 8)
     PeerReview.objects.create(plan=ActionPlan.objects.last(), reviewer=participant)
     with django_assert_max_num_queries(60) as large:
-        assert client.get(url(url_name, session, *args)).status_code == 200
+        render()
     assert len(large.captured_queries) == len(small.captured_queries)
 
 

@@ -24,7 +24,7 @@ from facilitation.models import (
 from facilitation.tools.groups import rules as groups
 from lessons.models import CaseStudy, DiscussionQuestion, WorksheetItem
 from tests.factories import joined_client as learner
-from tests.factories import make_lesson, make_participant, make_session, make_user
+from tests.factories import make_lesson, make_participant, make_session, make_user, screen
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +89,12 @@ def form_groups(staff, session, strategy="mixed", by="count", number=2, cap=""):
         {"strategy": strategy, "by": by, "number": number, "cap": cap},
         headers=HX,
     )
+
+
+def shown(session, name="learner", participant=None) -> str:
+    """The groups' regions on a screen (the learner's own with `participant`), as a phase change pushes them
+    and a resync answers them."""
+    return screen("groups", session, name, participant)
 
 
 def group_of(participant) -> BreakoutGroup:
@@ -184,10 +190,7 @@ def test_new_groups_keep_the_previous_grouping_when_someone_wrote_in_it(session,
     client, ada = four[0]
     assert save(client, session, "evidence", "The forecast job reads stale tables", 0).status_code == 200
     worked = Grouping.objects.get(active=True)
-    assert (
-        "Their work so far: 1 filled field"
-        in staff.get(reverse("facilitation:group_panel", args=[session.code])).content.decode()
-    )
+    assert "Their work so far: 1 filled field" in shown(session, "dashboard")
     form_groups(staff, session, strategy="random", number=2)
     form_groups(staff, session, strategy="role", number=2)  # this trial replaces the one before it
     assert set(Grouping.objects.filter(session=session).values_list("pk", "active")) == {
@@ -208,7 +211,7 @@ def test_the_facilitator_discards_the_current_grouping_and_its_work(
         reverse("facilitation:group_note", args=[session.code]), {"text": "Group note", "colour": "pink"}
     )
     group = group_of(ada)
-    panel = staff.get(reverse("facilitation:group_panel", args=[session.code])).content.decode()
+    panel = shown(session, "dashboard")
     assert "Discard this grouping" in panel and "and their work (1 filled field, 1 wall note)" in panel
     with django_capture_on_commit_callbacks(execute=True):
         response = staff.post(
@@ -413,13 +416,12 @@ def test_members_see_their_groups_room_with_case_questions_and_link(session, fou
 
 def test_the_room_is_shown_only_in_group_phases(session, four, staff, owner):
     form_groups(staff, session)
-    client, _ = four[0]
-    url = reverse("facilitation:group_learner", args=[session.code])
-    assert 'class="group-room' in client.get(url).content.decode()
+    _, ada = four[0]
+    assert 'class="group-room' in shown(session, participant=ada)
     session = control.next_phase(session)  # Explain: slides
-    assert 'class="group-room' not in client.get(url).content.decode()
+    assert 'class="group-room' not in shown(session, participant=ada)
     control.next_phase(session)  # Elaborate: the strategy comes first
-    html = client.get(url).content.decode()
+    html = shown(session, participant=ada)
     assert "strategy-phase" in html and "Group strategy" in html
 
 
@@ -432,7 +434,7 @@ def test_the_room_escapes_what_people_write(session, four, staff):
         {"name": "<b>Bold</b>"},
         headers=HX,
     )
-    html = client.get(reverse("facilitation:group_learner", args=[session.code])).content.decode()
+    html = shown(session, participant=ada)
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     assert "<b>Bold</b>" not in html
 
@@ -597,8 +599,7 @@ def test_members_post_to_their_group_wall_not_the_room_wall(session, four, staff
     note = Note.objects.get()
     assert note.group_key == f"group-{group_of(ada).pk}"
     assert not Note.objects.room_wall().exists()
-    html = client.get(reverse("facilitation:group_learner", args=[session.code])).content.decode()
-    assert "Data contracts!" in html
+    assert "Data contracts!" in shown(session, participant=ada)
 
 
 # --- Facilitator: progress, messages, observations, presenting ------------------------------------------------
@@ -606,16 +607,15 @@ def test_members_post_to_their_group_wall_not_the_room_wall(session, four, staff
 
 def test_a_message_to_groups_belongs_to_the_phase_it_was_sent_in(session, four, staff, pushes):
     form_groups(staff, session)
-    client, _ = four[0]
-    room = reverse("facilitation:group_learner", args=[session.code])
+    _, ada = four[0]
     groups.send_message(session, "10 minutes left for the case analysis")
-    assert "10 minutes left" in client.get(room).content.decode()
+    assert "10 minutes left" in shown(session, participant=ada)
     control.next_phase(session)
-    assert "10 minutes left" not in client.get(room).content.decode()
+    assert "10 minutes left" not in shown(session, participant=ada)
     groups.send_message(session, "Start on your strategy")
-    assert "Start on your strategy" in client.get(room).content.decode()
+    assert "Start on your strategy" in shown(session, participant=ada)
     control.go_to(session, session.current_index - 1)  # back to the first phase's tool: a new stretch of it
-    html = client.get(room).content.decode()
+    html = shown(session, participant=ada)
     assert "10 minutes left" not in html and "Start on your strategy" not in html
 
 
@@ -637,7 +637,7 @@ def test_messages_reach_all_groups_or_one_group(
     form_groups(staff, session)
     client, ada = four[0]
     group = group_of(ada)
-    other_client, other = next((c, p) for c, p in four if group_of(p) != group)
+    other = next(p for _, p in four if group_of(p) != group)
     with django_capture_on_commit_callbacks(execute=True):
         staff.post(
             reverse("facilitation:group_control", args=[session.code, "message"]),
@@ -651,8 +651,7 @@ def test_messages_reach_all_groups_or_one_group(
         )
     assert any(g == session.group_all and "Five minutes left" in html for g, html in pushes)
     assert any(g == group.channel_group and "Look at the budget" in html for g, html in pushes)
-    mine = client.get(reverse("facilitation:group_learner", args=[session.code])).content.decode()
-    theirs = other_client.get(reverse("facilitation:group_learner", args=[session.code])).content.decode()
+    mine, theirs = shown(session, participant=ada), shown(session, participant=other)
     assert "Look at the budget" in mine and "Look at the budget" not in theirs
     assert "Five minutes left" in theirs
     empty = staff.post(
@@ -677,8 +676,7 @@ def test_observations_are_tagged_with_the_phase(session, four, staff):
         (group, ada, "Explore"),
         (group, None, "Explore"),
     ]
-    panel = staff.get(reverse("facilitation:group_panel", args=[session.code])).content.decode()
-    assert "Ada leads the discussion" in panel
+    assert "Ada leads the discussion" in shown(session, "dashboard")
 
 
 def test_presenting_shows_one_groups_strategy_on_the_projector_then_the_next(
@@ -700,8 +698,7 @@ def test_presenting_shows_one_groups_strategy_on_the_projector_then_the_next(
     assert Grouping.objects.get(active=True).presenting == second
     staff.post(url, headers=HX)
     assert Grouping.objects.get(active=True).presenting == first  # wraps round
-    page = staff.get(reverse("facilitation:group_projector", args=[session.code])).content.decode()
-    assert "Presenting" in page
+    assert "Presenting" in shown(session, "projector")
     staff.post(reverse("facilitation:group_control", args=[session.code, "present-stop"]), headers=HX)
     assert Grouping.objects.get(active=True).presenting is None
 
@@ -726,8 +723,7 @@ def test_a_learner_changes_only_their_own_groups_work(session, four, staff):
     save(client, session, "evidence", "Mine", 0)
     assert GroupField.objects.get(group=group_of(other)).value == "Theirs"
     assert GroupField.objects.get(group=group_of(ada)).value == "Mine"
-    mine = client.get(reverse("facilitation:group_learner", args=[session.code])).content.decode()
-    assert "Theirs" not in mine
+    assert "Theirs" not in shown(session, participant=ada)
 
 
 def test_a_learner_cannot_remove_another_groups_annotation(session, four, staff):
@@ -749,10 +745,6 @@ def test_strangers_and_learners_of_other_sessions_get_nothing(session, four, sta
     outsider_client, _ = learner(elsewhere, "Zed")
     stranger = Client()
     for client in (outsider_client, stranger):
-        for name, args in [
-            ("group_learner", [session.code]),
-        ]:
-            assert client.get(reverse(f"facilitation:{name}", args=args)).status_code == 404
         assert save(client, session, "evidence", "x", 0).status_code == 404
         url = reverse("facilitation:group_annotate", args=[session.code])
         assert client.post(url, {"quote": "Harbourline", "comment": "x"}, headers=HX).status_code == 404
@@ -799,8 +791,6 @@ def test_only_the_sessions_facilitators_manage_groups(session, four, staff, name
         and not GroupMessage.objects.exists()
         and not Observation.objects.exists()
     )
-    for view in ("group_panel", "group_projector"):
-        assert teammate.get(reverse(f"facilitation:{view}", args=[session.code])).status_code == 404
     look = reverse("facilitation:group_look_in", args=[session.code, group.pk])
     assert teammate.get(look).status_code == 404
 
@@ -853,16 +843,14 @@ def test_the_dashboard_panel_and_the_room_make_the_same_number_of_queries_at_two
     session, staff, django_assert_max_num_queries, owner
 ):
     people = _fill(session, 4, staff, "S")
-    panel_url = reverse("facilitation:group_panel", args=[session.code])
-    room_url = reverse("facilitation:group_learner", args=[session.code])
     with django_assert_max_num_queries(60) as small_panel:
-        staff.get(panel_url)
+        shown(session, "dashboard")
     with django_assert_max_num_queries(60) as small_room:
-        people[0][0].get(room_url)
+        shown(session, participant=people[0][1])
     people += _fill(session, 9, staff, "L")
     with django_assert_max_num_queries(60) as large_panel:
-        staff.get(panel_url)
+        shown(session, "dashboard")
     with django_assert_max_num_queries(60) as large_room:
-        people[0][0].get(room_url)
+        shown(session, participant=people[0][1])
     assert len(small_panel.captured_queries) == len(large_panel.captured_queries)
     assert len(small_room.captured_queries) == len(large_room.captured_queries)

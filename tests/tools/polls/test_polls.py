@@ -20,7 +20,7 @@ from facilitation.joining import SESSION_KEY
 from facilitation.live import broadcast
 from facilitation.models import Poll, PollAnswer, PollKind, PollStatus, PreparedPoll
 from facilitation.tools.polls import rules as polls
-from tests.factories import make_lesson, make_participant, make_session, make_user
+from tests.factories import make_lesson, make_participant, make_session, make_user, screen
 
 pytestmark = pytest.mark.django_db
 
@@ -422,61 +422,54 @@ def test_it_runs_a_poll_from_the_dashboard_buttons(client, session, owner):
 # --- Results visibility -------------------------------------------------------------------------------------
 
 
-def learner_region(client, session) -> str:
-    return client.get(reverse("facilitation:poll_learner_live", args=[session.code])).content.decode()
+def shown(session, name="learner", participant=None) -> str:
+    """The polls' regions on a screen (a learner's own with `participant`), as a phase change pushes them and
+    a resync answers them."""
+    return screen("polls", session, name, participant)
 
 
-def test_it_hides_results_from_learners_and_projector_until_revealed(client, session, owner):
+def test_it_hides_results_from_learners_and_projector_until_revealed(session):
     poll = make_poll(session)
     ada, grace = make_participant(session=session), make_participant(session=session, name="Grace")
     polls.submit_answer(poll, ada, {"choices": [0]})
     polls.submit_answer(poll, grace, {"choices": [1]})
-    as_learner(client, ada)
-    assert "poll-bars" not in learner_region(client, session)
-    client.force_login(owner)
-    projector_url = reverse("facilitation:poll_projector_live", args=[session.code])
-    projector = client.get(projector_url).content.decode()
+    assert "poll-bars" not in shown(session, participant=ada)
+    projector = shown(session, "projector")
     assert "poll-bars" not in projector and "2</strong> answers so far" in projector
-    dashboard = client.get(reverse("facilitation:poll_panel_live", args=[session.code])).content.decode()
+    dashboard = shown(session, "dashboard")
     assert "1 · 50%" in dashboard and "results hidden" in dashboard
 
     polls.set_revealed(poll, True)
-    assert "1 · 50%" in client.get(projector_url).content.decode()
-    as_learner(client, ada)
-    assert "1 · 50%" in learner_region(client, session)
+    assert "1 · 50%" in shown(session, "projector")
+    assert "1 · 50%" in shown(session, participant=ada)
 
 
-def test_it_shows_results_live_when_the_poll_says_so(client, session):
+def test_it_shows_results_live_when_the_poll_says_so(session):
     poll = make_poll(session, kind=PollKind.WORDS, show_results_live=True)
     ada = make_participant(session=session)
     polls.submit_answer(poll, ada, {"text": "silos"})
-    body = learner_region(as_learner(client, ada), session)
+    body = shown(session, participant=ada)
     assert "word-cloud" in body and "silos" in body
 
 
-def test_live_quiz_results_keep_the_answer_from_learners_and_the_projector_until_the_quiz_closes(
-    client, session, owner
-):
+def test_live_quiz_results_keep_the_answer_from_learners_and_the_projector_until_the_quiz_closes(session):
     quiz = make_poll(session, kind=PollKind.QUIZ, show_results_live=True)  # correct: "Costs"
     ada, grace = make_participant(session=session), make_participant(session=session, name="Grace")
     polls.submit_answer(quiz, ada, {"choices": [1]})
     polls.submit_answer(quiz, grace, {"choices": [0]})
-    projector_url = reverse("facilitation:poll_projector_live", args=[session.code])
-    dashboard_url = reverse("facilitation:poll_panel_live", args=[session.code])
 
-    learner = learner_region(as_learner(client, ada), session)
+    learner = shown(session, participant=ada)
     assert "poll-bars" in learner and "1 · 50%" in learner
     assert "correct answer" not in learner and "% correct" not in learner
-    client.force_login(owner)
-    projector = client.get(projector_url).content.decode()
+    projector = shown(session, "projector")
     assert "poll-bars" in projector and "correct answer" not in projector and "% correct" not in projector
-    dashboard = client.get(dashboard_url).content.decode()
+    dashboard = shown(session, "dashboard")
     assert "✓ correct answer" in dashboard and "50%</strong> correct" in dashboard
 
     polls.close_poll(quiz)
-    projector = client.get(projector_url).content.decode()
+    projector = shown(session, "projector")
     assert "✓ correct answer" in projector and "50%</strong> correct" in projector
-    learner = learner_region(as_learner(client, ada), session)
+    learner = shown(session, participant=ada)
     assert "✓ correct answer" in learner and "50%</strong> correct" in learner
 
 
@@ -495,13 +488,12 @@ def test_a_quiz_taker_sees_their_answer_at_once_and_whether_it_was_right_once_th
     assert "Not quite" not in body and "Correct" not in body
 
     polls.close_poll(quiz)  # closed, results not shown yet: still no verdict
-    assert "Not quite" not in learner_region(client, session)
+    assert "Not quite" not in shown(session, participant=ada)
     polls.set_revealed(quiz, True)
-    body = learner_region(client, session)
+    body = shown(session, participant=ada)
     assert "Not quite — you answered <strong>Silos</strong>; the answer was <strong>Costs</strong>." in body
     assert "Your quiz score so far: <strong>0 of 2</strong>" in body  # the earlier quiz counts, unanswered
-    as_learner(client, grace)
-    body = learner_region(client, session)
+    body = shown(session, participant=grace)
     assert "Correct — your answer: <strong>Costs</strong>" in body
     assert "Your quiz score so far: <strong>1 of 2</strong>" in body
     assert earlier.results_visible
@@ -612,17 +604,19 @@ def test_it_escapes_questions_options_and_answers_everywhere(client, session, ow
     polls.submit_answer(text, ada, {"text": SCRIPT})
     client.force_login(owner)
     pages = [
-        client.get(reverse("facilitation:dashboard", args=[session.code])),
-        client.get(reverse("facilitation:poll_panel_live", args=[session.code])),
-        client.get(reverse("facilitation:projector", args=[session.code])),
+        client.get(reverse("facilitation:dashboard", args=[session.code])).content.decode(),
+        client.get(reverse("facilitation:projector", args=[session.code])).content.decode(),
     ]
     as_learner(client, ada)
     pages += [
-        client.get(reverse("facilitation:learner", args=[session.code])),
-        post_answer(client, text, {"text": SCRIPT}, htmx=True),
+        client.get(reverse("facilitation:learner", args=[session.code])).content.decode(),
+        post_answer(client, text, {"text": SCRIPT}, htmx=True).content.decode(),
+        # What a resync or a phase change sends each screen.
+        shown(session, "dashboard"),
+        shown(session, "projector"),
+        shown(session, participant=ada),
     ]
-    for response in pages:
-        body = response.content.decode()
+    for body in pages:
         assert "<script>alert" not in body
         assert "&lt;script&gt;alert(1)" in body
 
@@ -654,9 +648,8 @@ def test_it_exports_answers_as_spreadsheet_safe_csv(client, session, owner):
 # --- Access -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["poll_panel_live", "poll_projector_live", "poll_csv"])
-def test_it_shows_poll_screens_to_owner_and_cofacilitator_only(client, session, owner, name):
-    url = reverse(f"facilitation:{name}", args=[session.code])
+def test_it_gives_the_poll_csv_to_owner_and_cofacilitator_only(client, session, owner):
+    url = reverse("facilitation:poll_csv", args=[session.code])
     client.force_login(owner)
     assert client.get(url).status_code == 200
     teammate = make_user(username="teammate")
@@ -707,7 +700,6 @@ def test_it_refuses_answers_from_learners_of_another_session(client, session, le
     as_learner(client, stranger)
     # With this session's code: not joined here.
     assert post_answer(client, poll, {"choice": "0"}).status_code == 404
-    assert client.get(reverse("facilitation:poll_learner_live", args=[session.code])).status_code == 404
     # With their own session's code: the poll is not in their session.
     url = reverse("facilitation:poll_answer", args=[other.code, poll.pk])
     assert client.post(url, {"choice": "0"}).status_code == 404
@@ -762,18 +754,16 @@ def context_queries(build) -> int:
 
 
 def poll_view_queries(client, session, owner, person, poll) -> dict[str, int]:
-    """Our views, and our contexts as the dashboard, projector and learner page merge them (those pages also
-    hold other tools, whose queries are theirs to count)."""
+    """Our views, our screens (what a resync or a phase change sends), and our contexts as the dashboard,
+    projector and learner page merge them (those pages also hold other tools, whose queries are theirs to
+    count)."""
     client.force_login(owner)
-    counts = {
-        name: queries(client, "get", reverse(f"facilitation:{name}", args=[session.code]))
-        for name in ("poll_panel_live", "poll_projector_live", "poll_csv")
-    }
+    counts = {"poll_csv": queries(client, "get", reverse("facilitation:poll_csv", args=[session.code]))}
     client.logout()
     as_learner(client, person)
-    counts["learner polls"] = queries(
-        client, "get", reverse("facilitation:poll_learner_live", args=[session.code])
-    )
+    counts["dashboard polls"] = context_queries(lambda: shown(session, "dashboard"))
+    counts["projector polls"] = context_queries(lambda: shown(session, "projector"))
+    counts["learner polls"] = context_queries(lambda: shown(session, participant=person))
     counts["answer"] = queries(client, "post", answer_url(poll), {"choice": "1"})
     counts["dashboard context"] = context_queries(lambda: polls.panel_context(session, "dashboard"))
     counts["projector context"] = context_queries(lambda: polls.panel_context(session, "projector"))

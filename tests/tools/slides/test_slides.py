@@ -35,7 +35,7 @@ from facilitation.models import (
 from facilitation.tools.slides import rules as slides
 from lessons.models import Lesson, ObstacleCategory, WorksheetItem
 from tests.factories import joined_client as learner
-from tests.factories import make_lesson, make_participant, make_session, make_user
+from tests.factories import make_lesson, make_participant, make_session, make_user, screen
 
 pytestmark = pytest.mark.django_db
 
@@ -94,12 +94,10 @@ def upvote(client, session, question, action="add"):
     return client.post(url("explain_vote", session, question.pk), {"action": action}, headers=HX)
 
 
-OWN_REGIONS = {"learner": "explain_learner", "dashboard": "explain_panel", "projector": "explain_projector"}
-
-
-def page(client, session, name="learner"):
-    """What a screen shows of the Explain phase: the same partials its page includes, refetched on resync."""
-    return client.get(url(OWN_REGIONS.get(name, name), session)).content.decode()
+def shown(session, name="learner", participant=None):
+    """What a screen shows of the Explain phase: the same partials its page includes, as a phase change pushes
+    them and a resync answers them."""
+    return screen("slides", session, name, participant)
 
 
 def whole_page(client, session, name="learner"):
@@ -195,20 +193,20 @@ def test_learners_see_the_slide_only_in_a_slides_phase_or_once_the_facilitator_s
     lesson, owner, staff, pushes, django_capture_on_commit_callbacks
 ):
     session = make_session(lesson=lesson, owner=owner, started=True)  # Engage: the wall
-    client, _ = learner(session, "Ada")
-    assert 'id="learner-explain" hidden' in page(client, session)
-    assert 'id="projector-explain-slide" hidden' in page(staff, session, "projector")
+    _, ada = learner(session, "Ada")
+    assert 'id="learner-explain" hidden' in shown(session, participant=ada)
+    assert 'id="projector-explain-slide" hidden' in shown(session, "projector")
     with django_capture_on_commit_callbacks(execute=True):
         slide_control(staff, session, "start")
-    html = page(client, session)
+    html = shown(session, participant=ada)
     assert 'id="learner-explain" class=' in html and "Organizational silos" in learner_slide(html)
     assert any(group == session.group_level("novice") and 'id="learner-explain"' in h for group, h in pushes)
-    assert "Organizational silos" in page(staff, session, "projector")
+    assert "Organizational silos" in shown(session, "projector")
     slide_control(staff, session, "stop")
-    assert 'id="learner-explain" hidden' in page(client, session)
+    assert 'id="learner-explain" hidden' in shown(session, participant=ada)
     control.go_to(session, EXPLAIN)
-    assert 'id="learner-explain" class=' in page(client, session)
-    assert "This phase opens the presentation" in page(staff, session, "dashboard")
+    assert 'id="learner-explain" class=' in shown(session, participant=ada)
+    assert "This phase opens the presentation" in shown(session, "dashboard")
 
 
 def test_a_category_slide_shows_its_explanation_domains_room_results_and_level_resources(session, ada, grace):
@@ -220,7 +218,8 @@ def test_a_category_slide_shows_its_explanation_domains_room_results_and_level_r
     item = WorksheetItem.objects.get(category=silos)
     for participant, severity in [(ada[1], 4), (grace[1], 4)]:
         WorksheetAnswer.objects.create(participant=participant, item=item, severity=severity)
-    novice, expert = learner_slide(page(ada[0], session)), learner_slide(page(grace[0], session))
+    novice = learner_slide(shown(session, participant=ada[1]))
+    expert = learner_slide(shown(session, participant=grace[1]))
     for html in (novice, expert):
         assert "Teams optimise locally." in html
         assert "DataOps" in html and "FinOps" in html
@@ -240,7 +239,7 @@ def test_a_free_slide_is_markdown_rendered_and_sanitised(lesson, session, ada):
     )
     deck = SlideDeck.objects.create(lesson=lesson)
     DeckItem.objects.create(deck=deck, order=0, kind="free", free_slide=free)
-    html = learner_slide(page(ada[0], session))
+    html = learner_slide(shown(session, participant=ada[1]))
     assert "<strong>Bold</strong>" in html
     assert "<script>" not in html and "alert('x')" not in html
     assert "onerror" not in html
@@ -274,9 +273,9 @@ def test_the_wardley_map_slide_is_drawn_for_learners_and_projector_and_the_facil
 ):
     _, components = make_map(lesson)
     slides.go_to(session, 2)
-    html = page(ada[0], session)
+    html = shown(session, participant=ada[1])
     assert "<svg" in learner_slide(html) and "Commodity" in html and "Product depends on Platform" in html
-    assert "<svg" in page(staff, session, "projector")
+    assert "<svg" in shown(session, "projector")
     with django_capture_on_commit_callbacks(execute=True):
         response = staff.post(url("explain_highlight", session), {"component": components[1].pk}, headers=HX)
     assert response.status_code == 200
@@ -324,10 +323,14 @@ def test_a_learner_asks_anonymously_by_default_and_the_question_keeps_its_slide(
     for _, html in pushes:
         assert "Ada" not in html
         assert "<b>bill</b>" not in html and "&lt;b&gt;bill&lt;/b&gt;" in html
-    for html in (page(ada[0], session), page(staff, session, "dashboard"), page(staff, session, "projector")):
+    for html in (
+        shown(session, participant=ada[1]),
+        shown(session, "dashboard"),
+        shown(session, "projector"),
+    ):
         assert "Ada Lovelace" not in html.split('class="who"')[-1]
     ask(ada[0], session, "Named one", show_name="on")
-    assert "Ada Lovelace" in page(staff, session, "dashboard")
+    assert "Ada Lovelace" in shown(session, "dashboard")
     assert slides.questions_by_category(session) == [("Cost visibility", 2)]
 
 
@@ -364,7 +367,7 @@ def test_upvotes_toggle_and_reorder_the_list(session, ada, grace, pushes, django
     assert QuestionVote.objects.filter(question=second).count() == 1
     upvote(ada[0], session, first)
     upvote(grace[0], session, first)
-    html = page(ada[0], session)
+    html = shown(session, participant=ada[1])
     assert html.index("First question") < html.index("Second question")
     assert upvote(grace[0], session, second, "remove").status_code == 200
     assert list(QuestionVote.objects.filter(participant=grace[1]).values_list("question_id", flat=True)) == [
@@ -381,15 +384,14 @@ def test_a_learner_cannot_upvote_their_own_question(session, ada, grace):
     assert upvote(grace[0], session, own).status_code == 200
     assert QuestionVote.objects.filter(question=own).count() == 1
     # Her page knows which questions are hers (it shows no upvote for them).
-    assert f'data-my-questions="{own.pk}"' in page(ada[0], session)
-    assert 'data-my-questions=""' in page(grace[0], session)
+    assert f'data-my-questions="{own.pk}"' in shown(session, participant=ada[1])
+    assert 'data-my-questions=""' in shown(session, participant=grace[1])
 
 
-def test_the_dashboard_says_upvotes_in_the_singular_for_one(client, session, owner, ada, grace):
+def test_the_dashboard_says_upvotes_in_the_singular_for_one(session, ada, grace):
     question = Question.objects.create(session=session, participant=ada[1], text="Q")
     QuestionVote.objects.create(question=question, participant=grace[1])
-    client.force_login(owner)
-    html = client.get(url("explain_panel", session)).content.decode()
+    html = shown(session, "dashboard")
     assert re.search(r"</span> 1 upvote</span>", html), html
 
 
@@ -450,14 +452,14 @@ def test_the_facilitator_answers_hides_and_pins_questions(
     assert list(Question.objects.filter(pinned=True)) == [three]
     assert act(two, "pin").status_code == 400
     assert act(two, "explode").status_code == 404
-    learner_html = page(ada[0], session)
+    learner_html = shown(session, participant=ada[1])
     assert "Rude remark" not in learner_html and "Answered" in learner_html
-    assert "Rude remark" in page(staff, session, "dashboard")
-    projector = page(staff, session, "projector")
+    assert "Rude remark" in shown(session, "dashboard")
+    projector = shown(session, "projector")
     assert 'class="pinned-text">Answered already' in projector and "Rude remark" not in projector
     assert upvote(ada[0], session, two).status_code == 409  # hidden: no votes
     act(two, "show")
-    assert "Rude remark" in page(ada[0], session)
+    assert "Rude remark" in shown(session, participant=ada[1])
 
 
 # --- Access -------------------------------------------------------------------------------------------------
@@ -476,7 +478,6 @@ def test_learners_cannot_control_the_presentation_or_moderate(session, ada):
     ]:
         response = client.post(target, {"component": ""}, headers=HX)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
-    assert client.get(url("explain_panel", session)).status_code == 302
     question.refresh_from_db()
     assert (question.pinned, question.hidden, question.answered) == (False, False, False)
     assert not Presentation.objects.filter(session=session).exists()
@@ -486,7 +487,6 @@ def test_only_the_sessions_facilitators_control_it(session, staff):
     outsider = Client()
     outsider.force_login(make_user(username="outsider"))
     assert slide_control(outsider, session, "next").status_code == 404
-    assert outsider.get(url("explain_projector", session)).status_code == 404
     teammate = make_user(username="teammate")
     session.cofacilitators.add(teammate)
     client = Client()
@@ -500,7 +500,6 @@ def test_another_sessions_learner_is_refused(session, lesson, owner):
     question = Question.objects.create(session=session, text="Q")
     assert ask(stranger, session).status_code == 404
     assert upvote(stranger, session, question).status_code == 404
-    assert stranger.get(url("explain_learner", session)).status_code == 404
     # Their own session's URL with this session's question id: not found in their session.
     assert upvote(stranger, other, question).status_code == 409
     assert not QuestionVote.objects.exists()
@@ -522,29 +521,38 @@ def _grow(session, count, voters):
 @pytest.mark.parametrize(
     ("who", "url_name"),
     [
-        ("learner", "explain_learner"),
         ("learner", "learner"),
-        ("staff", "explain_panel"),
-        ("staff", "explain_projector"),
         ("staff", "dashboard"),
         ("staff", "projector"),
+        # What a resync or a phase change sends each screen.
+        ("resync", "learner"),
+        ("resync", "dashboard"),
+        ("resync", "projector"),
     ],
 )
-def test_explain_views_make_the_same_number_of_queries_for_any_number_of_questions(
+def test_explain_screens_make_the_same_number_of_queries_for_any_number_of_questions(
     session, ada, staff, who, url_name, django_assert_max_num_queries
 ):
     client = ada[0] if who == "learner" else staff
+
+    def render() -> str:
+        if who == "resync":
+            return shown(session, url_name, ada[1])
+        response = client.get(url(url_name, session))
+        assert response.status_code == 200
+        return response.content.decode()
+
     voters = [ada[1], *(make_participant(session=session, name=f"V{i}") for i in range(2))]
     _grow(session, 2, voters)
     Question.objects.update(pinned=False)
     with django_assert_max_num_queries(60) as small:
-        assert client.get(url(url_name, session)).status_code == 200
+        render()
     voters += [make_participant(session=session, name=f"W{i}") for i in range(10)]
     _grow(session, 30, voters)
     with django_assert_max_num_queries(60) as large:
-        body = client.get(url(url_name, session)).content.decode()
+        body = render()
     assert len(large.captured_queries) == len(small.captured_queries)
-    if url_name != "projector" and url_name != "explain_projector":
+    if url_name != "projector":
         assert "Question 31" in body
 
 
@@ -627,12 +635,12 @@ def test_the_seed_lessons_explain_phase_runs_from_the_loaded_deck(seed, owner):
     session = make_session(lesson=seed, owner=owner, started=True)
     explain_index = next(i for i, p in enumerate(seed.phases.order_by("order")) if p.tool == "slides")
     control.go_to(session, explain_index)
-    client, _ = learner(session, "Ada", seed.audiences.first().key)
-    html = page(client, session)
+    _, ada = learner(session, "Ada", seed.audiences.first().key)
+    html = shown(session, participant=ada)
     assert "From what you found to why it happens" in learner_slide(html)
     map_index = next(i for i, s in enumerate(slides.deck(seed)) if s.kind == "map")
     slides.go_to(session, map_index)
-    html = page(client, session)
+    html = shown(session, participant=ada)
     assert (
         re.search(r"<svg[^>]*viewBox", html) and "ML platform" in html and "Model serving depends on" in html
     )

@@ -15,7 +15,7 @@ from facilitation.models import Participant, WorksheetAnswer, WorksheetState
 from facilitation.tools.worksheets import rules as worksheets
 from lessons.models import Audience, ObstacleCategory, WorksheetItem
 from tests.factories import joined_client as learner
-from tests.factories import make_lesson, make_participant, make_session, make_user, signed_in_client
+from tests.factories import make_lesson, make_participant, make_session, make_user, screen, signed_in_client
 
 pytestmark = pytest.mark.django_db
 
@@ -94,15 +94,13 @@ def test_it_is_on_the_learner_page_while_the_phase_opens_the_case_study_and_link
     assert standalone.count("data-ws-item") == 3
 
 
-def test_the_region_refetch_keeps_a_worksheet_being_filled_in(session, ada):
-    """A reconnect while the worksheet is shown must not replace the inputs the learner is typing in."""
-    client, _ = ada
-    url = reverse("facilitation:worksheet_learner", args=[session.code])
-    assert client.get(url, {"shown": "1"}).status_code == 204
-    body = client.get(url, {"shown": "0"}).content.decode()
+def test_a_resync_or_a_phase_change_brings_the_worksheet_or_the_link_to_finish_it(session, ada):
+    """What a reconnect or a phase change sends the learner page (a field with unsent text keeps it there:
+    static/js/phasewise.js)."""
+    body = screen("worksheets", session, "learner", ada[1])
     assert 'id="learner-worksheet"' in body and 'hx-swap-oob="true"' in body and "data-ws-item" in body
     control.next_phase(session)
-    body = client.get(url, {"shown": "1"}).content.decode()
+    body = screen("worksheets", session, "learner", ada[1])
     assert "Finish your worksheet" in body and "data-ws-item" not in body
 
 
@@ -374,31 +372,29 @@ def test_learners_of_another_session_and_strangers_are_refused(session, owner, a
             client.get(reverse("facilitation:worksheet_item", args=[session.code, item.pk])).status_code
             == 404
         )
-        assert client.get(reverse("facilitation:worksheet_learner", args=[session.code])).status_code == 404
         response = client.get(reverse("facilitation:worksheet_page", args=[session.code]))
         assert response.status_code == 302 and "/join/" in response["Location"]
     assert answer_of(ada[1], item).severity == 4
 
 
 FACILITATOR_VIEWS = [
-    ("get", "worksheet_panel", {}),
-    ("get", "worksheet_projector", {}),
-    ("post", "worksheet_projector_toggle", {"action": "show"}),
+    ("get", "worksheet_panel", {}, {"view": "role"}, 204),
+    ("post", "worksheet_projector_toggle", {"action": "show"}, {}, 200),
 ]
 
 
-@pytest.mark.parametrize(("method", "name", "kwargs"), FACILITATOR_VIEWS)
+@pytest.mark.parametrize(("method", "name", "kwargs", "data", "ok"), FACILITATOR_VIEWS)
 def test_only_the_sessions_facilitators_see_and_control_the_heatmap(
-    session, owner, ada, method, name, kwargs
+    session, owner, ada, method, name, kwargs, data, ok
 ):
     url = reverse(f"facilitation:{name}", kwargs={"code": session.code, **kwargs})
     cofacilitator = make_user(username="teammate")
     session.cofacilitators.add(cofacilitator)
     outsider = make_user(username="outsider")
-    assert getattr(signed_in_client(owner), method)(url, headers=HX).status_code == 200
-    assert getattr(signed_in_client(cofacilitator), method)(url, headers=HX).status_code == 200
-    assert getattr(signed_in_client(outsider), method)(url, headers=HX).status_code == 404
-    response = getattr(ada[0], method)(url, headers=HX)
+    assert getattr(signed_in_client(owner), method)(url, data, headers=HX).status_code == ok
+    assert getattr(signed_in_client(cofacilitator), method)(url, data, headers=HX).status_code == ok
+    assert getattr(signed_in_client(outsider), method)(url, data, headers=HX).status_code == 404
+    response = getattr(ada[0], method)(url, data, headers=HX)
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
@@ -417,7 +413,7 @@ def test_the_heatmap_counts_severities_per_category_with_means_and_not_applicabl
     save(ada[0], session, second, severity="2")
     save(grace[0], session, first, severity="4")
     save(grace[0], session, cost, na=True)
-    body = staff.get(reverse("facilitation:worksheet_panel", args=[session.code])).content.decode()
+    body = screen("worksheets", session, "dashboard")
     assert "2 respondents" in body and "2 of 2 learners started" in body
     assert '<th scope="row">Organizational silos</th>' in body
     # Silos: two 4s and one 2 → 4 at 67 %, 2 at 33 %, mean 3.3; cost visibility: one "doesn't apply".
@@ -462,8 +458,9 @@ def test_each_facilitator_picks_their_own_view_of_the_heatmap(session, owner):
     dashboard = page(staff, session, "dashboard")  # the dashboard opens on the remembered view
     assert switch.format("role") in dashboard
     assert dashboard.split('id="ws-view-switch"')[1].split("</div>")[0].count('aria-pressed="true"') == 1
-    # A resync leaves the switch alone: after the page has loaded, the view is the page's.
-    assert 'id="ws-view-switch"' not in staff.get(url).content.decode()
+    # A resync or a push leaves the switch alone: after the page has loaded, the view is the page's.
+    assert 'id="ws-view-switch"' not in screen("worksheets", session, "dashboard")
+    assert staff.get(url).status_code == 400  # no view to remember
     other = make_user(username="teammate")
     session.cofacilitators.add(other)
     assert switch.format("room") in page(signed_in_client(other), session, "dashboard")
@@ -529,27 +526,34 @@ def _grow(session, count: int) -> list[Participant]:
     [
         ("learner", "learner"),
         ("learner", "worksheet_page"),
-        ("learner", "worksheet_learner"),
-        ("staff", "worksheet_panel"),
-        ("staff", "worksheet_projector"),
         ("staff", "dashboard"),
         ("staff", "projector"),
+        # What a resync or a phase change sends each screen.
+        ("resync", "learner"),
+        ("resync", "dashboard"),
+        ("resync", "projector"),
     ],
 )
-def test_worksheet_views_make_the_same_number_of_queries_for_any_number_of_learners(
+def test_worksheet_screens_make_the_same_number_of_queries_for_any_number_of_learners(
     session, ada, staff, who, url_name, pushes, django_assert_max_num_queries
 ):
     client = ada[0] if who == "learner" else staff
-    url = reverse(f"facilitation:{url_name}", args=[session.code])
+
+    def render() -> None:
+        if who == "resync":
+            assert screen("worksheets", session, url_name, ada[1])
+        else:
+            assert client.get(reverse(f"facilitation:{url_name}", args=[session.code])).status_code == 200
+
     WorksheetState.update_for(session, on_projector=True)
     _grow(session, 2)
     with django_assert_max_num_queries(60) as small:
-        assert client.get(url).status_code == 200
+        render()
     _grow(session, 12)
     for item in items(session.lesson):
         save(ada[0], session, item, severity="2")
     with django_assert_max_num_queries(60) as large:
-        assert client.get(url).status_code == 200
+        render()
     assert len(large.captured_queries) == len(small.captured_queries)
 
 
