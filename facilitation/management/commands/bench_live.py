@@ -10,9 +10,12 @@ broadcast by a minimal plain `websockets` server to the same number of clients: 
 from __future__ import annotations
 
 import asyncio
+import functools
 import http.client
 import json
+import math
 import os
+import random
 import re
 import secrets
 import socket
@@ -22,6 +25,7 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -36,6 +40,25 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _short_of(learners, ids, version: int) -> str:
+    """Which regions learners that never became current lack: how many lack each, and one learner's."""
+    lacking: dict[str, int] = {}
+    for learner in learners:
+        for region in ids:
+            if learner.held.get(region, -1) < version:
+                lacking[region] = lacking.get(region, 0) + 1
+    held = dict(sorted((region, learners[0].held.get(region)) for region in ids))
+    return (
+        f"{len(learners)} learner(s) never held every region at it; regions short (learners): "
+        f"{dict(sorted(lacking.items()))}; e.g. learner {learners[0].index} holds {held}"
+    )
+
+
+def _ms(values: list[float], q: float) -> float | None:
+    """A percentile in ms for the JSON: None rather than NaN when nothing was measured."""
+    return round(_pct(values, q), 1) if values else None
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -103,7 +126,7 @@ for field in lesson.action_plan_fields.all():
                               version=1)
 client = Client()
 client.force_login(user)
-print(json.dumps({"code": session.code, "learners": keys,
+print(json.dumps({"code": session.code, "learners": keys, "phases": session.phases.count(),
                   "facilitator": client.cookies[settings.SESSION_COOKIE_NAME].value}))
 """
 
@@ -117,7 +140,7 @@ for other in Participant.objects.filter(session=session).order_by("pk")[2:9]:
                                   version=1)
 client = Client()
 client.force_login(user)
-print(json.dumps({"code": session.code, "learners": keys,
+print(json.dumps({"code": session.code, "learners": keys, "phases": session.phases.count(),
                   "facilitator": client.cookies[settings.SESSION_COOKIE_NAME].value}))
 """
 
@@ -144,27 +167,305 @@ BASELINE_SERVER = textwrap.dedent(
 )
 
 
-class Learner:
-    """One websocket client that notes when each numbered note first reaches it."""
+# --- What a learner page holds (the live protocol: versioned regions) -------------------------------------
+#
+# Every live region's root element carries `id`, `data-topic` and `data-version`; a page keeps, per region, the
+# newest version it has seen, and on each socket open sends the lowest version it holds per topic. A frame is
+# read with regular expressions on the start tags that carry `data-version` (not a full HTML parse: 300
+# learners read every frame), once per distinct frame: learners of one audience get the same text.
 
-    def __init__(self, index: int):
+PHASE_REGION = "learner-phase"  # the learner page's clock region; its data-phase-index is the phase shown
+VERSIONED_TAG = re.compile(r"<[a-zA-Z][\w:-]*(?=\s)[^<>]*?\sdata-version=\"(-?\d+)\"[^<>]*>")
+ID_ATTR = re.compile(r"\sid=\"([^\"]*)\"")
+TOPIC_ATTR = re.compile(r"\sdata-topic=\"([^\"]*)\"")
+PHASE_ATTR = re.compile(r"\sdata-phase-index=\"(-?\d+)\"")
+
+
+class Region(NamedTuple):
+    id: str
+    topic: str
+    version: int
+    phase_index: int | None
+
+
+class Frame(NamedTuple):
+    regions: tuple[Region, ...]
+    marks: tuple[int, ...]  # the numbered bench notes it shows (`bench-<n>-x`)
+
+
+def parse_regions(html: str) -> tuple[Region, ...]:
+    """Every element of `html` whose start tag has an id, a data-topic and a data-version, in order. An element
+    with a data-version but no data-topic (a field's own version inside a region) is not a region."""
+    regions = []
+    for match in VERSIONED_TAG.finditer(html):
+        tag = match.group(0)
+        ident, topic = ID_ATTR.search(tag), TOPIC_ATTR.search(tag)
+        if ident is None or topic is None:
+            continue
+        phase = PHASE_ATTR.search(tag)
+        regions.append(
+            Region(
+                ident.group(1), topic.group(1), int(match.group(1)), int(phase.group(1)) if phase else None
+            )
+        )
+    return tuple(regions)
+
+
+@functools.lru_cache(maxsize=64)
+def parse_frame(text: str) -> Frame:
+    return Frame(parse_regions(text), tuple(int(m.group(1)) for m in MARK.finditer(text)))
+
+
+def lowest_per_topic(held: dict[str, int], topics: dict[str, str]) -> dict[str, int]:
+    """The resync frame's body: per topic, the lowest version among the regions of that topic a page holds."""
+    lowest: dict[str, int] = {}
+    for region, version in held.items():
+        topic = topics[region]
+        lowest[topic] = min(version, lowest.get(topic, version))
+    return lowest
+
+
+def reconnect_delay(retry: int, rng: random.Random) -> float:
+    """Seconds htmx's ws extension waits before reconnect attempt `retry` (0 first): its "full-jitter" default,
+    uniform in 0 to 2**min(retry, 6) seconds."""
+    return rng.uniform(0, 2 ** min(retry, 6))
+
+
+# Distinct frames the server sent, kept to check their shape once the timed parts are over (`frame_problems`).
+SAMPLED_FRAMES: dict[str, None] = {}
+SAMPLE_SIZE = 100
+
+VOID_ELEMENTS = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+
+
+def frame_problems(text: str) -> list[str]:
+    """What in one pushed frame breaks the protocol's shape: every top-level element is a region (an id, a
+    data-topic and a data-version). A full HTML parse, so it is run after the timed parts, on a sample."""
+    from html.parser import HTMLParser
+
+    problems: list[str] = []
+
+    class TopLevel(HTMLParser):
+        depth = 0
+
+        def handle_starttag(self, tag, attrs):
+            if self.depth == 0:
+                names = dict(attrs)
+                missing = [a for a in ("id", "data-topic", "data-version") if not names.get(a)]
+                if missing:
+                    problems.append(f"top-level <{tag} id={names.get('id')!r}> has no {', '.join(missing)}")
+            if tag not in VOID_ELEMENTS:
+                self.depth += 1
+
+        def handle_startendtag(self, tag, attrs):
+            if self.depth == 0:
+                self.handle_starttag(tag, attrs)
+                if tag not in VOID_ELEMENTS:
+                    self.depth -= 1
+
+        def handle_endtag(self, tag):
+            if tag not in VOID_ELEMENTS:
+                self.depth = max(0, self.depth - 1)
+
+        def handle_data(self, data):
+            if self.depth == 0 and data.strip():
+                problems.append(f"top-level text {data.strip()[:40]!r}")
+
+    parser = TopLevel()
+    parser.feed(text)
+    parser.close()
+    return problems
+
+
+class Learner:
+    """One websocket client: notes when each numbered note first reaches it and, per region, the newest version
+    it holds and when each newer version arrived. It keeps its state across reconnects, as a page does."""
+
+    last_frame_at = 0.0  # when any learner last received a frame (the run waits for a quiet moment on it)
+
+    def __init__(self, index: int, sample: bool = True):
         self.index = index
         self.arrivals: dict[int, float] = {}
         self.bytes = 0
         self.messages = 0
+        self.pongs = 0
+        self.held: dict[str, int] = {}
+        self.topics: dict[str, str] = {}
+        self.rises: dict[str, list[tuple[int, float]]] = {}  # region -> (version, time) each time it rose
+        self.phases_shown: list[tuple[int, int, float]] = []  # PHASE_REGION received: (index, version, time)
+        self.frames: list[tuple[float, int, Frame]] = []  # (time, bytes, parsed) of every frame but "pong"
+        self.sample = sample
+        self.ws = None
+        self.task: asyncio.Task | None = None
+        self.close_codes: list[int | None] = []
+
+    def receive(self, message: str, now: float) -> None:
+        if message == "pong":
+            self.pongs += 1
+            return
+        Learner.last_frame_at = now
+        self.messages += 1
+        self.bytes += len(message)
+        frame = parse_frame(message)
+        self.frames.append((now, len(message), frame))
+        if self.sample and len(SAMPLED_FRAMES) < SAMPLE_SIZE:
+            SAMPLED_FRAMES.setdefault(message)
+        for mark in frame.marks:
+            self.arrivals.setdefault(mark, now)
+        for region in frame.regions:
+            self.hold(region, now)
+
+    def hold(self, region: Region, now: float) -> None:
+        """A page's one rule: a region is replaced only by a newer version of itself."""
+        self.topics[region.id] = region.topic
+        if region.version > self.held.get(region.id, -1):
+            self.held[region.id] = region.version
+            self.rises.setdefault(region.id, []).append((region.version, now))
+        if region.id == PHASE_REGION and region.phase_index is not None:
+            self.phases_shown.append((region.phase_index, region.version, now))
+
+    def phase_version(self, index: int, since: float) -> int | None:
+        """The lowest version of the PHASE_REGION showing phase `index` received at `since` or later."""
+        return min((v for i, v, at in self.phases_shown if i == index and at >= since), default=None)
+
+    def resync_frame(self) -> str:
+        return json.dumps({"resync": lowest_per_topic(self.held, self.topics)})
+
+    def holds(self, regions, version: int) -> bool:
+        return all(self.held.get(region, -1) >= version for region in regions)
+
+    def current_at(self, regions, version: int) -> float | None:
+        """When this learner first held every one of `regions` at `version` or newer; None if it never did."""
+        latest = -math.inf
+        for region in regions:
+            for seen, at in self.rises.get(region, ()):
+                if seen >= version:
+                    latest = max(latest, at)
+                    break
+            else:
+                return None
+        return latest
+
+    def frames_between(self, start: float, end: float) -> list[tuple[float, int, Frame]]:
+        return [entry for entry in self.frames if start <= entry[0] <= end]
 
     async def listen(self, ws) -> None:
         from websockets.exceptions import ConnectionClosed
 
         try:
             async for message in ws:
-                now = time.perf_counter()
-                self.messages += 1
-                self.bytes += len(message)
-                for match in MARK.finditer(message):
-                    self.arrivals.setdefault(int(match.group(1)), now)
+                self.receive(message, time.perf_counter())
         except ConnectionClosed:
-            return
+            pass
+        self.close_codes.append(ws.close_code)
+
+
+# --- The figures of the live protocol and the targets of issue 17 --------------------------------------------
+
+# Every key of the live protocol's figures, None when not measured (the page has no versioned regions).
+PROTOCOL_KEYS = (
+    "phase_changes",
+    "phase_load",
+    "phase_p50_ms",
+    "phase_p95_ms",
+    "phase_max_ms",
+    "phase_incomplete",
+    "phase_server_cpu_s",
+    "phase_regions",
+    "phase_detail",
+    "herd_load",
+    "herd_p50_ms",
+    "herd_p95_ms",
+    "herd_last_ms",
+    "herd_refused",
+    "herd_refusals",
+    "herd_incomplete",
+    "herd_server_cpu_s",
+    "resync_unchanged_learners",
+    "resync_unchanged_load",
+    "resync_unchanged_renders",
+    "resync_unchanged_renders_no_resync",
+    "resync_unchanged_messages",
+    "resync_unchanged_messages_max",
+    "resync_unchanged_bytes",
+)
+
+
+def _shape_notes(frames) -> list[str]:
+    """The protocol's shape checked on the sample of distinct frames: each problem once, with how often."""
+    seen: dict[str, int] = {}
+    for text in frames:
+        for problem in frame_problems(text):
+            seen[problem] = seen.get(problem, 0) + 1
+    return [f"a pushed frame's {problem} (in {count} distinct frames)" for problem, count in seen.items()]
+
+
+def _at_most(limit: float):
+    return lambda value, result: value <= limit
+
+
+def _phase_ok(limit: float, ratio: float | None):
+    def ok(value, result):
+        fanout = result.get("fanout_p95_ms")
+        return value <= limit and (ratio is None or (fanout is not None and value <= ratio * fanout))
+
+    return ok
+
+
+# Issue 17's targets on a 2-core machine: one daphne process on SQLite (set for 300 learners), and two on
+# Redis and PostgreSQL (set for 1,000). Each: (figure, how it is shown, the check). The note fan-out's and the
+# burst's are the README's and the issue's; the unchanged resync's renders are those the resync adds to a
+# reconnect (a reconnect that sends none also makes the server push "who is here" to the facilitators).
+TARGETS = {
+    "300 learners, 1 process, SQLite": [
+        ("fanout_p95_ms", "≤ 250 ms", _at_most(250)),
+        ("lost", "0", _at_most(0)),
+        ("burst_p95_ms", "≤ 1000 ms", _at_most(1000)),
+        ("phase_p95_ms", "≤ 500 ms and ≤ 3× the fan-out p95", _phase_ok(500, 3)),
+        ("phase_incomplete", "0", _at_most(0)),
+        ("phase_server_cpu_s", "≤ 1.5 s", _at_most(1.5)),
+        ("herd_refused", "0", _at_most(0)),
+        ("herd_p95_ms", "≤ 3000 ms", _at_most(3000)),
+        ("herd_incomplete", "0", _at_most(0)),
+        ("resync_unchanged_renders", "0 (beyond a reconnect's own)", None),
+        ("resync_unchanged_messages_max", "≤ 1 per learner", _at_most(1)),
+    ],
+    "1,000 learners, 2 processes, Redis + PostgreSQL": [
+        ("fanout_p95_ms", "≤ 300 ms", _at_most(300)),
+        ("lost", "0", _at_most(0)),
+        ("burst_p95_ms", "≤ 1000 ms", _at_most(1000)),
+        ("phase_p95_ms", "≤ 1500 ms", _phase_ok(1500, None)),
+        ("phase_incomplete", "0", _at_most(0)),
+        ("phase_server_cpu_s", "≤ 4 s (both processes)", _at_most(4)),
+        ("herd_refused", "0", _at_most(0)),
+        ("herd_p95_ms", "≤ 6000 ms", _at_most(6000)),
+        ("herd_incomplete", "0", _at_most(0)),
+        ("resync_unchanged_renders", "0 (beyond a reconnect's own)", None),
+        ("resync_unchanged_messages_max", "≤ 1 per learner", _at_most(1)),
+    ],
+}
+
+
+def targets_for(processes: int) -> str:
+    return list(TARGETS)[0 if processes <= 1 else 1]
+
+
+def check_targets(result: dict) -> dict:
+    """Each target of the run's set-up with its figure and whether it was met (None: not measured)."""
+    name = targets_for(result.get("processes", 1))
+    checks = []
+    for figure, shown, check in TARGETS[name]:
+        value = result.get(figure)
+        if figure == "resync_unchanged_renders" and value is not None:
+            # The renders the resync adds to those of a reconnect that sends no resync frame.
+            value = max(0, value - (result.get("resync_unchanged_renders_no_resync") or 0))
+            ok = value == 0
+        elif value is None or (isinstance(value, float) and math.isnan(value)):
+            ok = None
+        else:
+            ok = bool(check(value, result))
+        checks.append({"figure": figure, "value": value, "target": shown, "ok": ok})
+    return {"for": name, "checks": checks, "missed": sum(1 for c in checks if c["ok"] is False)}
 
 
 class Command(BaseCommand):
@@ -187,6 +488,31 @@ class Command(BaseCommand):
             "(changes closer together than PUSH_INTERVAL are coalesced: the burst measures those)",
         )
         parser.add_argument("--burst-seconds", type=float, default=10.0)
+        parser.add_argument(
+            "--phases",
+            type=int,
+            default=0,
+            help="phase changes timed (default: through all the lesson's phases, at least 3; after the last "
+            "phase the next change jumps back to the first)",
+        )
+        parser.add_argument(
+            "--phase-timeout",
+            type=float,
+            default=30.0,
+            help="seconds a phase change may take to reach every learner before they count as incomplete",
+        )
+        parser.add_argument(
+            "--herd-timeout",
+            type=float,
+            default=60.0,
+            help="seconds a reconnecting room may take to be current",
+        )
+        parser.add_argument(
+            "--resync-learners",
+            type=int,
+            default=50,
+            help="learners that reconnect with nothing changed (resync_unchanged)",
+        )
         parser.add_argument("--json", action="store_true", help="print one JSON object instead of a summary")
         parser.add_argument(
             "--pdf-flood",
@@ -283,10 +609,17 @@ class Command(BaseCommand):
     # --- HTTP --------------------------------------------------------------------------------------------
 
     def _request(
-        self, port: int, method: str, path: str, cookie: str, body: dict | None = None, source: str = ""
+        self,
+        port: int,
+        method: str,
+        path: str,
+        cookie: str,
+        body: dict | None = None,
+        source: str = "",
+        htmx: bool = True,
     ):
         """One request; `source` is the local address to send it from (127.0.0.2 and on are other machines
-        to the server's per-address limits)."""
+        to the server's per-address limits); `htmx=False` asks as a browser loading the page does."""
         conn = http.client.HTTPConnection(
             "127.0.0.1", port, timeout=60, source_address=(source, 0) if source else None
         )
@@ -294,8 +627,9 @@ class Command(BaseCommand):
             "Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}; {settings.CSRF_COOKIE_NAME}={CSRF}",
             "X-CSRFToken": CSRF,
             "Origin": f"http://127.0.0.1:{port}",
-            "HX-Request": "true",
         }
+        if htmx:
+            headers["HX-Request"] = "true"
         data = None
         if body is not None:
             data = urlencode(body)
@@ -344,8 +678,6 @@ class Command(BaseCommand):
     # --- The run -----------------------------------------------------------------------------------------
 
     async def _run(self, env: dict, options: dict) -> dict:
-        from websockets.asyncio.client import connect
-
         n = options["learners"]
         # Other work on the machine slows every figure: the load before and after is part of the result.
         load_before = os.getloadavg()[0]
@@ -359,21 +691,28 @@ class Command(BaseCommand):
             await asyncio.sleep(0.5)
             rss_before = sum(_rss_kb(p.pid) for p, _ in servers)
             clients = [Learner(i) for i in range(n)]
-            sockets, tasks = [], []
             for client, key in zip(clients, setup["learners"], strict=True):
-                port = ports[client.index % len(ports)]
-                ws = await connect(
-                    f"ws://127.0.0.1:{port}/ws/s/{code}/",
-                    additional_headers={
-                        "Cookie": f"{settings.SESSION_COOKIE_NAME}={key}",
-                        "Origin": f"http://127.0.0.1:{port}",
-                    },
-                    max_size=None,
-                    open_timeout=30,
-                )
-                sockets.append(ws)
-                tasks.append(asyncio.create_task(client.listen(ws)))
+                await self._open(client, ports[client.index % len(ports)], code, key)
+            # What a page does: it loads (here one page stands for all), opens its socket and sends the versions
+            # it holds. Nothing changed since, so the server should answer nothing.
+            notes: list[str] = []
+            seed = await self._page_regions(ports[0], code, setup["learners"][0])
+            if seed:
+                await self._same_regions_for_all(ports[0], code, setup["learners"], seed, notes)
+                now = time.perf_counter()
+                for client in clients:
+                    for region in seed.values():
+                        client.hold(region, now)
+                    await client.ws.send(client.resync_frame())
             await asyncio.sleep(2)
+            if seed:
+                answered = [c for c in clients if c.frames_between(now, math.inf)]
+                if answered:
+                    regions = sorted({r.id for c in answered for _, _, f in c.frames for r in f.regions})
+                    notes.append(
+                        f"set-up: {len(answered)} learner(s) got frames after the first resync, with nothing "
+                        f"changed since their page loaded (expected none); regions: {regions}"
+                    )
             rss_after = sum(_rss_kb(p.pid) for p, _ in servers)
 
             dashboard_ms = await self._dashboard(ports[0], code, setup["facilitator"])
@@ -391,6 +730,7 @@ class Command(BaseCommand):
 
             renders0, sends0 = await asyncio.to_thread(self._metrics, ports)
             cpu0 = sum(_cpu_seconds(p.pid) for p, _ in servers)
+            bytes0, messages0 = sum(c.bytes for c in clients), sum(c.messages for c in clients)
             poster = setup["learners"][0]
             fanout, lost, post_errors = [], 0, 0
             for seq in range(options["broadcasts"]):
@@ -415,17 +755,21 @@ class Command(BaseCommand):
                 await asyncio.sleep(options["spacing"])
             cpu1 = sum(_cpu_seconds(p.pid) for p, _ in servers)
             renders1, sends1 = await asyncio.to_thread(self._metrics, ports)
-            fragment_bytes = sum(c.bytes for c in clients) / max(1, sum(c.messages for c in clients))
+            fragment_bytes = (sum(c.bytes for c in clients) - bytes0) / max(
+                1, sum(c.messages for c in clients) - messages0
+            )
 
             burst = await self._burst(clients, setup["learners"], ports, code, options["burst_seconds"])
             burst["burst_server_cpu_s"] = round(sum(_cpu_seconds(p.pid) for p, _ in servers) - cpu1, 2)
             # The same dashboard once the room has posted: every learner's note is on the facilitators' wall.
             full_dashboard_ms = await self._dashboard(ports[0], code, setup["facilitator"])
+            live = await self._live_protocol(clients, setup, servers, code, options, seed, notes)
             alive = sum(1 for p, _ in servers if p.poll() is None)
-            for ws in sockets:
-                await ws.close()
-            for task in tasks:
-                task.cancel()
+            for client in clients:
+                await client.ws.close()
+            for client in clients:
+                if client.task is not None:
+                    client.task.cancel()
         finally:
             errors = []
             for process, _ in servers:
@@ -446,6 +790,8 @@ class Command(BaseCommand):
             block for err in errors for block in err.split("Traceback (most recent call last):")[1:]
         ]
         baseline = await self._baseline(n, min(options["broadcasts"], 100), int(fragment_bytes))
+        if seed:
+            notes += _shape_notes(SAMPLED_FRAMES)
         renders = renders1 - renders0
         sends = sends1 - sends0
         result = {
@@ -480,8 +826,408 @@ class Command(BaseCommand):
             "dashboard_full_wall_p50_ms": round(_pct(full_dashboard_ms, 50), 1),
             "plan_pdf_first_ms": round(plan_pdf_ms[0], 1),
             "plan_pdf_warm_ms": round(min(plan_pdf_ms[1:]), 1),
+            **live,
+            "protocol_notes": notes,
         }
+        result["targets"] = check_targets(result)
         return result
+
+    # --- The live protocol: a phase change, a reconnecting room, a resync with nothing new ----------------
+
+    async def _open(self, client: Learner, port: int, code: str, key: str, timeout: float = 30) -> None:
+        """Open `client`'s socket (as its learner, with their cookie and an Origin header) and listen on it."""
+        from websockets.asyncio.client import connect
+
+        client.ws = await connect(
+            f"ws://127.0.0.1:{port}/ws/s/{code}/",
+            additional_headers={
+                "Cookie": f"{settings.SESSION_COOKIE_NAME}={key}",
+                "Origin": f"http://127.0.0.1:{port}",
+            },
+            max_size=None,
+            open_timeout=timeout,
+        )
+        client.task = asyncio.create_task(client.listen(client.ws))
+
+    async def _page_regions(self, port: int, code: str, key: str) -> dict[str, Region]:
+        """The live regions of a learner's page, loaded over HTTP as a browser does, by id."""
+        status, html = await asyncio.to_thread(self._request, port, "GET", f"/s/{code}/", key, htmx=False)
+        if status != 200:
+            raise CommandError(f"the learner page answered {status}")
+        return {region.id: region for region in parse_regions(html)}
+
+    async def _same_regions_for_all(
+        self, port: int, code: str, keys: list[str], seed: dict[str, Region], notes: list[str]
+    ) -> None:
+        """The figures take one learner's page for all: say so when learners of other levels (and the one with
+        an action plan) have other regions."""
+        for number, key in enumerate(keys[1:6], start=1):
+            other = await self._page_regions(port, code, key)
+            if set(other) != set(seed):
+                notes.append(
+                    f"learner {number}'s page has other regions than learner 0's: "
+                    f"{sorted(set(other) ^ set(seed))}"
+                )
+
+    def _cpu(self, servers) -> float:
+        return sum(_cpu_seconds(p.pid) for p, _ in servers)
+
+    async def _quiet(self, seconds: float, limit: float = 10) -> None:
+        """Wait until no learner has received a frame for `seconds` (at most `limit` seconds)."""
+        end = time.perf_counter() + limit
+        while time.perf_counter() < end and time.perf_counter() - Learner.last_frame_at < seconds:
+            await asyncio.sleep(0.05)
+
+    async def _change_phase(self, port: int, code: str, cookie: str, current: int, count: int):
+        """Move on one phase as the dashboard's "Next" control does; from the last phase, back to the first
+        with the phase list's jump. Returns the new index and when the POST was sent."""
+        target = current + 1 if current + 1 < count else 0
+        action, body = ("next", {}) if target == current + 1 else ("goto", {"index": str(target)})
+        started = time.perf_counter()
+        status, answer = await asyncio.to_thread(
+            self._request, port, "POST", f"/facilitate/{code}/control/{action}/", cookie, body
+        )
+        if status != 200 or 'class="message error"' in answer:
+            raise CommandError(f"the {action!r} phase control answered {status}: {answer[:500]}")
+        return target, started
+
+    async def _live_protocol(self, clients, setup, servers, code, options, seed, notes) -> dict:
+        """The three figures of the live protocol. A learner page without versioned regions (before the
+        protocol, or broken) leaves them empty and says why; so does a part that fails, and the other figures
+        of the run stand."""
+        figures: dict = {key: None for key in PROTOCOL_KEYS}
+        if not seed:
+            notes.append(
+                "the learner page has no live region (no element with id, data-topic and data-version): "
+                "phase, herd and resync_unchanged not measured"
+            )
+            return figures
+        if PHASE_REGION not in seed:
+            notes.append(f"the learner page has no #{PHASE_REGION} region: phase changes cannot be followed")
+            return figures
+        ports = [port for _, port in servers]
+        state = {"current": 0, "count": setup["phases"], "ids": set(seed)}
+        parts = (
+            ("phase", self._phases),
+            ("herd", self._herd),
+            ("resync_unchanged", self._resync_unchanged),
+        )
+        for name, part in parts:
+            try:
+                figures.update(await part(clients, setup, servers, ports, code, options, state, notes))
+            except Exception as error:  # the run's other figures are still worth printing
+                notes.append(f"{name} stopped: {error!r}")
+                break
+        return figures
+
+    async def _wait_current(self, clients, ids, version_of, started, timeout, refetch):
+        """Wait until every learner holds every region of `ids` at the change's version (`version_of()`,
+        None while unknown) or newer. When nothing arrives for a second and some learner is not there, the
+        page is loaded again: a region of the old page may be gone from the new one. Gives up at `timeout`,
+        or when nothing has arrived for 5 s after that. Returns the version and the regions waited for."""
+        deadline = started + timeout
+        refetched = False
+        while True:
+            version = version_of()
+            now = time.perf_counter()
+            if version is not None and all(c.holds(ids, version) for c in clients):
+                return version, ids
+            quiet = now - max(Learner.last_frame_at, started)
+            if now > deadline or (refetched and quiet > 5):
+                return version, ids
+            if not refetched and quiet > 1:
+                ids = set(await refetch())
+                refetched = True
+                continue
+            await asyncio.sleep(0.01)
+
+    async def _phases(self, clients, setup, servers, ports, code, options, state, notes) -> dict:
+        """`phase`: from the facilitator's POST until each learner holds every region of its page (loaded
+        over HTTP after the change) at the version stamped on the #learner-phase pushed for the new phase,
+        or newer."""
+        key = setup["learners"][0]
+        changes = options["phases"] or max(3, state["count"] - 1)
+        load = os.getloadavg()[0]
+        latencies: list[float] = []
+        cpu: list[float] = []
+        detail: list[dict] = []
+        incomplete = 0
+        for _ in range(changes):
+            await self._quiet(0.5)
+            cpu0 = self._cpu(servers)
+            target, started = await self._change_phase(
+                ports[0], code, setup["facilitator"], state["current"], state["count"]
+            )
+            state["current"] = target
+
+            def version_of(target=target, started=started):
+                seen = [c.phase_version(target, started) for c in clients]
+                return None if None in seen else min(seen)
+
+            async def refetch():
+                return await self._page_regions(ports[0], code, key)
+
+            version, ids = await self._wait_current(
+                clients, state["ids"], version_of, started, options["phase_timeout"], refetch
+            )
+            await asyncio.sleep(0.5)  # what the server still does for the change (other screens' pushes)
+            cpu.append(self._cpu(servers) - cpu0)
+            page = await refetch()
+            if set(page) - ids:  # the new phase's page has regions the old one had not: wait for them too
+                version, ids = await self._wait_current(
+                    clients, set(page), version_of, started, options["phase_timeout"], refetch
+                )
+            ids = set(page)
+            state["ids"] = ids
+            seen = [c.phase_version(target, started) for c in clients]
+            version = min((v for v in seen if v is not None), default=None)
+            times, missing, early = [], [], 0
+            for client in clients:
+                at = client.current_at(ids, version) if version is not None else None
+                if at is None or at - started > options["phase_timeout"]:
+                    missing.append(client)
+                elif at < started:  # it held that version before the change: the change's is not newer
+                    early += 1
+                else:
+                    times.append((at - started) * 1000)
+            if early:
+                notes.append(
+                    f"phase {target}: {early} learner(s) held every region at version {version} or newer "
+                    f"before the change (its regions were not stamped with a newer version)"
+                )
+            latencies += times
+            incomplete += len(missing) + early
+            self._phase_notes(seen, target, version, page, missing, ids, notes)
+            frames = [len(c.frames_between(started, started + options["phase_timeout"])) for c in clients]
+            detail.append(
+                {
+                    "to": target,
+                    "version": version,
+                    "p50_ms": _ms(times, 50),
+                    "p95_ms": _ms(times, 95),
+                    "incomplete": len(missing) + early,
+                    "server_cpu_s": round(cpu[-1], 2),
+                    "frames_per_learner": round(sum(frames) / len(frames), 1),
+                }
+            )
+        return {
+            "phase_changes": changes,
+            "phase_load": round(load, 2),
+            "phase_p50_ms": _ms(latencies, 50),
+            "phase_p95_ms": _ms(latencies, 95),
+            "phase_max_ms": round(max(latencies), 1) if latencies else None,
+            "phase_incomplete": incomplete,
+            "phase_server_cpu_s": round(sum(cpu) / len(cpu), 2),
+            "phase_regions": sorted(state["ids"]),
+            "phase_detail": detail,
+        }
+
+    def _phase_notes(self, seen, target, version, page, missing, ids, notes) -> None:
+        """What in one phase change did not go as the protocol says."""
+        if version is None:
+            notes.append(
+                f'phase {target}: no learner received #{PHASE_REGION} with data-phase-index="{target}"'
+            )
+            return
+        versions = set(seen) - {None}
+        if len(versions) > 1:
+            notes.append(
+                f"phase {target}: #{PHASE_REGION} for the new phase came with different versions {sorted(versions)}"
+            )
+        shown = page.get(PHASE_REGION)
+        if shown is None or shown.phase_index != target:
+            notes.append(
+                f"phase {target}: the learner page loaded after the change shows "
+                f"data-phase-index={shown.phase_index if shown else None}"
+            )
+        older = {r.id: r.version for r in page.values() if r.version < version}
+        if older:
+            notes.append(
+                f"phase {target} (version {version}): the learner page loaded after it has regions at older "
+                f"versions {older} (a phase change bumps every topic)"
+            )
+        if missing:
+            notes.append(f"phase {target} (version {version}): {_short_of(missing, ids, version)}")
+
+    async def _herd(self, clients, setup, servers, ports, code, options, state, notes) -> dict:
+        """`herd`: every socket closes at once, the phase changes meanwhile, and each learner comes back after
+        the ws extension's first jitter (0-1 s), sending the versions it holds; a refused handshake is tried
+        again after the extension's backoff. Each learner's time runs from its first attempt until it holds
+        every region of the page at the change's version."""
+        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+        load = os.getloadavg()[0]
+        await asyncio.gather(*(c.ws.close() for c in clients))
+        await asyncio.gather(*(c.task for c in clients if c.task is not None), return_exceptions=True)
+        await asyncio.sleep(1.5)  # the server has seen them go (its "who is here" push follows 0.5 s after)
+        target, _ = await self._change_phase(
+            ports[0], code, setup["facilitator"], state["current"], state["count"]
+        )
+        state["current"] = target
+        page = await self._page_regions(ports[0], code, setup["learners"][0])
+        ids, shown = set(page), page.get(PHASE_REGION)
+        state["ids"] = ids
+        if shown is None or shown.phase_index != target:
+            notes.append(f"herd: the page loaded after the change to phase {target} does not show it")
+        version = shown.version if shown else None
+        older = {r.id: r.version for r in page.values() if version is not None and r.version < version}
+        if older:
+            notes.append(
+                f"herd (version {version}): the page loaded after the change has older regions {older}"
+            )
+        await asyncio.sleep(0.5)
+        rng = random.Random(17)
+        refusals: dict[str, int] = {}
+        closed_at_once = 0
+        starts: dict[int, float] = {}
+        resynced: dict[int, float] = {}
+        timeout = options["herd_timeout"]
+        cpu0 = self._cpu(servers)
+        first = time.perf_counter()
+        deadline = first + timeout
+
+        async def come_back(client: Learner, key: str, delay: float) -> None:
+            nonlocal closed_at_once
+            await asyncio.sleep(delay)
+            starts[client.index] = time.perf_counter()
+            retry = 0
+            while time.perf_counter() < deadline:
+                try:
+                    await self._open(client, ports[client.index % len(ports)], code, key, timeout=timeout)
+                    await client.ws.send(client.resync_frame())
+                    resynced[client.index] = time.perf_counter()
+                    return
+                except InvalidStatus as error:
+                    reason = f"HTTP {error.response.status_code}"
+                except ConnectionClosed:
+                    closed_at_once += 1  # accepted, then closed before the resync went out
+                    reason = ""
+                except (InvalidHandshake, OSError, TimeoutError, EOFError) as error:
+                    reason = "timeout" if isinstance(error, TimeoutError) else type(error).__name__
+                if reason:
+                    refusals[reason] = refusals.get(reason, 0) + 1
+                retry += 1
+                await asyncio.sleep(reconnect_delay(retry, rng))
+
+        delays = [reconnect_delay(0, rng) for _ in clients]
+        await asyncio.gather(
+            *(
+                come_back(client, key, delay)
+                for client, key, delay in zip(clients, setup["learners"], delays, strict=True)
+            )
+        )
+
+        async def same_page() -> set[str]:
+            return ids  # loaded after the change already
+
+        left = max(1.0, deadline - time.perf_counter())
+        await self._wait_current(clients, ids, lambda: version, time.perf_counter(), left, same_page)
+        await asyncio.sleep(0.5)
+        cpu = self._cpu(servers) - cpu0
+        times, ends, missing = [], [], []
+        for client in clients:
+            at = client.current_at(ids, version) if version is not None else None
+            if at is None or client.index not in starts or at < starts[client.index]:
+                missing.append(client)
+            else:
+                times.append((at - starts[client.index]) * 1000)
+                ends.append(at)
+        if missing and version is not None:
+            notes.append(f"herd (version {version}): {_short_of(missing, ids, version)}")
+        incomplete = len(missing)
+        self._herd_notes(clients, resynced, ids, version, closed_at_once, notes)
+        return {
+            "herd_load": round(load, 2),
+            "herd_p50_ms": _ms(times, 50),
+            "herd_p95_ms": _ms(times, 95),
+            "herd_last_ms": round((max(ends) - min(starts.values())) * 1000, 1) if ends else None,
+            "herd_refused": sum(refusals.values()),
+            "herd_refusals": refusals,
+            "herd_incomplete": incomplete,
+            "herd_server_cpu_s": round(cpu, 2),
+        }
+
+    def _herd_notes(self, clients, resynced, ids, version, closed_at_once, notes) -> None:
+        if closed_at_once:
+            notes.append(f"herd: {closed_at_once} socket(s) were accepted and then closed before the resync")
+        if version is None:
+            return
+        several, partial = [], []
+        for client in clients:
+            sent = resynced.get(client.index)
+            at = client.current_at(ids, version)
+            if sent is None or at is None:
+                continue
+            answer = client.frames_between(sent, at)
+            if len(answer) > 1:
+                several.append(len(answer))
+            if answer and not ids <= {r.id for r in answer[0][2].regions}:
+                partial.append(client.index)
+        if several:
+            notes.append(
+                f"herd: {len(several)} learner(s) needed more than ONE frame after their resync to be current "
+                f"(up to {max(several)})"
+            )
+        if partial:
+            notes.append(
+                f"herd: for {len(partial)} learner(s) the first frame after the resync lacked some of the page's "
+                f"regions (all topics changed), e.g. learner {partial[0]}"
+            )
+
+    async def _resync_unchanged(self, clients, setup, servers, ports, code, options, state, notes) -> dict:
+        """`resync_unchanged`: K learners reconnect when nothing changed and send the versions they hold; the
+        server's renders (its /healthz counter) and what the learners receive within 2 s. The same reconnect
+        without a resync frame says what a reconnect costs whatever the page sends (the "who is here" push
+        renders the facilitators' and projector's lists)."""
+        keys = setup["learners"]
+        load = os.getloadavg()[0]
+        await self._quiet(1.0)
+        # Learners that hold what the page shows now: a learner the herd left behind would rightly be sent more.
+        page = await self._page_regions(ports[0], code, keys[0])
+        current = [c for c in clients if all(c.held.get(r.id, -1) >= r.version for r in page.values())]
+        chosen = current[: options["resync_learners"]]
+        if len(chosen) < min(options["resync_learners"], len(clients)):
+            notes.append(f"resync_unchanged: only {len(current)} learner(s) held what the page shows")
+        if not chosen:
+            return {}
+        figures = {"resync_unchanged_learners": len(chosen), "resync_unchanged_load": round(load, 2)}
+        for send in (True, False):
+            await asyncio.gather(*(c.ws.close() for c in chosen))
+            await asyncio.gather(*(c.task for c in chosen if c.task is not None), return_exceptions=True)
+            await asyncio.sleep(1.5)  # the server has seen them go, and pushed "who is here"
+            renders0, _ = await asyncio.to_thread(self._metrics, ports)
+            sent: dict[int, float] = {}
+
+            async def come_back(client: Learner, send=send, sent=sent) -> None:
+                await self._open(client, ports[client.index % len(ports)], code, keys[client.index])
+                if send:
+                    await client.ws.send(client.resync_frame())
+                sent[client.index] = time.perf_counter()
+
+            await asyncio.gather(*(come_back(c) for c in chosen))
+            await asyncio.sleep(2.05)
+            renders1, _ = await asyncio.to_thread(self._metrics, ports)
+            if not send:
+                figures["resync_unchanged_renders_no_resync"] = renders1 - renders0
+                continue
+            answers = [c.frames_between(sent[c.index], sent[c.index] + 2) for c in chosen]
+            counts = [len(a) for a in answers]
+            figures.update(
+                {
+                    "resync_unchanged_renders": renders1 - renders0,
+                    "resync_unchanged_messages": sum(counts),
+                    "resync_unchanged_messages_max": max(counts),
+                    "resync_unchanged_bytes": sum(size for a in answers for _, size, _ in a),
+                }
+            )
+            regions = sorted({r.id for a in answers for _, _, f in a for r in f.regions})
+            if sum(counts):
+                notes.append(
+                    f"resync_unchanged: {sum(counts)} frame(s) to {sum(1 for c in counts if c)} of {len(chosen)} "
+                    f"learners that resynced with the versions they held and nothing had changed (expected "
+                    f"none); regions in them: {regions}"
+                )
+        return figures
 
     # --- A flood of PDF requests against another learner's page -----------------------------------------
 
@@ -667,7 +1413,7 @@ class Command(BaseCommand):
         server = subprocess.Popen([sys.executable, "-c", BASELINE_SERVER, str(port)])
         try:
             _wait_for_port(port)
-            clients = [Learner(i) for i in range(n)]
+            clients = [Learner(i, sample=False) for i in range(n)]
             sockets = [await connect(f"ws://127.0.0.1:{port}/", max_size=None) for _ in clients]
             tasks = [asyncio.create_task(c.listen(ws)) for c, ws in zip(clients, sockets, strict=True)]
             control = await connect(f"ws://127.0.0.1:{port}/control", max_size=None)
@@ -728,3 +1474,44 @@ class Command(BaseCommand):
             f"note on the wall); action-plan PDF first {r['plan_pdf_first_ms']} ms (the render process starts), "
             f"then {r['plan_pdf_warm_ms']} ms (cached)"
         )
+        self._protocol_summary(r)
+
+    def _protocol_summary(self, r: dict) -> None:
+        w = self.stdout.write
+        if r.get("phase_changes") is not None:
+            w(
+                f"  phase change (POST -> the last learner holds every region of the new phase at its version), "
+                f"{r['phase_changes']} changes x {r['learners']} learners: p50 {r['phase_p50_ms']} ms, "
+                f"p95 {r['phase_p95_ms']} ms, max {r['phase_max_ms']} ms; {r['phase_incomplete']} learner-changes "
+                f"incomplete; server CPU per change {r['phase_server_cpu_s']} s; load average "
+                f"{r['phase_load']} at the start; regions {', '.join(r['phase_regions'])}"
+            )
+            for d in r["phase_detail"]:
+                w(
+                    f"    to phase {d['to']} (version {d['version']}): p50 {d['p50_ms']} ms, p95 {d['p95_ms']} ms, "
+                    f"{d['incomplete']} incomplete, server CPU {d['server_cpu_s']} s, "
+                    f"{d['frames_per_learner']} frames per learner"
+                )
+        if r.get("herd_refused") is not None:
+            w(
+                f"  reconnect herd ({r['learners']} sockets closed, the phase changed, each back after 0-1 s): "
+                f"p50 {r['herd_p50_ms']} ms, p95 {r['herd_p95_ms']} ms (each from its own attempt until "
+                f"current), the last current {r['herd_last_ms']} ms after the first attempt; refused handshakes "
+                f"{r['herd_refused']} {r['herd_refusals'] or ''}; {r['herd_incomplete']} never current; server CPU "
+                f"{r['herd_server_cpu_s']} s; load average {r['herd_load']} at the start"
+            )
+        if r.get("resync_unchanged_renders") is not None:
+            w(
+                f"  unchanged resync ({r['resync_unchanged_learners']} learners reconnect with what they hold): "
+                f"{r['resync_unchanged_renders']} renders ({r['resync_unchanged_renders_no_resync']} for the same "
+                f"reconnect sending no resync), {r['resync_unchanged_messages']} frames within 2 s "
+                f"(at most {r['resync_unchanged_messages_max']} per learner, {r['resync_unchanged_bytes']} bytes); "
+                f"load average {r['resync_unchanged_load']} at the start"
+            )
+        targets = r["targets"]
+        w(f"  targets ({targets['for']}; this run: {r['learners']} learners): {targets['missed']} missed")
+        for c in targets["checks"]:
+            verdict = {True: "ok", False: "MISSED", None: "not measured"}[c["ok"]]
+            w(f"    {c['figure']}: {c['value']} (target {c['target']}) {verdict}")
+        for note in r["protocol_notes"]:
+            w(f"  protocol: {note}")
