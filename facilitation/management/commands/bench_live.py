@@ -174,6 +174,8 @@ BASELINE_SERVER = textwrap.dedent(
 # read with regular expressions on the start tags that carry `data-version` (not a full HTML parse: 300
 # learners read every frame), once per distinct frame: learners of one audience get the same text.
 
+# The close codes after which a page opens a new socket: htmx's ws extension's, and 4012 (phasewise.js).
+RECONNECT_CODES = frozenset({1006, 1011, 1012, 1013, 4012})
 PHASE_REGION = "learner-phase"  # the learner page's clock region; its data-phase-index is the phase shown
 VERSIONED_TAG = re.compile(r"<[a-zA-Z][\w:-]*(?=\s)[^<>]*?\sdata-version=\"(-?\d+)\"[^<>]*>")
 ID_ATTR = re.compile(r"\sid=\"([^\"]*)\"")
@@ -381,6 +383,7 @@ PROTOCOL_KEYS = (
     "herd_last_ms",
     "herd_refused",
     "herd_refusals",
+    "herd_closed",
     "herd_incomplete",
     "herd_server_cpu_s",
     "resync_unchanged_learners",
@@ -1016,6 +1019,14 @@ class Command(BaseCommand):
                     "frames_per_learner": round(sum(frames) / len(frames), 1),
                 }
             )
+        closed: dict[str, int] = {}
+        for client in clients:
+            if client.ws.close_code is not None:
+                closed[str(client.ws.close_code)] = closed.get(str(client.ws.close_code), 0) + 1
+        if closed:
+            notes.append(
+                f"phase: sockets the server closed during the phase changes, by close code: {closed}"
+            )
         return {
             "phase_changes": changes,
             "phase_load": round(load, 2),
@@ -1084,7 +1095,7 @@ class Command(BaseCommand):
         await asyncio.sleep(0.5)
         rng = random.Random(17)
         refusals: dict[str, int] = {}
-        closed_at_once = 0
+        closed: dict[str, int] = {}  # sockets the server closed once open, by close code
         starts: dict[int, float] = {}
         resynced: dict[int, float] = {}
         timeout = options["herd_timeout"]
@@ -1093,41 +1104,54 @@ class Command(BaseCommand):
         deadline = first + timeout
 
         async def come_back(client: Learner, key: str, delay: float) -> None:
-            nonlocal closed_at_once
+            """What the page does: open, resync; after a refused handshake, or a close the ws extension (or
+            phasewise.js, for 4012) reconnects after, try again after its backoff."""
             await asyncio.sleep(delay)
             starts[client.index] = time.perf_counter()
             retry = 0
             while time.perf_counter() < deadline:
                 try:
                     await self._open(client, ports[client.index % len(ports)], code, key, timeout=timeout)
-                    await client.ws.send(client.resync_frame())
-                    resynced[client.index] = time.perf_counter()
-                    return
                 except InvalidStatus as error:
                     reason = f"HTTP {error.response.status_code}"
-                except ConnectionClosed:
-                    closed_at_once += 1  # accepted, then closed before the resync went out
-                    reason = ""
                 except (InvalidHandshake, OSError, TimeoutError, EOFError) as error:
                     reason = "timeout" if isinstance(error, TimeoutError) else type(error).__name__
-                if reason:
-                    refusals[reason] = refusals.get(reason, 0) + 1
+                else:
+                    retry = 0  # the extension counts its retries afresh once a socket opens
+                    try:
+                        await client.ws.send(client.resync_frame())
+                        resynced[client.index] = time.perf_counter()
+                    except ConnectionClosed:
+                        pass
+                    assert client.task is not None
+                    await asyncio.wait({client.task})  # until the server closes it (or the part ends)
+                    close = client.ws.close_code
+                    closed[str(close)] = closed.get(str(close), 0) + 1
+                    if close not in RECONNECT_CODES:
+                        return
+                    await asyncio.sleep(reconnect_delay(retry, rng))
+                    continue
+                refusals[reason] = refusals.get(reason, 0) + 1
                 retry += 1
                 await asyncio.sleep(reconnect_delay(retry, rng))
 
         delays = [reconnect_delay(0, rng) for _ in clients]
-        await asyncio.gather(
-            *(
-                come_back(client, key, delay)
-                for client, key, delay in zip(clients, setup["learners"], delays, strict=True)
-            )
-        )
-
-        async def same_page() -> set[str]:
-            return ids  # loaded after the change already
-
-        left = max(1.0, deadline - time.perf_counter())
-        await self._wait_current(clients, ids, lambda: version, time.perf_counter(), left, same_page)
+        comers = [
+            asyncio.create_task(come_back(client, key, delay))
+            for client, key, delay in zip(clients, setup["learners"], delays, strict=True)
+        ]
+        while time.perf_counter() < deadline:
+            if version is None or all(c.holds(ids, version) for c in clients):
+                break
+            settled = len(resynced) == len(clients) or all(t.done() for t in comers)
+            if settled and time.perf_counter() - Learner.last_frame_at > 5:
+                break  # every page has asked, and nothing came for 5 s
+            await asyncio.sleep(0.01)
+        for task in comers:
+            task.cancel()
+        await asyncio.gather(*comers, return_exceptions=True)
+        if closed:
+            notes.append(f"herd: sockets closed by the server after they opened, by close code: {closed}")
         await asyncio.sleep(0.5)
         cpu = self._cpu(servers) - cpu0
         times, ends, missing = [], [], []
@@ -1141,7 +1165,7 @@ class Command(BaseCommand):
         if missing and version is not None:
             notes.append(f"herd (version {version}): {_short_of(missing, ids, version)}")
         incomplete = len(missing)
-        self._herd_notes(clients, resynced, ids, version, closed_at_once, notes)
+        self._herd_notes(clients, resynced, ids, version, notes)
         return {
             "herd_load": round(load, 2),
             "herd_p50_ms": _ms(times, 50),
@@ -1149,13 +1173,12 @@ class Command(BaseCommand):
             "herd_last_ms": round((max(ends) - min(starts.values())) * 1000, 1) if ends else None,
             "herd_refused": sum(refusals.values()),
             "herd_refusals": refusals,
+            "herd_closed": closed,
             "herd_incomplete": incomplete,
             "herd_server_cpu_s": round(cpu, 2),
         }
 
-    def _herd_notes(self, clients, resynced, ids, version, closed_at_once, notes) -> None:
-        if closed_at_once:
-            notes.append(f"herd: {closed_at_once} socket(s) were accepted and then closed before the resync")
+    def _herd_notes(self, clients, resynced, ids, version, notes) -> None:
         if version is None:
             return
         several, partial = [], []
