@@ -390,6 +390,7 @@ PROTOCOL_KEYS = (
     "resync_unchanged_load",
     "resync_unchanged_renders",
     "resync_unchanged_renders_no_resync",
+    "resync_unchanged_messages_no_resync",
     "resync_unchanged_messages",
     "resync_unchanged_messages_max",
     "resync_unchanged_bytes",
@@ -990,6 +991,7 @@ class Command(BaseCommand):
             state["ids"] = ids
             seen = [c.phase_version(target, started) for c in clients]
             version = min((v for v in seen if v is not None), default=None)
+            state["version"] = version
             times, missing, early = [], [], 0
             for client in clients:
                 at = client.current_at(ids, version) if version is not None else None
@@ -1086,7 +1088,10 @@ class Command(BaseCommand):
         state["ids"] = ids
         if shown is None or shown.phase_index != target:
             notes.append(f"herd: the page loaded after the change to phase {target} does not show it")
+        # The page is stamped with the session's version when it was loaded: at or after the change's, and
+        # before any resync answer is rendered, so every answer's regions carry it or a newer one.
         version = shown.version if shown else None
+        state["version"] = version
         older = {r.id: r.version for r in page.values() if version is not None and r.version < version}
         if older:
             notes.append(
@@ -1211,12 +1216,16 @@ class Command(BaseCommand):
         keys = setup["learners"]
         load = os.getloadavg()[0]
         await self._quiet(1.0)
-        # Learners that hold what the page shows now: a learner the herd left behind would rightly be sent more.
-        page = await self._page_regions(ports[0], code, keys[0])
-        current = [c for c in clients if all(c.held.get(r.id, -1) >= r.version for r in page.values())]
+        # Learners that hold every region at the last change's version: one the herd left behind would rightly
+        # be sent more. (A page loaded now is no measure: it is stamped with the session's version now, which
+        # later changes of other topics, such as who is here, have moved on.)
+        version = state.get("version")
+        current = [c for c in clients if version is not None and c.holds(state["ids"], version)]
         chosen = current[: options["resync_learners"]]
         if len(chosen) < min(options["resync_learners"], len(clients)):
-            notes.append(f"resync_unchanged: only {len(current)} learner(s) held what the page shows")
+            notes.append(
+                f"resync_unchanged: only {len(current)} learner(s) held every region at version {version}"
+            )
         if not chosen:
             return {}
         figures = {"resync_unchanged_learners": len(chosen), "resync_unchanged_load": round(load, 2)}
@@ -1236,11 +1245,12 @@ class Command(BaseCommand):
             await asyncio.gather(*(come_back(c) for c in chosen))
             await asyncio.sleep(2.05)
             renders1, _ = await asyncio.to_thread(self._metrics, ports)
-            if not send:
-                figures["resync_unchanged_renders_no_resync"] = renders1 - renders0
-                continue
             answers = [c.frames_between(sent[c.index], sent[c.index] + 2) for c in chosen]
             counts = [len(a) for a in answers]
+            if not send:
+                figures["resync_unchanged_renders_no_resync"] = renders1 - renders0
+                figures["resync_unchanged_messages_no_resync"] = sum(counts)
+                continue
             figures.update(
                 {
                     "resync_unchanged_renders": renders1 - renders0,
@@ -1534,7 +1544,8 @@ class Command(BaseCommand):
                 f"  unchanged resync ({r['resync_unchanged_learners']} learners reconnect with what they hold): "
                 f"{r['resync_unchanged_renders']} renders ({r['resync_unchanged_renders_no_resync']} for the same "
                 f"reconnect sending no resync), {r['resync_unchanged_messages']} frames within 2 s "
-                f"(at most {r['resync_unchanged_messages_max']} per learner, {r['resync_unchanged_bytes']} bytes); "
+                f"(at most {r['resync_unchanged_messages_max']} per learner, {r['resync_unchanged_bytes']} bytes; "
+                f"{r['resync_unchanged_messages_no_resync']} without a resync); "
                 f"load average {r['resync_unchanged_load']} at the start"
             )
         targets = r["targets"]
