@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from facilitation.clock import clock_state, propose_rebalance
 from facilitation.joining import clock_data
-from facilitation.live import broadcast
+from facilitation.live import broadcast, versions
 from facilitation.models import AdjustmentReason, BudgetAdjustment, LiveSession, Pause, PhaseSegment
 
 EXTEND_CHOICES = (1, 5)
@@ -42,8 +42,12 @@ def _close_segment(session: LiveSession, now) -> None:
     session.segments.filter(ended_at__isnull=True).update(ended_at=now)
 
 
-def _done(session: LiveSession) -> LiveSession:
-    transaction.on_commit(lambda: broadcast.clock_changed(session.pk))
+def _done(session: LiveSession, *, phase: bool = False) -> LiveSession:
+    """Number the change (live.versions) and push it after commit. A change of phase (start, go to, end)
+    changes what every tool shows: every screen gets every region (`broadcast.phase_changed`)."""
+    versions.bump(session.pk, (versions.EVERY,) if phase else (versions.CLOCK,))
+    push = broadcast.phase_changed if phase else broadcast.clock_changed
+    transaction.on_commit(lambda: push(session.pk))
     return session
 
 
@@ -59,7 +63,7 @@ def start(session: LiveSession, now=None) -> LiveSession:
     session.current_index = 0
     session.save(update_fields=["started_at", "current_index"])
     _open_segment(session, 0, now)
-    return _done(session)
+    return _done(session, phase=True)
 
 
 def _require_started(session: LiveSession) -> None:
@@ -114,7 +118,7 @@ def go_to(session: LiveSession, index: int, now=None) -> LiveSession:
     _open_segment(session, index, now)
     session.current_index = index
     session.save(update_fields=["current_index"])
-    return _done(session)
+    return _done(session, phase=True)
 
 
 def next_phase(session: LiveSession, now=None) -> LiveSession:
@@ -139,7 +143,7 @@ def end(session: LiveSession, now=None) -> LiveSession:
     if session.started_at is None:
         session.started_at = now
     session.save(update_fields=["ended_at", "started_at"])
-    return _done(session)
+    return _done(session, phase=True)
 
 
 @transaction.atomic

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 
 from facilitation.live import regions as live_regions
+from facilitation.live import versions
 from facilitation.models import LiveSession
 from workshop.upstream.channel_layer import LAYER_DOWN
 
@@ -59,6 +60,21 @@ def render(template: str, regions: tuple[str, ...], context: dict, *, oob: bool 
     return live_regions.render_regions(template, regions, context, oob=oob)
 
 
+def per_learner(
+    participants, *, key: Callable[[Any], Hashable], render: Callable[[Any], str]
+) -> dict[int, str]:
+    """Each learner's html, rendered once per distinct `key(participant)`: learners whose regions would read
+    the same (no answer yet, the same group) share one render."""
+    rendered: dict[Hashable, str] = {}
+    out = {}
+    for participant in participants:
+        k = key(participant)
+        if k not in rendered:
+            rendered[k] = render(participant)
+        out[participant.pk] = rendered[k]
+    return out
+
+
 def clock_changed(session_id: int) -> None:
     """The phase, the clock or a budget changed: update dashboards, projectors and every learner page."""
     session = LiveSession.objects.select_related("lesson").get(pk=session_id)
@@ -75,8 +91,31 @@ def clock_changed(session_id: int) -> None:
         send(session.group_level(key), render(live_regions.LEARNER, live_regions.LEARNER_REGIONS, learner))
 
 
+def phase_changed(session_id: int) -> None:
+    """The session started, moved to another phase or ended: what every tool shows may have changed with it.
+    Every screen gets every region, pushed (no page fetches anything): the facilitators' and the projector's
+    rendered once each; each learner gets one message with their level's phase header and their regions of
+    every tool, rendered for the whole room in one batch (live.screens). Learners without an open socket get
+    nothing: their page resyncs when it connects."""
+    from facilitation.live import screens
+
+    session = LiveSession.objects.select_related("lesson").get(pk=session_id)
+    for screen, group in (
+        (screens.DASHBOARD, session.group_facilitators),
+        (screens.PROJECTOR, session.group_projector),
+    ):
+        send(group, screens.shared(session, screen, screens.every_topic(screen)))
+    room = list(session.participants.filter(connections__gt=0))
+    for participant in room:
+        participant.session = session  # the tools read it: not once per learner from the database
+    messages = screens.learners(session, room, screens.every_topic(screens.LEARNER))
+    for participant in room:
+        send(participant.group_name, messages.get(participant.pk, ""))
+
+
 def people_changed(session_id: int) -> None:
     """Someone joined, connected or left: update the facilitators' list and the projector's count."""
+    versions.bump(session_id, (versions.PEOPLE,))
     session = LiveSession.objects.select_related("lesson").get(pk=session_id)
     context = live_regions.people_context(session)
     send(
@@ -242,19 +281,24 @@ def merge_changes(first: dict, second: dict) -> dict:
     return merged
 
 
-def after_commit(push: Callable[..., None], *args, **kwargs) -> None:
-    """Run `push(*args, **kwargs)` once the current transaction commits (at once outside one): a push never
-    shows what a rolled-back change did."""
-    transaction.on_commit(partial(push, *args, **kwargs))
+def after_commit(push: Callable[..., None], session_id: int, *args, **kwargs) -> None:
+    """Number this change of session `session_id` (for the topic of `push`'s tool, live.versions) and run
+    `push(session_id, *args, **kwargs)` once the current transaction commits (at once outside one): a push
+    never shows what a rolled-back change did."""
+    versions.bump(session_id, (versions.tool_topic(push.__module__),))
+    transaction.on_commit(partial(push, session_id, *args, **kwargs))
 
 
 def push_after_commit(push: Callable[..., None], session_id: int, **changed: bool | tuple) -> None:
-    """After commit, call `push(session_id, **changed)`, coalesced with the same tool's other changes of a
+    """Number this change (for the topic of `push`'s tool, live.versions); after commit, call
+    `push(session_id, **changed)`, coalesced with the same tool's other changes of a
     burst in this session (flags merged). Flags must default to False or () in `push`: a flag not given means
     "not changed"."""
 
     def run(merged: dict) -> None:
         push(session_id, **merged)
+
+    versions.bump(session_id, (versions.tool_topic(push.__module__),))
 
     key = (push.__module__, push.__qualname__, session_id)
     transaction.on_commit(partial(coalesce, key, changed, merge_changes, run))

@@ -1,9 +1,11 @@
-"""The session's websocket: it checks who is connecting, subscribes the socket to its groups, and forwards
-HTML fragments. It carries no state: every page refetches its live regions when its socket (re)opens."""
+"""The session's websocket: it checks who is connecting, subscribes the socket to its groups, forwards HTML
+fragments and answers the page's resync (live.resync). It carries no state of the session's: a page that
+(re)connects asks for what is newer than what it holds."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from urllib.parse import parse_qs
 
@@ -16,19 +18,20 @@ from django.utils import timezone
 
 from facilitation import tools
 from facilitation.joining import participant_id_for
-from facilitation.live import broadcast
+from facilitation.live import broadcast, resync
 from facilitation.models import LiveSession, Participant, normalize_code
 from workshop.unavailable import SERVICE_DOWN
 from workshop.upstream.channel_layer import LAYER_DOWN
 
 log = logging.getLogger(__name__)
 
-MAX_INCOMING_BYTES = 4096
-# Close codes. htmx's ws extension opens a new socket after 1006, 1011, 1012 and 1013 (then the page refetches
-# its regions), and not after the others; an application may only send 1000 or 3000-4999 (autobahn, under
+MAX_INCOMING_BYTES = 16384
+# Close codes. htmx's ws extension opens a new socket after 1006, 1011, 1012 and 1013 (then the page resyncs
+# over it), and not after the others; an application may only send 1000 or 3000-4999 (autobahn, under
 # daphne), so "service restart" is 4012, which static/js/phasewise.js reconnects after as the extension does.
 CLOSE_SERVICE_RESTART = 4012  # the channel layer failed: reconnect, subscribe again, resync
 CLOSE_TOO_MANY_SOCKETS = 4429  # this person opened another socket past their cap: this, their oldest, closes
+CLOSE_NOT_ALLOWED = 4403  # not a facilitator of the session, or not joined: not reconnected
 
 
 @database_sync_to_async
@@ -157,6 +160,9 @@ class SessionConsumer(AsyncWebsocketConsumer):
     closing = False
     counted = False
     held: str | None = None  # the owner's key in the layer's count of sockets (Redis), once counted there
+    ready = False  # identified and subscribed: its resync can be answered
+    view = "learner"
+    query: dict[str, str] = {}
 
     async def __call__(self, scope, receive, send):
         """Channels runs the socket and the channel layer's receive loop together; when the layer fails (Redis
@@ -197,16 +203,25 @@ class SessionConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def connect(self):
+        """Accept at once, then check who is connecting: the handshake never waits behind other work (a room
+        reconnecting at once while the server answers requests), so a herd of reconnects is never refused by
+        the server's connect timeout. A socket that may not stay closes with 4403, which the page does not
+        reconnect after. The page's first message, its resync, is only read once this has returned: by then
+        the socket has joined its groups, so no change falls between the two."""
         self.groups_joined = []
+        await self.accept()
+        self.accepted = True
         code = normalize_code(self.scope["url_route"]["kwargs"]["code"])
         query = parse_qs(self.scope.get("query_string", b"").decode())
         view = query.get("view", ["learner"])[0]
         first = {key: values[0] for key, values in query.items()}
         found = await _identify(code, self.scope.get("user"), self.scope.get("session"), view, first)
         if found is None:
-            await self.close(code=4403)
+            self.closing = True
+            await self.close(code=CLOSE_NOT_ALLOWED)
             return
         session, participant, groups = found
+        self.view, self.query, self.session_id = view, first, session.pk
         if participant is not None:
             self.owner, limit = ("participant", participant.pk), settings.SOCKETS_PER_PARTICIPANT
         else:
@@ -218,8 +233,6 @@ class SessionConsumer(AsyncWebsocketConsumer):
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
         self.groups_joined = groups
-        await self.accept()
-        self.accepted = True
         # Past the person's cap, their oldest socket closes: the newest is the page they are looking at (a
         # phone that changed networks leaves sockets that look open for a while). 4429 is not reconnected.
         if hasattr(self.channel_layer, "hold_socket"):
@@ -232,10 +245,10 @@ class SessionConsumer(AsyncWebsocketConsumer):
                 await old.socket_evict({})
         if participant is not None:
             self.participant_id = participant.pk
-            self.session_id = session.pk
             self.counted = True
             if await _count_connection(participant.pk, +1):
                 _schedule_people_push(session.pk)
+        self.ready = True
 
     async def _uncount(self) -> None:
         if self.counted:
@@ -258,14 +271,41 @@ class SessionConsumer(AsyncWebsocketConsumer):
         await self._uncount()
 
     async def receive(self, text_data=None, bytes_data=None):
-        """Learners act through HTTP (validated forms); the socket only listens, and answers the page's
-        heartbeat: "ping" gets "pong", so a page can tell a live socket from one that only looks open
-        (static/js/phasewise.js). Oversized input closes it."""
+        """Learners act through HTTP (validated forms); the socket listens, answers the page's heartbeat
+        ("ping" gets "pong", so a page can tell a live socket from one that only looks open) and its resync
+        (`{"resync": {topic: version}}`: the regions newer than those, live.resync). Oversized input closes it;
+        anything else is ignored."""
         size = len(text_data or "") + len(bytes_data or b"")
         if size > MAX_INCOMING_BYTES:
             await self.close(code=1009)
         elif text_data == "ping":
             await self.send(text_data="pong")
+        elif text_data and self.ready:
+            try:
+                held = resync.held_versions(json.loads(text_data))
+            except ValueError:
+                held = None
+            if held is not None:
+                await self._resync(held)
+
+    async def _resync(self, held: dict[str, int]) -> None:
+        assert self.session_id is not None  # ready: connect() set it
+        if self.participant_id is not None:
+            await resync.learner(self.session_id, self.participant_id, held, self._reply)
+            return
+        try:
+            html = await database_sync_to_async(resync.answer_shared)(
+                self.session_id, self.view, held, self.query
+            )
+        except SERVICE_DOWN as error:
+            log.warning("A resync was not answered: %s", error)
+            return
+        if html:
+            await self._reply(html)
+
+    async def _reply(self, html: str) -> None:
+        if not self.closing:
+            await self.send(text_data=html)
 
     async def html_fragment(self, event):
         # A push that comes inline before the socket is open is dropped: the page fetches every live region

@@ -48,6 +48,10 @@ class LiveSession(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     current_index = models.PositiveIntegerField(default=0, help_text="Index of the current phase (0-based).")
     anonymous_wall = models.BooleanField(default=True)
+    # The live protocol (facilitation/live/versions.py): one sequence per session, bumped by every change in
+    # its transaction, and the version of each topic's (tool's, the clock's, the people list's) last change.
+    live_version = models.PositiveBigIntegerField(default=0, editable=False)
+    topic_versions = models.JSONField(default=dict, blank=True, editable=False)
     rebalance_dismissed_drift = models.IntegerField(
         null=True,
         blank=True,
@@ -63,6 +67,19 @@ class LiveSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_title} [{self.code}]"
+
+    LIVE_FIELDS = ("live_version", "topic_versions")
+
+    def save(self, *args, **kwargs):
+        """A saved session never writes back the live versions it was loaded with: they are moved only by
+        live.versions.bump, in the transaction of each change, and a stale copy would turn them back."""
+        if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in self.LIVE_FIELDS
+            ]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("facilitation:dashboard", args=[self.code])

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from facilitation import tools
+from facilitation.live import versions
 from facilitation.models import Role
 
 register = template.Library()
@@ -188,3 +189,20 @@ def absolute(value):
 def tool_assets():
     """Every registered tool's styles and scripts, in registry order (what each tool's TOOL declares)."""
     return {"styles": tools.styles(), "scripts": tools.scripts()}
+
+
+# --- Live regions -------------------------------------------------------------------------------------------
+
+
+@register.simple_tag(takes_context=True)
+def live(context, topic: str):
+    """The attributes of a live region's root element: its topic and the version it shows (live.versions, the
+    one rule for staleness), and, when it goes out of band (a push, a resync, a control's answer), htmx's
+    hx-swap-oob."""
+    session = context.get("session")
+    if session is None:
+        raise template.TemplateSyntaxError("{% live %} needs the session in the context")
+    attrs = f' data-topic="{escape(topic)}" data-version="{versions.stamp(session)}"'
+    if context.get("oob"):
+        attrs += ' hx-swap-oob="true"'
+    return mark_safe(attrs)

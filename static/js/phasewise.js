@@ -52,12 +52,22 @@
   document.addEventListener("htmx:afterSettle", tick);
   document.addEventListener("htmx:oobAfterSwap", tick);
 
-  // On every websocket (re)connect, ask each live region to refetch itself: a channel layer delivers at
-  // most once, so what was pushed before the socket subscribed (between the page render and the first
-  // connect, or while it was down) would otherwise be missed.
-  document.addEventListener("htmx:wsOpen", function () {
+  // On every websocket (re)connect, the page says over the socket, per topic, the oldest version of the live
+  // regions it holds; the server answers on the socket with the regions newer than that, or nothing
+  // (facilitation/live/resync.py). A channel layer delivers at most once: what was pushed before the socket
+  // subscribed (between the page render and the first connect, or while it was down) comes back this way.
+  function heldVersions() {
+    var held = {};
+    document.querySelectorAll("[data-topic][data-version]").forEach(function (el) {
+      var topic = el.dataset.topic, version = Number(el.dataset.version);
+      if (!(topic in held) || version < held[topic]) held[topic] = version;
+    });
+    return held;
+  }
+  document.addEventListener("htmx:wsOpen", function (event) {
     setConnection("live");
-    document.querySelectorAll("[data-resync]").forEach(function (el) { htmx.trigger(el, "resync"); });
+    var wrapper = event.detail.socketWrapper;
+    try { wrapper.sendImmediately(JSON.stringify({ resync: heldVersions() })); } catch (e) { /* closing */ }
   });
   document.addEventListener("htmx:wsClose", function () { setConnection("reconnecting"); });
 
@@ -174,28 +184,6 @@
     hiddenSince = null;
   });
 
-  // A resync answer describes the moment its request was sent. If a push arrived meanwhile, or the person
-  // sent something of their own (an answer, a save: its reply may be swapped before the resync's), the
-  // resync's answer may be older than what is on screen: drop it and ask again.
-  var lastPush = 0;
-  document.addEventListener("htmx:wsAfterMessage", function () { lastPush = Date.now(); });
-  document.addEventListener("htmx:beforeRequest", function (event) {
-    var elt = event.detail.elt;
-    if (elt.hasAttribute("data-resync")) { elt.dataset.sentAt = String(Date.now()); return; }
-    // The person's own request: a resync sent before its answer arrived may have been rendered before its
-    // write. Its answer's events fire on the element (which a push may have detached), so listen there.
-    lastPush = Date.now();
-    elt.addEventListener("htmx:afterRequest", function () { lastPush = Date.now(); }, { once: true });
-  });
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    var elt = event.detail.elt;
-    if (!elt.hasAttribute("data-resync")) return;
-    if (Number(elt.dataset.sentAt || 0) <= lastPush) {
-      event.detail.shouldSwap = false;
-      setTimeout(function () { htmx.trigger(elt, "resync"); }, 150);
-    }
-  });
-
   // A control's answer (hx-swap="none") carries the regions it changed, out of band. The same change is also
   // pushed to every facilitator's screen, and the push often lands first: it replaces the region holding the
   // control, and htmx then looks for the answer's regions under the detached control, finds none and logs
@@ -212,7 +200,8 @@
     });
   });
 
-  // When a pushed region shows another phase, tell the tool regions (they refetch on "phasewise:phase").
+  // When a pushed region shows another phase, say so ("phasewise:phase" on the body: a tool's message about
+  // the phase before goes). The phase change itself pushes every region: nothing is fetched.
   var lastPhase = null;
   function checkPhase() {
     var el = document.querySelector("[data-phase-index]");
@@ -254,16 +243,47 @@
     });
     return key === el.tagName.toLowerCase() ? null : key;
   }
-  // A region that says when what it shows was saved (data-fresh, seconds) is not replaced by a copy of an
-  // earlier moment: a refetch rendered before this person's save and answered after it would show the form
-  // without the save's confirmation.
+  // The one rule for staleness (facilitation/live/versions.py): every live region carries the version of the
+  // session it shows (data-version), and is replaced only by a copy that is not older — a push, the answer
+  // to a request and a resync alike, whichever arrives first. An equal version is the same moment of the
+  // session and may carry the person's own message ("Saved", a refusal), so it is shown. An addition to a
+  // region (hx-swap-oob="beforeend": a new note) makes the region that version.
+  function versionOf(el) {
+    var value = el && el.getAttribute ? el.getAttribute("data-version") : null;
+    return value === null || value === "" ? null : Number(value);
+  }
+  var ADDING = /^(beforeend|afterbegin|beforebegin|afterend)/;
+  var added = null;
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var target = event.detail.target;
     var fragment = event.detail.fragment;
     var incoming = fragment && (fragment.firstElementChild || fragment);
-    if (!target || !target.dataset || !incoming || !incoming.dataset) return;
-    if (!target.dataset.fresh || incoming.dataset.fresh === undefined) return;
-    if (Number(incoming.dataset.fresh || 0) < Number(target.dataset.fresh)) event.detail.shouldSwap = false;
+    added = null;
+    var now = versionOf(incoming);
+    if (!target || now === null) return;
+    var how = incoming.getAttribute && incoming.getAttribute("hx-swap-oob");
+    if (how && ADDING.test(how)) {
+      added = { region: target.closest("[data-version]"), version: now };
+      return;
+    }
+    var was = versionOf(target);
+    if (was !== null && now < was) event.detail.shouldSwap = false;
+  });
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    var addition = added;
+    added = null;
+    if (addition && addition.region && addition.region.isConnected && versionOf(addition.region) < addition.version) {
+      addition.region.setAttribute("data-version", String(addition.version));
+    }
+  });
+  var FIRST_TAG = /^\s*<[a-zA-Z][^>]*>/;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var was = versionOf(target);
+    if (was === null || !event.detail.shouldSwap || typeof event.detail.serverResponse !== "string") return;
+    var tag = FIRST_TAG.exec(event.detail.serverResponse);
+    var found = tag && /\sdata-version="(\d+)"/.exec(tag[0]);
+    if (found && Number(found[1]) < was) event.detail.shouldSwap = false;
   });
   var refocus = null;
   document.addEventListener("htmx:oobBeforeSwap", function (event) {

@@ -55,15 +55,38 @@ def socket(
         headers.append((b"origin", origin))
     if cookie is not None:
         headers.append((b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()))
-    return WebsocketCommunicator(app, f"/ws/s/{code}/" + (f"?view={view}" if view else ""), headers=headers)
+    return LiveCommunicator(app, f"/ws/s/{code}/" + (f"?view={view}" if view else ""), headers=headers)
+
+
+class LiveCommunicator(WebsocketCommunicator):
+    """A page's socket. The consumer accepts the handshake at once and subscribes the socket afterwards: as a
+    page's first message is, a "ping" is read only once that is done, so its "pong" says the socket hears
+    pushes now. A socket closed instead (4403, 4429) answers with its close."""
+
+    async def connect(self, timeout=1):
+        connected, code = await super().connect(timeout)
+        if not connected:
+            return connected, code
+        await self.send_to(text_data="ping")
+        output = await self.receive_output(timeout=3)
+        if output["type"] == "websocket.close":
+            self.closed_with = output.get("code")
+            return True, None
+        assert output.get("text") == "pong", output
+        return True, None
 
 
 def attempt(communicator) -> tuple[bool, int | None]:
-    """Connect, note the answer, always disconnect."""
+    """Connect, note whether the socket may stay (the consumer accepts every handshake at once, then closes
+    with 4403 a socket that may not stay), always disconnect."""
 
     async def scenario():
         try:
-            return await communicator.connect()
+            connected, code = await communicator.connect()
+            if not connected:
+                return connected, code
+            closed = getattr(communicator, "closed_with", None)
+            return (False, closed) if closed is not None else (True, None)
         finally:
             await communicator.disconnect()
 

@@ -323,17 +323,29 @@ def learner_context(session: LiveSession, participant: Participant) -> dict:
 
 
 def push(session_id: int, *, settings: bool = False, learners: tuple[str, ...] = ()) -> None:
-    """Facilitators and projector get their regions (one render each); the learner groups named in `learners`
-    get one signal, rendered once, that makes each page refetch its own regions."""
+    """Facilitators and projector get their regions (one render each); the learners named in `learners` (their
+    own channel groups, or the session's group for all of them) get their own reviews, feedback and submitted
+    plan, rendered for all of them in one batch (screens.status): no page fetches them."""
+    from facilitation.tools.action_plan import screens
+
     session = LiveSession.objects.select_related("lesson").get(pk=session_id)
     context = {"evaluate": progress(session), "session": session}
     regions = ("evaluate_settings",) * settings + ("evaluate_progress",)
     broadcast.send(session.group_facilitators, broadcast.render(REGIONS, regions, context, oob=True))
     broadcast.send(session.group_projector, broadcast.render(REGIONS, PROJECTOR_REGIONS, context, oob=True))
-    if learners:
-        html = broadcast.render(REGIONS, ("evaluate_signal",), {"session": session, "pushed": True}, oob=True)
-        for group in dict.fromkeys(learners):
-            broadcast.send(group, html)
+    if not learners:
+        return
+    if session.group_all in learners:
+        room = session.participants.filter(connections__gt=0)
+    else:
+        named = {g.removeprefix("participant-") for g in learners if g.startswith("participant-")}
+        room = session.participants.filter(pk__in=[int(pk) for pk in named if pk.isdigit()])
+    room = list(room)
+    for participant in room:
+        participant.session = session
+    messages = screens.status(session, room)
+    for participant in room:
+        broadcast.send(participant.group_name, messages[participant.pk])
 
 
 # --- Learners: the plan -------------------------------------------------------------------------------------

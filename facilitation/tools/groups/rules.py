@@ -37,7 +37,7 @@ from django.db.models import Count, Q
 from django.utils.html import strip_tags
 
 from facilitation.first_write import get_or_create_locked
-from facilitation.live import broadcast
+from facilitation.live import broadcast, versions
 from facilitation.models import (
     Annotation,
     BreakoutGroup,
@@ -660,7 +660,9 @@ def push_rooms(session_id: int, moves: Sequence[tuple[int, list[str], list[str]]
     push_stage(session_id)
 
 
-def _on_commit(function, *args, **kwargs) -> None:
+def _on_commit(session_id: int, function, *args, **kwargs) -> None:
+    """Number the change (the groups' topic, live.versions) and run `function(*args, **kwargs)` after commit."""
+    versions.bump(session_id, (versions.tool_topic(__name__),))
     transaction.on_commit(partial(function, *args, **kwargs))
 
 
@@ -814,7 +816,7 @@ def discard_grouping(session: LiveSession) -> Grouping:
     members = list(GroupMember.objects.filter(grouping=grouping).values_list("participant_id", "group_id"))
     _delete_grouping(grouping)
     moves: list[tuple[int, list[str], list[str]]] = [(pid, [], [f"breakout-{gid}"]) for pid, gid in members]
-    _on_commit(push_rooms, session.pk, moves)
+    _on_commit(session.pk, push_rooms, session.pk, moves)
     return grouping
 
 
@@ -880,7 +882,7 @@ def create_grouping(
         (p.pk, [f"breakout-{group_by_member[p.pk]}"] if p.pk in group_by_member else [], before.get(p.pk, []))
         for p in participants
     ]
-    _on_commit(push_rooms, session.pk, moves)
+    _on_commit(session.pk, push_rooms, session.pk, moves)
     return grouping
 
 
@@ -911,7 +913,7 @@ def place_late_joiner(participant: Participant) -> BreakoutGroup | None:
             return None
         group = groups[index]
         GroupMember.objects.create(grouping=grouping, group=group, participant=participant)
-        _on_commit(push_rooms, session.pk, [(participant.pk, [group.channel_group], [])])
+        _on_commit(session.pk, push_rooms, session.pk, [(participant.pk, [group.channel_group], [])])
         return group
 
 
@@ -944,7 +946,7 @@ def move_member(session: LiveSession, participant: Participant, group_id: int) -
     discard = [f"breakout-{old.group_id}"] if old else []
     GroupMember.objects.filter(grouping=group.grouping, participant=participant).delete()
     GroupMember.objects.create(grouping=group.grouping, group=group, participant=participant)
-    _on_commit(push_rooms, session.pk, [(participant.pk, [group.channel_group], discard)])
+    _on_commit(session.pk, push_rooms, session.pk, [(participant.pk, [group.channel_group], discard)])
 
 
 def choose_group(participant: Participant, group_id: int) -> BreakoutGroup:
@@ -964,7 +966,7 @@ def choose_group(participant: Participant, group_id: int) -> BreakoutGroup:
         discard = [f"breakout-{old.group_id}"] if old else []
         GroupMember.objects.filter(grouping=grouping, participant=participant).delete()
         GroupMember.objects.create(grouping=grouping, group=group, participant=participant)
-        _on_commit(push_rooms, session.pk, [(participant.pk, [group.channel_group], discard)])
+        _on_commit(session.pk, push_rooms, session.pk, [(participant.pk, [group.channel_group], discard)])
         return group
 
 
@@ -973,7 +975,7 @@ def update_group(session: LiveSession, group_id: int, **values) -> BreakoutGroup
     """Rename a group, change its case study or meeting link (already validated by the forms)."""
     group = _group(session, group_id)
     BreakoutGroup.objects.filter(pk=group.pk).update(**values)
-    _on_commit(push_rooms, session.pk)
+    _on_commit(session.pk, push_rooms, session.pk)
     return group
 
 
@@ -981,7 +983,7 @@ def update_group(session: LiveSession, group_id: int, **values) -> BreakoutGroup
 def set_categories(session: LiveSession, group_id: int, categories) -> None:
     group = _group(session, group_id)
     group.categories.set(categories)
-    _on_commit(push_rooms, session.pk)
+    _on_commit(session.pk, push_rooms, session.pk)
 
 
 @transaction.atomic
@@ -995,7 +997,7 @@ def apply_default_categories(session: LiveSession) -> None:
     for m in GroupMember.objects.filter(grouping=grouping).select_related("participant"):
         members[m.group_id].append(m.participant)
     _default_categories(session, groups, members, _worksheet_scores(session))
-    _on_commit(push_rooms, session.pk)
+    _on_commit(session.pk, push_rooms, session.pk)
 
 
 # --- Messages, observations, presenting ----------------------------------------------------------------------
@@ -1005,7 +1007,7 @@ def apply_default_categories(session: LiveSession) -> None:
 def send_message(session: LiveSession, text: str, group_id: int | None = None) -> GroupMessage:
     group = _group(session, group_id) if group_id else None
     message = GroupMessage.objects.create(session=session, group=group, text=text)
-    _on_commit(push_message, message.pk)
+    _on_commit(session.pk, push_message, message.pk)
     return message
 
 
@@ -1040,7 +1042,7 @@ def observe(
         author=user if user.is_authenticated else None,
         text=text,
     )
-    _on_commit(push_panel, session.pk)
+    _on_commit(session.pk, push_panel, session.pk)
     return observation
 
 
@@ -1052,8 +1054,8 @@ def present(session: LiveSession, group_id: int | None) -> None:
         raise GroupError("Form groups first.")
     group = _group(session, group_id) if group_id else None
     Grouping.objects.filter(pk=grouping.pk).update(presenting=group)
-    _on_commit(push_stage, session.pk)
-    _on_commit(push_panel, session.pk)
+    _on_commit(session.pk, push_stage, session.pk)
+    _on_commit(session.pk, push_panel, session.pk)
 
 
 def present_next(session: LiveSession) -> None:
@@ -1090,7 +1092,9 @@ def save_field(
         row.version += 1
         row.updated_by = participant
         row.save(update_fields=["value", "version", "updated_by", "updated_at"])
-        _on_commit(push_work, group.pk, ("group_field",), field_key=key, client=client)
+        _on_commit(
+            participant.session_id, push_work, group.pk, ("group_field",), field_key=key, client=client
+        )
         return row
 
 
@@ -1113,7 +1117,7 @@ def annotate(
             comment=comment,
             category=category,
         )
-        _on_commit(push_work, group.pk, ("group_case",))
+        _on_commit(participant.session_id, push_work, group.pk, ("group_case",))
     return annotation
 
 
@@ -1123,7 +1127,7 @@ def remove_annotation(participant: Participant, group: BreakoutGroup, annotation
     deleted, _ = Annotation.objects.filter(pk=annotation_id, group=group).delete()
     if not deleted:
         raise GroupError("This annotation is already gone.")
-    _on_commit(push_work, group.pk, ("group_case",))
+    _on_commit(participant.session_id, push_work, group.pk, ("group_case",))
 
 
 @transaction.atomic
@@ -1136,7 +1140,7 @@ def post_note(participant: Participant, group: BreakoutGroup, *, text: str, colo
         text=text,
         colour=colour,
     )
-    _on_commit(push_work, group.pk, ("group_wall",))
+    _on_commit(participant.session_id, push_work, group.pk, ("group_wall",))
     return note
 
 

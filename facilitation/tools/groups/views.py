@@ -85,7 +85,12 @@ def save_field(request: HttpRequest, code: str, key: str) -> HttpResponse:
         errors = [e for errs in form.errors.values() for e in errs]
         # An ErrorList gives its messages (str); the stubs say ValidationError | str.
         status_error = " ".join(errors)  # type: ignore[arg-type]
-        return _partial("group_field_status", {"field": view, "status_error": status_error}, request, 400)
+        return _partial(
+            "group_field_status",
+            {"session": session, "field": view, "status_error": status_error},
+            request,
+            400,
+        )
     if spec.is_text:
         value = form.cleaned_data["value"]
     else:
@@ -103,6 +108,7 @@ def save_field(request: HttpRequest, code: str, key: str) -> HttpResponse:
         stored = conflict.stored
         options = dict(groups.field_options(session, spec.kind))
         context = {
+            "session": session,
             "field": view,
             "conflict": stored,
             "theirs": stored.value
@@ -113,9 +119,11 @@ def save_field(request: HttpRequest, code: str, key: str) -> HttpResponse:
         }
         return _partial("group_field_status", context, request, 409)
     except groups.GroupError as exc:
-        return _partial("group_field_status", {"field": view, "status_error": str(exc)}, request, 409)
+        return _partial(
+            "group_field_status", {"session": session, "field": view, "status_error": str(exc)}, request, 409
+        )
     view.editor = participant.display_name
-    context = {"field": view, "saved_version": row.version}
+    context = {"session": session, "field": view, "saved_version": row.version}
     return _partial("group_field_status", context, request)
 
 

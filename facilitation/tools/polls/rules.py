@@ -298,25 +298,48 @@ def panel_context(session: LiveSession, view: str) -> dict:
 def learner_cards(session: LiveSession, participant: Participant | None) -> list[LearnerCard]:
     """The polls on learner screens. With `participant=None` this is the shared copy every learner gets by
     push: no one's answer in it."""
+    if participant is None:
+        return learner_cards_of(session, [None])[None]
+    return learner_cards_of(session, [participant])[participant.pk]
+
+
+def learner_cards_of(session: LiveSession, participants) -> dict:
+    """The polls on each learner's screen with their own answers and score (by participant id; `None` in
+    `participants` is the shared copy, with no one's answer), in the same queries for any number of them."""
     polls = list(Poll.objects.filter(session=session).on_screen())
     visible = [p for p in polls if p.results_visible]
     by_poll = _answers_by_poll(visible) if visible else {}
-    mine = {}
-    if participant is not None and polls:
-        mine = {a.poll_id: a for a in PollAnswer.objects.filter(participant=participant, poll__in=polls)}
-    score = None
-    if participant is not None and any(answer_revealed(p) for p in polls):
-        score = quiz_scores_of(session, [participant.pk]).get(participant.pk)
-    return [
-        LearnerCard(
-            poll=p,
-            results=compute_results(p, by_poll[p.pk], public=True) if p.results_visible else None,
-            answer=mine.get(p.pk),
-            saved=p.pk in mine,
-            score=score,
-        )
-        for p in polls
-    ]
+    results = {p.pk: compute_results(p, by_poll[p.pk], public=True) for p in visible}
+    people = [p for p in participants if p is not None]
+    mine: dict[int, dict[int, PollAnswer]] = {p.pk: {} for p in people}
+    if people and polls:
+        for answer in PollAnswer.objects.filter(participant__in=people, poll__in=polls):
+            mine[answer.participant_id][answer.poll_id] = answer
+    scores = {}
+    if people and any(answer_revealed(p) for p in polls):
+        scores = quiz_scores_of(session, [p.pk for p in people])
+    out: dict = {}
+    for participant in participants:
+        pid = participant.pk if participant is not None else None
+        answers = mine.get(pid, {}) if pid is not None else {}
+        out[pid] = [
+            LearnerCard(
+                poll=p,
+                results=results.get(p.pk),
+                answer=answers.get(p.pk),
+                saved=p.pk in answers,
+                score=scores.get(pid) if pid is not None else None,
+            )
+            for p in polls
+        ]
+    return out
+
+
+def cards_key(cards: list[LearnerCard]):
+    """What makes one learner's polls read differently from another's: their answers and score."""
+    answers = tuple((c.answer.pk, c.answer.updated_at) for c in cards if c.answer)
+    score = cards[0].score if cards else None
+    return answers, (score.correct, score.out_of) if score else None
 
 
 def learner_context(session: LiveSession, participant: Participant | None) -> dict:

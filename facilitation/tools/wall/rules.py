@@ -37,7 +37,7 @@ from typing import TypedDict, Unpack
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 
-from facilitation.live import broadcast
+from facilitation.live import broadcast, versions
 from facilitation.models import (
     MAX_VOTES_PER_PERSON,
     Cluster,
@@ -253,6 +253,7 @@ class _Flags(TypedDict, total=False):
 
 
 def _changed_after_commit(session_id: int, **changed: Unpack[_Flags]) -> None:
+    versions.bump(session_id, (versions.tool_topic(__name__),))
     transaction.on_commit(partial(_changed, session_id, WallChange(whole=True, **changed)))
 
 
@@ -328,6 +329,7 @@ def post_note(participant: Participant, *, text: str, colour: str) -> Note:
     if not board_visible(session):
         raise WallError("The wall is closed right now. Keep your note: the facilitator may open it again.")
     note = Note.objects.create(session=session, participant=participant, text=text, colour=colour)
+    versions.bump(session.pk, (versions.tool_topic(__name__),))
     transaction.on_commit(partial(_changed, session.pk, WallChange(notes=frozenset({note.pk}))))
     return note
 

@@ -178,7 +178,16 @@ class LearnerWorksheet:
 
 
 def learner_worksheet(session: LiveSession, participant: Participant) -> LearnerWorksheet:
+    return learner_worksheets(session, [participant])[participant.pk]
+
+
+def learner_worksheets(session: LiveSession, participants) -> dict[int, LearnerWorksheet]:
+    """Each learner's worksheet as their page shows it, the phase's reading shared by all of them."""
     tools = _phase_tools(session)
+    return {p.pk: _learner_worksheet(session, p, tools) for p in participants}
+
+
+def _learner_worksheet(session: LiveSession, participant: Participant, tools: list[str]) -> LearnerWorksheet:
     running = session.started_at is not None and session.is_open
     current = tools[session.current_index] if session.current_index < len(tools) else None
     inline = running and current == PhaseTool.CASE_STUDY

@@ -123,16 +123,6 @@ def test_it_shows_the_plan_on_the_learner_page_during_the_evaluate_phase_only(se
     assert 'id="plan-form"' in client.get(url("plan_page", session)).content.decode()
 
 
-def test_the_learner_page_always_says_whether_the_draft_form_is_shown(session, ada):
-    """The phase-change refetch reads #plan-shown (hx-include): absent, htmx logs an error on every page."""
-    client, participant = ada
-    assert 'id="plan-shown" name="shown" value="1"' in client.get(url("learner", session)).content.decode()
-    submitted_plan(session, client, participant)
-    assert 'id="plan-shown" name="shown" value="0"' in client.get(url("learner", session)).content.decode()
-    control.go_to(session, 0)
-    assert 'id="plan-shown" name="shown" value="0"' in client.get(url("learner", session)).content.decode()
-
-
 def test_it_gives_novices_the_prompts_and_experienced_learners_the_stretch_prompts(session, ada, grace):
     novice = ada[0].get(url("plan_page", session)).content.decode()
     experienced = grace[0].get(url("plan_page", session)).content.decode()
@@ -271,6 +261,7 @@ def four(session):
 def test_it_allocates_k_reviewers_per_plan_with_one_click(
     session, staff, four, pushes, django_capture_on_commit_callbacks
 ):
+    Participant.objects.filter(session=session).update(connections=1)  # their pages are open
     renders = broadcast.render_count
     pushes.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -284,12 +275,18 @@ def test_it_allocates_k_reviewers_per_plan_with_one_click(
     # Di has no plan but reviews; the load is balanced (6 reviews, 4 people: at most 2 each).
     loads = [sum(1 for r in reviews if r.reviewer == p) for _, p in four]
     assert max(loads) <= 2 and loads[3] >= 1
-    # One render per audience: facilitators, projector, and one signal for every learner.
-    assert broadcast.render_count - renders == 3
+    # Facilitators and projector get one render each; each learner's own reviews are pushed to them (their
+    # page fetches nothing), in one batch: one render per learner.
+    assert broadcast.render_count - renders == 2 + len(four)
     groups = [group for group, _ in pushes]
-    assert sorted(groups) == sorted([session.group_facilitators, session.group_projector, session.group_all])
-    learner_html = dict(pushes)[session.group_all]
-    assert 'id="evaluate-signal"' in learner_html and "obstacle" not in learner_html
+    assert sorted(groups) == sorted(
+        [session.group_facilitators, session.group_projector, *(p.group_name for _, p in four)]
+    )
+    for _, person in four:
+        mine = dict(pushes)[person.group_name]
+        assert 'id="evaluate-my-reviews"' in mine
+        for review in (r for r in reviews if r.reviewer == person):
+            assert f"Review {review.plan.participant.display_name}" in mine
 
 
 def test_it_can_keep_reviewers_out_of_their_own_group(session, staff, four):
@@ -340,9 +337,9 @@ def test_a_late_plan_gets_reviewers_without_disturbing_reviews_under_way(
     late = PeerReview.objects.filter(plan__participant=di)
     assert late.count() == 2 and di.pk not in late.values_list("reviewer_id", flat=True)
     assert PeerReview.objects.get(pk=first.pk).status == ReviewStatus.SUBMITTED
-    # The new reviewers' pages are told to refetch; nothing is rendered per reviewer.
-    signalled = {group for group, html in pushes if 'id="evaluate-signal"' in html}
-    assert {r.reviewer.group_name for r in late.select_related("reviewer")} <= signalled
+    # The new reviewers' pages get their list of reviews, pushed (they fetch nothing).
+    told = {group for group, html in pushes if f"Review {di.display_name}" in html}
+    assert {r.reviewer.group_name for r in late.select_related("reviewer")} <= told
 
 
 def test_reviewers_see_only_the_plans_assigned_to_them(session, staff, four):
@@ -426,7 +423,7 @@ def test_the_facilitator_can_nudge_a_reviewer_who_sees_it_on_their_screen(
     with django_capture_on_commit_callbacks(execute=True):
         assert staff.post(url("review_nudge", session, review.pk), headers=HX).status_code == 200
     assert (review.reviewer.group_name, pushes[-1][1]) in pushes
-    assert 'id="evaluate-signal"' in dict(pushes)[review.reviewer.group_name]
+    assert action_plan.DEFAULT_NUDGE in dict(pushes)[review.reviewer.group_name]
     assert action_plan.DEFAULT_NUDGE in client.get(url("plan_status", session)).content.decode()
     other = next(
         c
@@ -567,19 +564,24 @@ def test_learners_reach_only_their_own_plan(session, ada, grace):
     assert save(stranger, session, "goal", "x", 0).status_code == 404
 
 
-def test_pushes_to_learners_carry_no_plan_or_review_text(
+def test_pushes_to_a_learner_carry_only_their_own_plan_and_the_feedback_released_to_them(
     session, staff, four, pushes, django_capture_on_commit_callbacks
 ):
+    """Learners' regions are personal and pushed to each learner's own channel: what reaches a learner is
+    their own plan and the reviews of it once released, never another learner's plan or review."""
+    Participant.objects.filter(session=session).update(connections=1)
     with django_capture_on_commit_callbacks(execute=True):
         allocate(staff, session)
         staff.post(url("review_release", session), {"release": "1"}, headers=HX)
-        review = PeerReview.objects.select_related("reviewer").first()
+        review = PeerReview.objects.select_related("reviewer", "plan__participant").first()
         client = next(c for c, p in four if p == review.reviewer)
         review_post(client, session, review, strengths="Very private strength")
-    learner_groups = {session.group_all} | {p.group_name for _, p in four}
-    for group, html in pushes:
-        if group in learner_groups:
-            assert "obstacle" not in html and "Very private strength" not in html
+    assert not [html for group, html in pushes if group == session.group_all and "obstacle" in html]
+    for _, person in four:
+        mine = "".join(html for group, html in pushes if group == person.group_name)
+        others = [p for _, p in four if p != person]
+        assert not [p for p in others if f"{p.display_name}&#x27;s obstacle" in mine]
+        assert ("Very private strength" in mine) == (person == review.plan.participant)
     staff_html = "".join(html for group, html in pushes if group == session.group_facilitators)
     assert "Ada" in staff_html
 

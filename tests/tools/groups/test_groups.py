@@ -459,7 +459,7 @@ def test_a_saves_answer_says_who_saved_last_in_the_tab_that_saved(session, four,
     html = save(ada_client, session, "evidence", "Renamed column", 0).content.decode()
     group = group_of(ada)
     assert re.search(
-        rf'<p id="gf-{group.pk}-evidence-meta" class="gfield-meta[^"]*" hx-swap-oob="true">Last saved by Ada</p>',
+        rf'<p id="gf-{group.pk}-evidence-meta" class="gfield-meta[^"]*"[^>]* hx-swap-oob="true">Last saved by Ada</p>',
         html,
     ), html
     assert "Nobody has written here yet." not in html

@@ -489,7 +489,7 @@ def test_a_quiz_taker_sees_their_answer_at_once_and_whether_it_was_right_once_th
     polls.submit_answer(quiz, grace, {"choices": [1]})
     as_learner(client, ada)
     body = post_answer(client, quiz, {"choice": "0"}, htmx=True).content.decode()
-    assert f'<div id="poll-{quiz.pk}-mine" class="poll-mine" data-announce="" hx-swap-oob="true">' in body
+    assert f'<div id="poll-{quiz.pk}-mine" class="poll-mine" data-announce=""' in body
     assert "Your answer: <strong>Silos</strong>" in body
     assert "Costs" not in body.split(f'id="poll-{quiz.pk}-mine"')[1]  # the answer is not given away
     assert "Not quite" not in body and "Correct" not in body

@@ -1,0 +1,44 @@
+"""The wall's regions on each live screen, for a resync and a phase change (facilitation.live.screens)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from facilitation.live import broadcast
+from facilitation.models import LiveSession, Participant, Vote
+from facilitation.tools.wall import rules as wall
+
+
+def dashboard(session: LiveSession) -> str:
+    context = {"session": session, "wall": wall.board(session, for_facilitators=True)}
+    return broadcast.render(wall.REGIONS, wall.PANEL_REGIONS, context, oob=True)
+
+
+def projector(session: LiveSession) -> str:
+    context = {"session": session, "wall": wall.board(session, for_facilitators=False)}
+    return broadcast.render(wall.REGIONS, wall.PROJECTOR_REGIONS, context, oob=True)
+
+
+def learners(session: LiveSession, participants: Sequence[Participant]) -> dict[int, str]:
+    """The board is the same for every learner (rendered once); each learner's own votes are a small region
+    of their own, rendered from one query for all of them."""
+    board = broadcast.render(
+        wall.REGIONS,
+        wall.LEARNER_SECTION,
+        {"session": session, "wall": wall.board(session, for_facilitators=False)},
+        oob=True,
+    )
+    votes: dict[int, list[int]] = {p.pk: [] for p in participants}
+    rows = Vote.objects.filter(participant__in=participants, note__hidden=False)
+    for pid, note_id in rows.values_list("participant_id", "note_id").order_by("note_id"):
+        votes[pid].append(note_id)
+    return broadcast.per_learner(
+        participants,
+        key=lambda p: tuple(votes[p.pk]),
+        render=lambda p: (
+            board
+            + broadcast.render(
+                wall.REGIONS, ("wall_my_votes",), {"session": session, "wall_my_votes": votes[p.pk]}, oob=True
+            )
+        ),
+    )
