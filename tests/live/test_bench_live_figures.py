@@ -35,6 +35,24 @@ def test_a_frame_gives_its_regions_in_any_attribute_order_and_not_a_field_versio
     )
 
 
+def test_a_region_inside_another_names_it():
+    html = (
+        '<section id="outer" data-topic="t" data-version="5"><div><section id="mid" data-topic="t" '
+        'data-version="5"><section id="deep" data-topic="t" data-version="4"></section></section></div>'
+        '<input type="hidden" id="field" data-topic="t" data-version="3">'
+        '<section id="after" data-topic="t" data-version="5"></section></section>'
+        '<div id="next" data-topic="u" data-version="6"><br/></div>'
+    )
+    assert [(r.id, r.parent) for r in parse_regions(html)] == [
+        ("outer", None),
+        ("mid", "outer"),
+        ("deep", "mid"),
+        ("field", "outer"),
+        ("after", "outer"),
+        ("next", None),
+    ]
+
+
 def test_a_tag_without_an_id_or_a_topic_is_no_region():
     assert (
         parse_regions('<div data-topic="wall" data-version="3"></div><div id="x" data-version="4"></div>')
@@ -48,16 +66,44 @@ def test_a_frame_is_read_once_and_names_its_notes():
     assert parse_frame(WALL) is frame  # the same text for the next learner: read once
 
 
-def test_a_learner_keeps_the_newest_version_of_each_region():
+def _page(*regions):
+    return [Region(*r) if isinstance(r, tuple) else r for r in regions]
+
+
+def test_a_learner_swaps_in_only_what_is_not_older_and_only_where_its_page_has_the_region():
     learner = Learner(0)
+    learner.seed(_page(("learner-phase", "clock", 30, 1), ("wall-learner", "wall", 30, None)), 0.0)
     learner.receive(PHASE, 1.0)
-    learner.receive(PHASE.replace('"41"', '"39"'), 2.0)  # older: not taken
+    learner.receive(PHASE.replace('"41"', '"39"'), 2.0)  # older than what it shows: not taken
     learner.receive(WALL, 3.0)
+    learner.receive('<div id="elsewhere" data-topic="x" data-version="50"></div>', 3.5)
     learner.receive("pong", 4.0)
     assert learner.held == {"learner-phase": 41, "wall-learner": 40}
-    assert learner.messages == 3 and learner.pongs == 1
+    assert learner.untargeted == {"elsewhere": 1}
+    assert learner.messages == 4 and learner.pongs == 1
     assert learner.arrivals == {7: 3.0, 8: 3.0, 9: 3.0}
     assert [at for at, _, _ in learner.frames_between(1.5, 3.0)] == [2.0, 3.0]
+
+
+def test_what_was_inside_a_swapped_region_goes_with_it():
+    learner = Learner(0)
+    learner.seed(
+        _page(
+            ("ws", "worksheets", 10, None), ("ws-item-1", "worksheets", 10, None, "ws"), ("p", "clock", 12, 0)
+        ),
+        0.0,
+    )
+    assert json.loads(learner.resync_frame()) == {"resync": {"worksheets": 10, "clock": 12}}
+    learner.receive('<section id="ws" data-topic="worksheets" data-version="14"><p>done</p></section>', 1.0)
+    assert learner.held == {"ws": 14, "p": 12}  # the item left the page with the old copy of its region
+    assert json.loads(learner.resync_frame()) == {"resync": {"worksheets": 14, "clock": 12}}
+    learner.receive(
+        '<section id="ws" data-topic="worksheets" data-version="15">'
+        '<div id="ws-item-2" data-topic="worksheets" data-version="13"></div></section>',
+        2.0,
+    )
+    assert learner.held == {"ws": 15, "ws-item-2": 13, "p": 12}
+    assert learner.inner == {"ws": {"ws-item-2"}}
 
 
 def test_its_resync_frame_sends_the_lowest_version_it_holds_per_topic():
@@ -66,28 +112,35 @@ def test_its_resync_frame_sends_the_lowest_version_it_holds_per_topic():
         "clock": 9,
     }
     learner = Learner(0)
-    learner.hold(Region("wall-learner", "wall", 12, None), 0.0)
-    learner.hold(Region("wall-votes", "wall", 10, None), 0.0)
-    learner.hold(Region("learner-phase", "clock", 11, 0), 0.0)
+    learner.seed(
+        _page(
+            ("wall-learner", "wall", 12, None),
+            ("wall-votes", "wall", 10, None),
+            ("learner-phase", "clock", 11, 0),
+        ),
+        0.0,
+    )
     assert json.loads(learner.resync_frame()) == {"resync": {"wall": 10, "clock": 11}}
 
 
 def test_it_is_current_once_every_region_reached_the_version():
     learner = Learner(0)
-    for region, version, at in [("a", 1, 0.0), ("b", 1, 0.0), ("a", 5, 1.0), ("b", 4, 1.5), ("b", 6, 2.5)]:
-        learner.hold(Region(region, "t", version, None), at)
+    learner.seed(_page(("a", "t", 1, None), ("b", "t", 1, None)), 0.0)
+    for region, version, at in [("a", 5, 1.0), ("b", 4, 1.5), ("b", 6, 2.5)]:
+        learner.swap((Region(region, "t", version, None),), at)
     assert learner.current_at({"a", "b"}, 5) == 2.5
     assert learner.current_at({"a"}, 5) == 1.0
     assert learner.current_at({"a", "b"}, 7) is None
     assert learner.current_at({"a", "missing"}, 1) is None
     assert learner.holds({"a", "b"}, 5) and not learner.holds({"a", "b"}, 7)
+    assert not learner.holds({"a", "missing"}, 1)
 
 
 def test_the_phase_shown_counts_only_what_came_after_the_change():
     learner = Learner(0)
-    learner.hold(Region("learner-phase", "clock", 3, 0), 1.0)
-    learner.hold(Region("learner-phase", "clock", 9, 1), 2.0)
-    learner.hold(Region("learner-phase", "clock", 12, 0), 3.0)
+    learner.seed(_page(("learner-phase", "clock", 3, 0)), 0.0)
+    learner.swap((Region("learner-phase", "clock", 9, 1),), 2.0)
+    learner.swap((Region("learner-phase", "clock", 12, 0),), 3.0)
     assert learner.phase_version(0, since=2.5) == 12  # back to the first phase: not the copy held before
     assert learner.phase_version(1, since=0) == 9
     assert learner.phase_version(2, since=0) is None
@@ -154,3 +207,16 @@ def test_the_targets_of_two_processes_and_what_was_not_measured():
     assert verdicts["phase_p95_ms"] and verdicts["phase_server_cpu_s"]
     assert verdicts["herd_p95_ms"] is None and result["missed"] == 0
     assert _verdicts(_result(phase_p95_ms=math.nan))["phase_p95_ms"] is None
+
+
+def test_each_sampled_learner_is_measured_against_its_own_page_the_others_against_the_first():
+    from facilitation.management.commands.bench_live import PageRegions
+
+    def page(*ids):
+        return {i: Region(i, "t", 1, None) for i in ids}
+
+    pages = PageRegions({0: page("a", "b"), 1: page("a", "plan"), 2: page("a", "b")})
+    assert pages.of(0) == pages.of(2) == pages.of(7) == {"a", "b"}
+    assert pages.of(1) == {"a", "plan"}
+    assert pages.regions_of(9) is pages.first
+    assert pages.differences() == ["learner 1: has ['plan'], lacks ['b']"]

@@ -42,14 +42,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _short_of(learners, ids, version: int) -> str:
-    """Which regions learners that never became current lack: how many lack each, and one learner's."""
+def _short_of(learners, pages, version: int) -> str:
+    """Which regions of their pages learners that never became current lack: how many lack each, and what
+    one of them holds."""
     lacking: dict[str, int] = {}
     for learner in learners:
-        for region in ids:
-            if learner.held.get(region, -1) < version:
+        held = learner.held
+        for region in pages.of(learner.index):
+            if held.get(region, -1) < version:
                 lacking[region] = lacking.get(region, 0) + 1
-    held = dict(sorted((region, learners[0].held.get(region)) for region in ids))
+    held = dict(sorted((region, learners[0].held.get(region)) for region in pages.of(learners[0].index)))
     return (
         f"{len(learners)} learner(s) never held every region at it; regions short (learners): "
         f"{dict(sorted(lacking.items()))}; e.g. learner {learners[0].index} holds {held}"
@@ -169,15 +171,17 @@ BASELINE_SERVER = textwrap.dedent(
 
 # --- What a learner page holds (the live protocol: versioned regions) -------------------------------------
 #
-# Every live region's root element carries `id`, `data-topic` and `data-version`; a page keeps, per region, the
-# newest version it has seen, and on each socket open sends the lowest version it holds per topic. A frame is
-# read with regular expressions on the start tags that carry `data-version` (not a full HTML parse: 300
-# learners read every frame), once per distinct frame: learners of one audience get the same text.
+# Every live region's root element carries `id`, `data-topic` and `data-version`; regions may hold regions. A
+# page swaps each top-level element of a frame for the element with its id, with everything inside it, unless
+# the one on the page is newer; on each socket open it sends, per topic, the lowest version among the regions
+# it shows (static/js/phasewise.js). A frame is read with regular expressions: the start tags that carry
+# `data-version`, and for each the end of its element (the tags of that name after it), not a full HTML parse
+# (300 learners read every frame); once per distinct frame: learners of one audience get the same text.
 
 # The close codes after which a page opens a new socket: htmx's ws extension's, and 4012 (phasewise.js).
 RECONNECT_CODES = frozenset({1006, 1011, 1012, 1013, 4012})
 PHASE_REGION = "learner-phase"  # the learner page's clock region; its data-phase-index is the phase shown
-VERSIONED_TAG = re.compile(r"<[a-zA-Z][\w:-]*(?=\s)[^<>]*?\sdata-version=\"(-?\d+)\"[^<>]*>")
+VERSIONED_TAG = re.compile(r"<([a-zA-Z][\w:-]*)(?=\s)[^<>]*?\sdata-version=\"(-?\d+)\"[^<>]*>")
 ID_ATTR = re.compile(r"\sid=\"([^\"]*)\"")
 TOPIC_ATTR = re.compile(r"\sdata-topic=\"([^\"]*)\"")
 PHASE_ATTR = re.compile(r"\sdata-phase-index=\"(-?\d+)\"")
@@ -188,6 +192,7 @@ class Region(NamedTuple):
     topic: str
     version: int
     phase_index: int | None
+    parent: str | None = None  # the region it is inside (None: at the top level of its frame or page)
 
 
 class Frame(NamedTuple):
@@ -195,21 +200,52 @@ class Frame(NamedTuple):
     marks: tuple[int, ...]  # the numbered bench notes it shows (`bench-<n>-x`)
 
 
+_TAGS_NAMED: dict[str, re.Pattern] = {}
+
+
+def _element_end(html: str, name: str, start: int) -> int:
+    """Where the element whose start tag ends at `start` ends: after the close tag that matches it (a void
+    element, such as a hidden input carrying a version, ends with its start tag)."""
+    if name.lower() in VOID_ELEMENTS or html[start - 2 : start] == "/>":
+        return start
+    tags = _TAGS_NAMED.get(name)
+    if tags is None:
+        tags = _TAGS_NAMED[name] = re.compile(rf"<(/?){re.escape(name)}(?=[\s/>])[^<>]*>", re.IGNORECASE)
+    depth = 1
+    for match in tags.finditer(html, start):
+        if match.group(1):
+            depth -= 1
+            if depth == 0:
+                return match.end()
+        elif not match.group(0).endswith("/>"):
+            depth += 1
+    return len(html)
+
+
 def parse_regions(html: str) -> tuple[Region, ...]:
-    """Every element of `html` whose start tag has an id, a data-topic and a data-version, in order. An element
-    with a data-version but no data-topic (a field's own version inside a region) is not a region."""
-    regions = []
+    """Every element of `html` whose start tag has an id, a data-topic and a data-version, in document order,
+    each with the region it is inside. An element with a data-version but no data-topic (a field's own version
+    inside a region) is not a region."""
+    regions: list[Region] = []
+    inside: list[tuple[str, int]] = []  # the regions open at this point: (id, where each ends)
     for match in VERSIONED_TAG.finditer(html):
         tag = match.group(0)
         ident, topic = ID_ATTR.search(tag), TOPIC_ATTR.search(tag)
         if ident is None or topic is None:
             continue
+        while inside and inside[-1][1] <= match.start():
+            inside.pop()
         phase = PHASE_ATTR.search(tag)
         regions.append(
             Region(
-                ident.group(1), topic.group(1), int(match.group(1)), int(phase.group(1)) if phase else None
+                ident.group(1),
+                topic.group(1),
+                int(match.group(2)),
+                int(phase.group(1)) if phase else None,
+                inside[-1][0] if inside else None,
             )
         )
+        inside.append((ident.group(1), _element_end(html, match.group(1), match.end())))
     return tuple(regions)
 
 
@@ -231,6 +267,32 @@ def reconnect_delay(retry: int, rng: random.Random) -> float:
     """Seconds htmx's ws extension waits before reconnect attempt `retry` (0 first): its "full-jitter" default,
     uniform in 0 to 2**min(retry, 6) seconds."""
     return rng.uniform(0, 2 ** min(retry, 6))
+
+
+PAGE_SAMPLE = 6  # learners whose own page is loaded; the others are taken to have the first one's regions
+
+
+class PageRegions:
+    """The live regions of learners' pages loaded over HTTP: the first learners' own (they cover every level,
+    and the learner with an action plan), and the first one's for every other learner."""
+
+    def __init__(self, pages: dict[int, dict[str, Region]]):
+        self.pages = pages
+        self.first = pages[min(pages)]
+        self.ids = frozenset(self.first)
+        self.own = {i: frozenset(page) for i, page in pages.items() if frozenset(page) != self.ids}
+
+    def of(self, index: int) -> frozenset[str]:
+        return self.own.get(index, self.ids)
+
+    def regions_of(self, index: int) -> dict[str, Region]:
+        return self.pages.get(index, self.first)
+
+    def differences(self) -> list[str]:
+        return [
+            f"learner {i}: has {sorted(ids - self.ids)}, lacks {sorted(self.ids - ids)}"
+            for i, ids in sorted(self.own.items())
+        ]
 
 
 # Distinct frames the server sent, kept to check their shape once the timed parts are over (`frame_problems`).
@@ -280,8 +342,10 @@ def frame_problems(text: str) -> list[str]:
 
 
 class Learner:
-    """One websocket client: notes when each numbered note first reaches it and, per region, the newest version
-    it holds and when each newer version arrived. It keeps its state across reconnects, as a page does."""
+    """One websocket client and the page it stands for: notes when each numbered note first reaches it; holds
+    the page's regions (`dom`: id -> region, with what is inside what) and swaps frames into it as the page
+    does, noting when each region rose to a newer version. It keeps its state across reconnects, as a page
+    does."""
 
     last_frame_at = 0.0  # when any learner last received a frame (the run waits for a quiet moment on it)
     count_notes = True  # off once the note figures are measured: a phase change's wall shows every note
@@ -292,15 +356,17 @@ class Learner:
         self.bytes = 0
         self.messages = 0
         self.pongs = 0
-        self.held: dict[str, int] = {}
-        self.topics: dict[str, str] = {}
+        self.dom: dict[str, Region] = {}  # the regions on the page now
+        self.inner: dict[str, set[str]] = {}  # region -> the regions directly inside it
         self.rises: dict[str, list[tuple[int, float]]] = {}  # region -> (version, time) each time it rose
+        self.untargeted: dict[str, int] = {}  # top-level elements of frames with no element of their id
         self.phases_shown: list[tuple[int, int, float]] = []  # PHASE_REGION received: (index, version, time)
         self.frames: list[tuple[float, int, Frame]] = []  # (time, bytes, parsed) of every frame but "pong"
         self.sample = sample
         self.ws = None
         self.task: asyncio.Task | None = None
         self.close_codes: list[int | None] = []
+        self.last_resync = ""
 
     def receive(self, message: str, now: float) -> None:
         if message == "pong":
@@ -316,27 +382,67 @@ class Learner:
         if self.count_notes:
             for mark in frame.marks:
                 self.arrivals.setdefault(mark, now)
-        for region in frame.regions:
-            self.hold(region, now)
+        self.swap(frame.regions, now)
 
-    def hold(self, region: Region, now: float) -> None:
-        """A page's one rule: a region is replaced only by a newer version of itself."""
-        self.topics[region.id] = region.topic
-        if region.version > self.held.get(region.id, -1):
-            self.held[region.id] = region.version
+    @property
+    def held(self) -> dict[str, int]:
+        return {region.id: region.version for region in self.dom.values()}
+
+    def seed(self, regions, now: float) -> None:
+        """The page as loaded over HTTP."""
+        self.dom.clear()
+        self.inner.clear()
+        for region in regions:
+            self._put(region, now)
+
+    def _put(self, region: Region, now: float) -> None:
+        before = self.dom.get(region.id)
+        self.dom[region.id] = region
+        if region.parent is not None:
+            self.inner.setdefault(region.parent, set()).add(region.id)
+        if before is None or region.version > before.version:
             self.rises.setdefault(region.id, []).append((region.version, now))
-        if region.id == PHASE_REGION and region.phase_index is not None:
-            self.phases_shown.append((region.phase_index, region.version, now))
+
+    def _drop_inside(self, region: str) -> None:
+        for child in self.inner.pop(region, ()):
+            self._drop_inside(child)
+            self.dom.pop(child, None)
+
+    def swap(self, regions: tuple[Region, ...], now: float) -> None:
+        """A frame's regions as htmx's ws extension and phasewise.js swap them: each top-level one replaces
+        the element of its id on the page, with all inside it, unless that one is newer (the one rule); one
+        with no element of its id on the page goes nowhere."""
+        for region in regions:
+            if region.id == PHASE_REGION and region.phase_index is not None:
+                self.phases_shown.append((region.phase_index, region.version, now))
+        start = 0
+        while start < len(regions):
+            end = start + 1
+            while end < len(regions) and regions[end].parent is not None:
+                end += 1
+            top, inside = regions[start], regions[start + 1 : end]
+            start = end
+            shown = self.dom.get(top.id)
+            if shown is None:
+                self.untargeted[top.id] = self.untargeted.get(top.id, 0) + 1
+            elif top.version >= shown.version:
+                self._drop_inside(top.id)
+                self._put(top._replace(parent=shown.parent), now)
+                for region in inside:
+                    self._put(region, now)
 
     def phase_version(self, index: int, since: float) -> int | None:
         """The lowest version of the PHASE_REGION showing phase `index` received at `since` or later."""
         return min((v for i, v, at in self.phases_shown if i == index and at >= since), default=None)
 
     def resync_frame(self) -> str:
-        return json.dumps({"resync": lowest_per_topic(self.held, self.topics)})
+        topics = {region.id: region.topic for region in self.dom.values()}
+        self.last_resync = json.dumps({"resync": lowest_per_topic(self.held, topics)})
+        return self.last_resync
 
     def holds(self, regions, version: int) -> bool:
-        return all(self.held.get(region, -1) >= version for region in regions)
+        dom = self.dom
+        return all(region in dom and dom[region].version >= version for region in regions)
 
     def current_at(self, regions, version: int) -> float | None:
         """When this learner first held every one of `regions` at `version` or newer; None if it never did."""
@@ -701,19 +807,18 @@ class Command(BaseCommand):
             clients = [Learner(i) for i in range(n)]
             for client, key in zip(clients, setup["learners"], strict=True):
                 await self._open(client, ports[client.index % len(ports)], code, key)
-            # What a page does: it loads (here one page stands for all), opens its socket and sends the versions
-            # it holds. Nothing changed since, so the server should answer nothing.
+            # What a page does: it loads (here the first learners' own pages, and the first one's for the others),
+            # opens its socket and sends the versions it holds. Nothing changed since: the server should answer
+            # nothing.
             notes: list[str] = []
-            seed = await self._page_regions(ports[0], code, setup["learners"][0])
-            if seed:
-                await self._same_regions_for_all(ports[0], code, setup["learners"], seed, notes)
+            pages = await self._pages(ports[0], code, setup["learners"])
+            if pages.ids:
                 now = time.perf_counter()
                 for client in clients:
-                    for region in seed.values():
-                        client.hold(region, now)
+                    client.seed(pages.regions_of(client.index).values(), now)
                     await client.ws.send(client.resync_frame())
             await asyncio.sleep(2)
-            if seed:
+            if pages.ids:
                 answered = [c for c in clients if c.frames_between(now, math.inf)]
                 if answered:
                     regions = sorted({r.id for c in answered for _, _, f in c.frames for r in f.regions})
@@ -772,7 +877,7 @@ class Command(BaseCommand):
             # The same dashboard once the room has posted: every learner's note is on the facilitators' wall.
             full_dashboard_ms = await self._dashboard(ports[0], code, setup["facilitator"])
             Learner.count_notes = False
-            live = await self._live_protocol(clients, setup, servers, code, options, seed, notes)
+            live = await self._live_protocol(clients, setup, servers, code, options, pages, notes)
             alive = sum(1 for p, _ in servers if p.poll() is None)
             for client in clients:
                 await client.ws.close()
@@ -800,8 +905,17 @@ class Command(BaseCommand):
         ]
         Learner.count_notes = True
         baseline = await self._baseline(n, min(options["broadcasts"], 100), int(fragment_bytes))
-        if seed:
+        if pages.ids:
             notes += _shape_notes(SAMPLED_FRAMES)
+            untargeted: dict[str, int] = {}
+            for client in clients:
+                for region, count in client.untargeted.items():
+                    untargeted[region] = untargeted.get(region, 0) + count
+            if untargeted:
+                notes.append(
+                    "frames' top-level regions with no element of their id on the learner's page (htmx swaps "
+                    f"them nowhere), with how many times: {dict(sorted(untargeted.items()))}"
+                )
         renders = renders1 - renders0
         sends = sends1 - sends0
         result = {
@@ -866,17 +980,19 @@ class Command(BaseCommand):
             raise CommandError(f"the learner page answered {status}")
         return {region.id: region for region in parse_regions(html)}
 
-    async def _same_regions_for_all(
-        self, port: int, code: str, keys: list[str], seed: dict[str, Region], notes: list[str]
-    ) -> None:
-        """The figures take one learner's page for all: say so when learners of other levels (and the one with
-        an action plan) have other regions."""
-        for number, key in enumerate(keys[1:6], start=1):
-            other = await self._page_regions(port, code, key)
-            if set(other) != set(seed):
+    async def _pages(self, port: int, code: str, keys: list[str]) -> PageRegions:
+        """The pages of the first PAGE_SAMPLE learners (every level, and the learner with an action plan)."""
+        return PageRegions(
+            {i: await self._page_regions(port, code, key) for i, key in enumerate(keys[:PAGE_SAMPLE])}
+        )
+
+    def _note_pages(self, pages: PageRegions, where: str, state: dict, notes: list[str]) -> None:
+        for difference in pages.differences():
+            if difference not in state.setdefault("noted", set()):
+                state["noted"].add(difference)
                 notes.append(
-                    f"learner {number}'s page has other regions than learner 0's: "
-                    f"{sorted(set(other) ^ set(seed))}"
+                    f"{where}: learners' pages have different regions ({difference}); each of the first "
+                    f"{PAGE_SAMPLE} learners is measured against its own page, the others against learner 0's"
                 )
 
     def _cpu(self, servers) -> float:
@@ -901,22 +1017,23 @@ class Command(BaseCommand):
             raise CommandError(f"the {action!r} phase control answered {status}: {answer[:500]}")
         return target, started
 
-    async def _live_protocol(self, clients, setup, servers, code, options, seed, notes) -> dict:
+    async def _live_protocol(self, clients, setup, servers, code, options, pages, notes) -> dict:
         """The three figures of the live protocol. A learner page without versioned regions (before the
         protocol, or broken) leaves them empty and says why; so does a part that fails, and the other figures
         of the run stand."""
         figures: dict = {key: None for key in PROTOCOL_KEYS}
-        if not seed:
+        if not pages.ids:
             notes.append(
                 "the learner page has no live region (no element with id, data-topic and data-version): "
                 "phase, herd and resync_unchanged not measured"
             )
             return figures
-        if PHASE_REGION not in seed:
+        if PHASE_REGION not in pages.ids:
             notes.append(f"the learner page has no #{PHASE_REGION} region: phase changes cannot be followed")
             return figures
         ports = [port for _, port in servers]
-        state = {"current": 0, "count": setup["phases"], "ids": set(seed)}
+        state = {"current": 0, "count": setup["phases"], "pages": pages, "version": None}
+        self._note_pages(pages, "set-up", state, notes)
         parts = (
             ("phase", self._phases),
             ("herd", self._herd),
@@ -930,23 +1047,23 @@ class Command(BaseCommand):
                 break
         return figures
 
-    async def _wait_current(self, clients, ids, version_of, started, timeout, refetch):
-        """Wait until every learner holds every region of `ids` at the change's version (`version_of()`,
-        None while unknown) or newer. When nothing arrives for a second and some learner is not there, the
-        page is loaded again: a region of the old page may be gone from the new one. Gives up at `timeout`,
-        or when nothing has arrived for 5 s after that. Returns the version and the regions waited for."""
+    async def _wait_current(self, clients, pages, version_of, started, timeout, refetch):
+        """Wait until every learner holds every region of its page (`pages`) at the change's version
+        (`version_of()`, None while unknown) or newer. When nothing arrives for a second and some learner is
+        not there, the pages are loaded again: a region of the old page may be gone from the new one. Gives up
+        at `timeout`, or when nothing has arrived for 5 s after that. Returns the version and the pages."""
         deadline = started + timeout
         refetched = False
         while True:
             version = version_of()
             now = time.perf_counter()
-            if version is not None and all(c.holds(ids, version) for c in clients):
-                return version, ids
+            if version is not None and all(c.holds(pages.of(c.index), version) for c in clients):
+                return version, pages
             quiet = now - max(Learner.last_frame_at, started)
             if now > deadline or (refetched and quiet > 5):
-                return version, ids
+                return version, pages
             if not refetched and quiet > 1:
-                ids = set(await refetch())
+                pages = await refetch()
                 refetched = True
                 continue
             await asyncio.sleep(0.01)
@@ -955,7 +1072,7 @@ class Command(BaseCommand):
         """`phase`: from the facilitator's POST until each learner holds every region of its page (loaded
         over HTTP after the change) at the version stamped on the #learner-phase pushed for the new phase,
         or newer."""
-        key = setup["learners"][0]
+        keys = setup["learners"]
         changes = options["phases"] or max(3, state["count"] - 1)
         load = os.getloadavg()[0]
         latencies: list[float] = []
@@ -975,26 +1092,27 @@ class Command(BaseCommand):
                 return None if None in seen else min(seen)
 
             async def refetch():
-                return await self._page_regions(ports[0], code, key)
+                return await self._pages(ports[0], code, keys)
 
-            version, ids = await self._wait_current(
-                clients, state["ids"], version_of, started, options["phase_timeout"], refetch
+            version, waited = await self._wait_current(
+                clients, state["pages"], version_of, started, options["phase_timeout"], refetch
             )
             await asyncio.sleep(0.5)  # what the server still does for the change (other screens' pushes)
             cpu.append(self._cpu(servers) - cpu0)
-            page = await refetch()
-            if set(page) - ids:  # the new phase's page has regions the old one had not: wait for them too
-                version, ids = await self._wait_current(
-                    clients, set(page), version_of, started, options["phase_timeout"], refetch
+            pages = await refetch()
+            if any(pages.of(c.index) - waited.of(c.index) for c in clients):
+                # the new phase's pages have regions the old ones had not: wait for them too
+                await self._wait_current(
+                    clients, pages, version_of, started, options["phase_timeout"], refetch
                 )
-            ids = set(page)
-            state["ids"] = ids
+            state["pages"] = pages
+            self._note_pages(pages, f"phase {target}", state, notes)
             seen = [c.phase_version(target, started) for c in clients]
             version = min((v for v in seen if v is not None), default=None)
             state["version"] = version
             times, missing, early = [], [], 0
             for client in clients:
-                at = client.current_at(ids, version) if version is not None else None
+                at = client.current_at(pages.of(client.index), version) if version is not None else None
                 if at is None or at - started > options["phase_timeout"]:
                     missing.append(client)
                 elif at < started:  # it held that version before the change: the change's is not newer
@@ -1008,7 +1126,7 @@ class Command(BaseCommand):
                 )
             latencies += times
             incomplete += len(missing) + early
-            self._phase_notes(seen, target, version, page, missing, ids, notes)
+            self._phase_notes(seen, target, version, pages, missing, notes)
             frames = [len(c.frames_between(started, started + options["phase_timeout"])) for c in clients]
             detail.append(
                 {
@@ -1037,11 +1155,11 @@ class Command(BaseCommand):
             "phase_max_ms": round(max(latencies), 1) if latencies else None,
             "phase_incomplete": incomplete,
             "phase_server_cpu_s": round(sum(cpu) / len(cpu), 2),
-            "phase_regions": sorted(state["ids"]),
+            "phase_regions": sorted(state["pages"].ids),
             "phase_detail": detail,
         }
 
-    def _phase_notes(self, seen, target, version, page, missing, ids, notes) -> None:
+    def _phase_notes(self, seen, target, version, pages, missing, notes) -> None:
         """What in one phase change did not go as the protocol says."""
         if version is None:
             notes.append(
@@ -1053,6 +1171,7 @@ class Command(BaseCommand):
             notes.append(
                 f"phase {target}: #{PHASE_REGION} for the new phase came with different versions {sorted(versions)}"
             )
+        page = pages.first
         shown = page.get(PHASE_REGION)
         if shown is None or shown.phase_index != target:
             notes.append(
@@ -1066,7 +1185,7 @@ class Command(BaseCommand):
                 f"versions {older} (a phase change bumps every topic)"
             )
         if missing:
-            notes.append(f"phase {target} (version {version}): {_short_of(missing, ids, version)}")
+            notes.append(f"phase {target} (version {version}): {_short_of(missing, pages, version)}")
 
     async def _herd(self, clients, setup, servers, ports, code, options, state, notes) -> dict:
         """`herd`: every socket closes at once, the phase changes meanwhile, and each learner comes back after
@@ -1083,9 +1202,10 @@ class Command(BaseCommand):
             ports[0], code, setup["facilitator"], state["current"], state["count"]
         )
         state["current"] = target
-        page = await self._page_regions(ports[0], code, setup["learners"][0])
-        ids, shown = set(page), page.get(PHASE_REGION)
-        state["ids"] = ids
+        pages = await self._pages(ports[0], code, setup["learners"])
+        page, shown = pages.first, pages.first.get(PHASE_REGION)
+        state["pages"] = pages
+        self._note_pages(pages, "herd", state, notes)
         if shown is None or shown.phase_index != target:
             notes.append(f"herd: the page loaded after the change to phase {target} does not show it")
         # The page is stamped with the session's version when it was loaded: at or after the change's, and
@@ -1146,7 +1266,7 @@ class Command(BaseCommand):
             for client, key, delay in zip(clients, setup["learners"], delays, strict=True)
         ]
         while time.perf_counter() < deadline:
-            if version is None or all(c.holds(ids, version) for c in clients):
+            if version is None or all(c.holds(pages.of(c.index), version) for c in clients):
                 break
             settled = len(resynced) == len(clients) or all(t.done() for t in comers)
             if settled and time.perf_counter() - Learner.last_frame_at > 5:
@@ -1161,16 +1281,16 @@ class Command(BaseCommand):
         cpu = self._cpu(servers) - cpu0
         times, ends, missing = [], [], []
         for client in clients:
-            at = client.current_at(ids, version) if version is not None else None
+            at = client.current_at(pages.of(client.index), version) if version is not None else None
             if at is None or client.index not in starts or at < starts[client.index]:
                 missing.append(client)
             else:
                 times.append((at - starts[client.index]) * 1000)
                 ends.append(at)
         if missing and version is not None:
-            notes.append(f"herd (version {version}): {_short_of(missing, ids, version)}")
+            notes.append(f"herd (version {version}): {_short_of(missing, pages, version)}")
         incomplete = len(missing)
-        self._herd_notes(clients, resynced, ids, version, notes)
+        self._herd_notes(clients, resynced, pages, version, notes)
         return {
             "herd_load": round(load, 2),
             "herd_p50_ms": _ms(times, 50),
@@ -1183,19 +1303,19 @@ class Command(BaseCommand):
             "herd_server_cpu_s": round(cpu, 2),
         }
 
-    def _herd_notes(self, clients, resynced, ids, version, notes) -> None:
+    def _herd_notes(self, clients, resynced, pages, version, notes) -> None:
         if version is None:
             return
         several, partial = [], []
         for client in clients:
             sent = resynced.get(client.index)
-            at = client.current_at(ids, version)
+            at = client.current_at(pages.of(client.index), version)
             if sent is None or at is None:
                 continue
             answer = client.frames_between(sent, at)
             if len(answer) > 1:
                 several.append(len(answer))
-            if answer and not ids <= {r.id for r in answer[0][2].regions}:
+            if answer and not pages.of(client.index) <= {r.id for r in answer[0][2].regions}:
                 partial.append(client.index)
         if several:
             notes.append(
@@ -1220,7 +1340,7 @@ class Command(BaseCommand):
         # be sent more. (A page loaded now is no measure: it is stamped with the session's version now, which
         # later changes of other topics, such as who is here, have moved on.)
         version = state.get("version")
-        current = [c for c in clients if version is not None and c.holds(state["ids"], version)]
+        current = [c for c in clients if version is not None and c.holds(state["pages"].of(c.index), version)]
         chosen = current[: options["resync_learners"]]
         if len(chosen) < min(options["resync_learners"], len(clients)):
             notes.append(
@@ -1259,12 +1379,19 @@ class Command(BaseCommand):
                     "resync_unchanged_bytes": sum(size for a in answers for _, size, _ in a),
                 }
             )
-            regions = sorted({r.id for a in answers for _, _, f in a for r in f.regions})
+            regions = sorted({(r.id, r.topic) for a in answers for _, _, f in a for r in f.regions})
             if sum(counts):
+                one = next(c for c, a in zip(chosen, answers, strict=True) if a)
+                answer = [
+                    (r.id, r.topic, r.version)
+                    for _, _, f in one.frames_between(sent[one.index], math.inf)
+                    for r in f.regions
+                ]
                 notes.append(
                     f"resync_unchanged: {sum(counts)} frame(s) to {sum(1 for c in counts if c)} of {len(chosen)} "
                     f"learners that resynced with the versions they held and nothing had changed (expected "
-                    f"none); regions in them: {regions}"
+                    f"none); regions (topic) in them: {regions}; e.g. learner {one.index} sent "
+                    f"{one.last_resync} and got {answer}"
                 )
         return figures
 
