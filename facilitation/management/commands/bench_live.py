@@ -610,13 +610,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--phase-timeout",
             type=float,
-            default=30.0,
+            default=60.0,
             help="seconds a phase change may take to reach every learner before they count as incomplete",
         )
         parser.add_argument(
             "--herd-timeout",
             type=float,
-            default=60.0,
+            default=120.0,
             help="seconds a reconnecting room may take to be current",
         )
         parser.add_argument(
@@ -1081,7 +1081,7 @@ class Command(BaseCommand):
         incomplete = 0
         for _ in range(changes):
             await self._quiet(0.5)
-            cpu0 = self._cpu(servers)
+            cpu0, client_cpu0 = self._cpu(servers), time.process_time()
             target, started = await self._change_phase(
                 ports[0], code, setup["facilitator"], state["current"], state["count"]
             )
@@ -1099,6 +1099,7 @@ class Command(BaseCommand):
             )
             await asyncio.sleep(0.5)  # what the server still does for the change (other screens' pushes)
             cpu.append(self._cpu(servers) - cpu0)
+            client_cpu = time.process_time() - client_cpu0
             pages = await refetch()
             if any(pages.of(c.index) - waited.of(c.index) for c in clients):
                 # the new phase's pages have regions the old ones had not: wait for them too
@@ -1127,7 +1128,8 @@ class Command(BaseCommand):
             latencies += times
             incomplete += len(missing) + early
             self._phase_notes(seen, target, version, pages, missing, notes)
-            frames = [len(c.frames_between(started, started + options["phase_timeout"])) for c in clients]
+            got = [c.frames_between(started, started + options["phase_timeout"]) for c in clients]
+            frames = [len(g) for g in got]
             detail.append(
                 {
                     "to": target,
@@ -1136,7 +1138,10 @@ class Command(BaseCommand):
                     "p95_ms": _ms(times, 95),
                     "incomplete": len(missing) + early,
                     "server_cpu_s": round(cpu[-1], 2),
+                    "first_ms": round(min(times), 1) if times else None,  # all at once: a batch, then sends
                     "frames_per_learner": round(sum(frames) / len(frames), 1),
+                    "kb_per_learner": round(sum(size for g in got for _, size, _ in g) / len(got) / 1024, 1),
+                    "bench_cpu_s": round(client_cpu, 2),  # this process's own, reading the frames
                 }
             )
         closed: dict[str, int] = {}
@@ -1654,9 +1659,10 @@ class Command(BaseCommand):
             )
             for d in r["phase_detail"]:
                 w(
-                    f"    to phase {d['to']} (version {d['version']}): p50 {d['p50_ms']} ms, p95 {d['p95_ms']} ms, "
-                    f"{d['incomplete']} incomplete, server CPU {d['server_cpu_s']} s, "
-                    f"{d['frames_per_learner']} frames per learner"
+                    f"    to phase {d['to']} (version {d['version']}): first learner {d['first_ms']} ms, "
+                    f"p50 {d['p50_ms']} ms, p95 {d['p95_ms']} ms, {d['incomplete']} incomplete, server CPU "
+                    f"{d['server_cpu_s']} s, {d['frames_per_learner']} frames ({d['kb_per_learner']} KiB) per "
+                    f"learner, the bench's own CPU {d['bench_cpu_s']} s"
                 )
         if r.get("herd_refused") is not None:
             w(
