@@ -24,6 +24,7 @@ import sys
 import tempfile
 import textwrap
 import time
+import traceback
 from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import urlencode
@@ -269,6 +270,9 @@ def reconnect_delay(retry: int, rng: random.Random) -> float:
     return rng.uniform(0, 2 ** min(retry, 6))
 
 
+# A phase change's POST, or a page loaded while a room of 1,000 reconnects, may wait a long time on a busy
+# machine: that is measured, not a failure.
+PROTOCOL_HTTP_TIMEOUT = 300
 PAGE_SAMPLE = 6  # learners whose own page is loaded; the others are taken to have the first one's regions
 
 
@@ -729,11 +733,12 @@ class Command(BaseCommand):
         body: dict | None = None,
         source: str = "",
         htmx: bool = True,
+        timeout: float = 60,
     ):
         """One request; `source` is the local address to send it from (127.0.0.2 and on are other machines
         to the server's per-address limits); `htmx=False` asks as a browser loading the page does."""
         conn = http.client.HTTPConnection(
-            "127.0.0.1", port, timeout=60, source_address=(source, 0) if source else None
+            "127.0.0.1", port, timeout=timeout, source_address=(source, 0) if source else None
         )
         headers = {
             "Cookie": f"{settings.SESSION_COOKIE_NAME}={cookie}; {settings.CSRF_COOKIE_NAME}={CSRF}",
@@ -975,7 +980,9 @@ class Command(BaseCommand):
 
     async def _page_regions(self, port: int, code: str, key: str) -> dict[str, Region]:
         """The live regions of a learner's page, loaded over HTTP as a browser does, by id."""
-        status, html = await asyncio.to_thread(self._request, port, "GET", f"/s/{code}/", key, htmx=False)
+        status, html = await asyncio.to_thread(
+            self._request, port, "GET", f"/s/{code}/", key, htmx=False, timeout=PROTOCOL_HTTP_TIMEOUT
+        )
         if status != 200:
             raise CommandError(f"the learner page answered {status}")
         return {region.id: region for region in parse_regions(html)}
@@ -1011,7 +1018,13 @@ class Command(BaseCommand):
         action, body = ("next", {}) if target == current + 1 else ("goto", {"index": str(target)})
         started = time.perf_counter()
         status, answer = await asyncio.to_thread(
-            self._request, port, "POST", f"/facilitate/{code}/control/{action}/", cookie, body
+            self._request,
+            port,
+            "POST",
+            f"/facilitate/{code}/control/{action}/",
+            cookie,
+            body,
+            timeout=PROTOCOL_HTTP_TIMEOUT,
         )
         if status != 200 or 'class="message error"' in answer:
             raise CommandError(f"the {action!r} phase control answered {status}: {answer[:500]}")
@@ -1043,7 +1056,11 @@ class Command(BaseCommand):
             try:
                 figures.update(await part(clients, setup, servers, ports, code, options, state, notes))
             except Exception as error:  # the run's other figures are still worth printing
-                notes.append(f"{name} stopped: {error!r}")
+                where = " < ".join(
+                    f"{frame.name}:{frame.lineno}"
+                    for frame in reversed(traceback.extract_tb(error.__traceback__))
+                )
+                notes.append(f"{name} stopped: {error!r} in {where}")
                 break
         return figures
 
