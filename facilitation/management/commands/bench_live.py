@@ -488,6 +488,7 @@ PROTOCOL_KEYS = (
     "phase_regions",
     "phase_detail",
     "herd_load",
+    "herd_change_post_ms",
     "herd_p50_ms",
     "herd_p95_ms",
     "herd_last_ms",
@@ -642,7 +643,13 @@ class Command(BaseCommand):
             help="page loads timed per --pdf-flood step (three of each)",
         )
 
+    def _say(self, text: str) -> None:
+        """Progress on stderr with -v 2: a 1,000-learner run takes a quarter of an hour."""
+        if self.verbosity >= 2:
+            self.stderr.write(f"{time.strftime('%H:%M:%S')} {text}")
+
     def handle(self, *args, **options):
+        self.verbosity = options["verbosity"]
         learners, processes = options["learners"], options["processes"]
         if learners < 2:
             raise CommandError("--learners must be at least 2")
@@ -1053,6 +1060,7 @@ class Command(BaseCommand):
             ("resync_unchanged", self._resync_unchanged),
         )
         for name, part in parts:
+            self._say(f"{name}: starting")
             try:
                 figures.update(await part(clients, setup, servers, ports, code, options, state, notes))
             except Exception as error:  # the run's other figures are still worth printing
@@ -1111,12 +1119,16 @@ class Command(BaseCommand):
             async def refetch():
                 return await self._pages(ports[0], code, keys)
 
+            self._say(f"phase {target}: POST answered after {(time.perf_counter() - started) * 1000:.0f} ms")
             version, waited = await self._wait_current(
                 clients, state["pages"], version_of, started, options["phase_timeout"], refetch
             )
             await asyncio.sleep(0.5)  # what the server still does for the change (other screens' pushes)
             cpu.append(self._cpu(servers) - cpu0)
             client_cpu = time.process_time() - client_cpu0
+            self._say(
+                f"phase {target}: waited {time.perf_counter() - started:.1f} s, server CPU {cpu[-1]:.1f} s"
+            )
             pages = await refetch()
             if any(pages.of(c.index) - waited.of(c.index) for c in clients):
                 # the new phase's pages have regions the old ones had not: wait for them too
@@ -1137,6 +1149,16 @@ class Command(BaseCommand):
                     early += 1
                 else:
                     times.append((at - started) * 1000)
+            late = [
+                at - started
+                for client in missing
+                if (at := client.current_at(pages.of(client.index), version) if version is not None else None)
+            ]
+            if late:
+                notes.append(
+                    f"phase {target}: {len(late)} learner(s) got there only after --phase-timeout "
+                    f"({options['phase_timeout']:.0f} s), at up to {max(late):.1f} s"
+                )
             if early:
                 notes.append(
                     f"phase {target}: {early} learner(s) held every region at version {version} or newer "
@@ -1217,12 +1239,16 @@ class Command(BaseCommand):
         from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
         load = os.getloadavg()[0]
+        self._say(f"herd: closing {len(clients)} sockets")
         await asyncio.gather(*(c.ws.close() for c in clients))
         await asyncio.gather(*(c.task for c in clients if c.task is not None), return_exceptions=True)
         await asyncio.sleep(1.5)  # the server has seen them go (its "who is here" push follows 0.5 s after)
-        target, _ = await self._change_phase(
+        self._say("herd: sockets closed; changing the phase")
+        target, posted = await self._change_phase(
             ports[0], code, setup["facilitator"], state["current"], state["count"]
         )
+        change_ms = (time.perf_counter() - posted) * 1000
+        self._say(f"herd: phase {target} after {change_ms:.0f} ms; loading pages")
         state["current"] = target
         pages = await self._pages(ports[0], code, setup["learners"])
         page, shown = pages.first, pages.first.get(PHASE_REGION)
@@ -1282,6 +1308,7 @@ class Command(BaseCommand):
                 retry += 1
                 await asyncio.sleep(reconnect_delay(retry, rng))
 
+        self._say("herd: reconnecting")
         delays = [reconnect_delay(0, rng) for _ in clients]
         comers = [
             asyncio.create_task(come_back(client, key, delay))
@@ -1294,6 +1321,9 @@ class Command(BaseCommand):
             if settled and time.perf_counter() - Learner.last_frame_at > 5:
                 break  # every page has asked, and nothing came for 5 s
             await asyncio.sleep(0.01)
+        self._say(
+            f"herd: {sum(version is not None and c.holds(pages.of(c.index), version) for c in clients)} current"
+        )
         for task in comers:
             task.cancel()
         await asyncio.gather(*comers, return_exceptions=True)
@@ -1315,6 +1345,7 @@ class Command(BaseCommand):
         self._herd_notes(clients, resynced, pages, version, notes)
         return {
             "herd_load": round(load, 2),
+            "herd_change_post_ms": round(change_ms, 1),  # the phase change's POST, with nobody connected
             "herd_p50_ms": _ms(times, 50),
             "herd_p95_ms": _ms(times, 95),
             "herd_last_ms": round((max(ends) - min(starts.values())) * 1000, 1) if ends else None,
