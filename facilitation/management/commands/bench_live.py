@@ -273,6 +273,7 @@ def reconnect_delay(retry: int, rng: random.Random) -> float:
 # A phase change's POST, or a page loaded while a room of 1,000 reconnects, may wait a long time on a busy
 # machine: that is measured, not a failure.
 PROTOCOL_HTTP_TIMEOUT = 300
+QUIET_LIMIT = 30  # seconds without a frame after which a wait for a change gives up before its timeout
 PAGE_SAMPLE = 6  # learners whose own page is loaded; the others are taken to have the first one's regions
 
 
@@ -1076,7 +1077,8 @@ class Command(BaseCommand):
         """Wait until every learner holds every region of its page (`pages`) at the change's version
         (`version_of()`, None while unknown) or newer. When nothing arrives for a second and some learner is
         not there, the pages are loaded again: a region of the old page may be gone from the new one. Gives up
-        at `timeout`, or when nothing has arrived for 5 s after that. Returns the version and the pages."""
+        at `timeout`, or when nothing has arrived for QUIET_LIMIT after that (a server may render for a long time
+        before it sends anything). Returns the version and the pages."""
         deadline = started + timeout
         refetched = False
         while True:
@@ -1085,7 +1087,7 @@ class Command(BaseCommand):
             if version is not None and all(c.holds(pages.of(c.index), version) for c in clients):
                 return version, pages
             quiet = now - max(Learner.last_frame_at, started)
-            if now > deadline or (refetched and quiet > 5):
+            if now > deadline or (refetched and quiet > QUIET_LIMIT):
                 return version, pages
             if not refetched and quiet > 1:
                 pages = await refetch()
@@ -1318,8 +1320,11 @@ class Command(BaseCommand):
             if version is None or all(c.holds(pages.of(c.index), version) for c in clients):
                 break
             settled = len(resynced) == len(clients) or all(t.done() for t in comers)
-            if settled and time.perf_counter() - Learner.last_frame_at > 5:
-                break  # every page has asked, and nothing came for 5 s
+            if (
+                settled
+                and time.perf_counter() - max([Learner.last_frame_at, *resynced.values()]) > QUIET_LIMIT
+            ):
+                break  # every page has asked, and nothing came for a long while
             await asyncio.sleep(0.01)
         self._say(
             f"herd: {sum(version is not None and c.holds(pages.of(c.index), version) for c in clients)} current"
