@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -83,6 +84,37 @@ def _cpu_seconds(pid: int) -> float:
     """User + system CPU time a process has used: a figure that a busy machine slows down less than a clock."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class ServerLog:
+    """A server's stderr, read as it comes. Left in its pipe until the end, a server that logs more than the
+    pipe holds (64 KiB) stops dead at its next write: daphne logs a line for each socket whose application it
+    kills at close, and 500 sockets closing at once made both processes of a 1,000-learner run hang."""
+
+    def __init__(self, stream):
+        self.chunks: list[str] = []
+        self.thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _read(self, stream) -> None:
+        for line in stream:
+            self.chunks.append(line)
+
+    def text(self) -> str:
+        self.thread.join(timeout=10)
+        return "".join(self.chunks)
+
+
+def _stop(process: subprocess.Popen) -> str:
+    """Stop a server started by `_start_servers`; return what it wrote to stderr."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    log = getattr(process, "log", None)
+    return log.text() if log is not None else ""
 
 
 def _wait_for_port(port: int, timeout: float = 30) -> None:
@@ -725,6 +757,7 @@ class Command(BaseCommand):
                 stderr=subprocess.PIPE,
                 text=True,
             )
+            process.log = ServerLog(process.stderr)  # type: ignore[attr-defined]  # read as it comes
             servers.append((process, port))
         for _, port in servers:
             _wait_for_port(port)
@@ -898,15 +931,7 @@ class Command(BaseCommand):
                 if client.task is not None:
                     client.task.cancel()
         finally:
-            errors = []
-            for process, _ in servers:
-                process.terminate()
-                try:
-                    _, stderr = process.communicate(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    _, stderr = process.communicate()
-                errors.append(stderr or "")
+            errors = [_stop(process) for process, _ in servers]
         db_locked = sum(err.count("database is locked") for err in errors)
         # Both channel layers log a message dropped for a full channel (workshop.upstream.channel_layer,
         # channels-redis).
@@ -916,6 +941,14 @@ class Command(BaseCommand):
         tracebacks = [
             block for err in errors for block in err.split("Traceback (most recent call last):")[1:]
         ]
+        # daphne kills a socket's application that has not finished 10 s after the socket closed
+        # (application_close_timeout): its disconnect() (presence, groups, socket count) may not have run.
+        killed = sum(err.count("took too long to shut down and was killed") for err in errors)
+        if killed:
+            notes.append(
+                f"daphne killed {killed} socket application(s) still running 10 s after their socket closed "
+                f"(application_close_timeout): their disconnect() may not have finished"
+            )
         Learner.count_notes = True
         baseline = await self._baseline(n, min(options["broadcasts"], 100), int(fragment_bytes))
         if pages.ids:
@@ -957,6 +990,7 @@ class Command(BaseCommand):
             "server_errors": len(tracebacks),
             "last_server_error": tracebacks[-1][-2000:].strip() if tracebacks else "",
             "servers_alive_at_end": alive,
+            "sockets_killed_at_close": killed,
             "server_rss_mb": round(rss_after / 1024, 1),
             "rss_kb_per_connection": round((rss_after - rss_before) / n, 1),
             "dashboard_p50_ms": round(_pct(dashboard_ms, 50), 1),
@@ -1495,11 +1529,7 @@ class Command(BaseCommand):
                     server, port, code, victim, flooders, options["pdf_samples"]
                 )
             finally:
-                server.terminate()
-                try:
-                    server.communicate(timeout=10)
-                except subprocess.TimeoutExpired:
-                    server.kill()
+                _stop(server)
         return {
             "cpus": os.cpu_count(),
             "load_before": round(load_before, 2),
@@ -1509,8 +1539,6 @@ class Command(BaseCommand):
         }
 
     def _pdf_flood_step(self, server, port: int, code: str, victim: str, flooders: list[str], samples: int):
-        import threading
-
         def page_times() -> list[float]:
             times = []
             for _ in range(samples):
