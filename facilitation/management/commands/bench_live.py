@@ -27,7 +27,7 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -400,7 +400,7 @@ class Learner:
         self.phases_shown: list[tuple[int, int, float]] = []  # PHASE_REGION received: (index, version, time)
         self.frames: list[tuple[float, int, Frame]] = []  # (time, bytes, parsed) of every frame but "pong"
         self.sample = sample
-        self.ws = None
+        self.ws: Any = None  # a websockets ClientConnection once connected
         self.task: asyncio.Task | None = None
         self.close_codes: list[int | None] = []
         self.last_resync = ""
