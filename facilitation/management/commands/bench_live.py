@@ -91,7 +91,7 @@ class ServerLog:
     pipe holds (64 KiB) stops dead at its next write: daphne logs a line for each socket whose application it
     kills at close, and 500 sockets closing at once made both processes of a 1,000-learner run hang."""
 
-    def __init__(self, stream):
+    def __init__(self, stream: Any) -> None:
         self.chunks: list[str] = []
         self.thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
         self.thread.start()
