@@ -4,8 +4,10 @@ screens.py, resync.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import threading
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -204,6 +206,43 @@ def test_a_dashboard_resyncs_over_the_socket_too(asgi_app, session, owner):
     assert len(frames) == 1 and 'id="clock"' in frames[0] and 'id="wall-board"' in frames[0]
 
 
+def test_resyncs_that_arrive_while_a_batch_is_answered_wait_for_it_and_go_in_one_batch(monkeypatch):
+    """A herd reconnecting over a second while the first batch renders: one more batch, not one per gathering
+    interval (each of which would render every shared region again)."""
+    batches: list[list[int]] = []
+    first_started, release = threading.Event(), threading.Event()
+
+    def answer(session_id, asks):
+        batches.append([pid for pid, _ in asks])
+        if len(batches) == 1:
+            first_started.set()
+            release.wait(10)
+        return [f"<p>{pid}</p>" for pid, _ in asks]
+
+    monkeypatch.setattr(resync, "answer_learners", answer)
+
+    async def scenario():
+        replies: list[str] = []
+
+        async def reply(html):
+            replies.append(html)
+
+        await resync.learner(1, 1, {}, reply)
+        while not first_started.is_set():
+            await asyncio.sleep(0.01)
+        for pid in (2, 3, 4):  # spaced wider than the gathering interval, while batch 1 is still rendering
+            await resync.learner(1, pid, {}, reply)
+            await asyncio.sleep(2 * resync.RESYNC_GATHER)
+        release.set()
+        while len(replies) < 4:
+            await asyncio.sleep(0.01)
+        return replies
+
+    replies = async_to_sync(scenario)()
+    assert batches == [[1], [2, 3, 4]]
+    assert sorted(replies) == ["<p>1</p>", "<p>2</p>", "<p>3</p>", "<p>4</p>"]
+
+
 @pytest.mark.parametrize(
     "message",
     [
@@ -219,8 +258,13 @@ def test_a_malformed_resync_is_ignored(message):
     assert resync.held_versions(message) is None
 
 
-def test_each_tool_renders_the_room_with_the_same_queries_at_any_size(session):
+@pytest.mark.parametrize("phase", range(5))
+def test_each_tool_renders_the_room_with_the_same_queries_at_any_size(session, phase):
+    """In every phase: a tool may read more in its own phase (the worksheet reads every answer only then)."""
     from facilitation import tools
+
+    if phase:
+        session = fresh(control.go_to(session, phase))
 
     def costs(size):
         for i in range(size - Participant.objects.filter(session=session).count()):

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from facilitation.first_write import get_or_create_locked
@@ -125,12 +126,14 @@ def sheet(session: LiveSession, participant: Participant) -> Sheet:
 
 def sheets(session: LiveSession, participants) -> dict[int, Sheet]:
     """Each learner's worksheet, with the same queries for any number of them (audiences, categories, items,
-    answers)."""
+    answers). An item a learner has not answered shows one unsaved answer shared by every such learner (it is
+    read, never saved: a save goes through `save_answer`), so a room of 300 does not build 300 × items."""
     answers: dict[int, dict[int, WorksheetAnswer]] = {p.pk: {} for p in participants}
     for answer in WorksheetAnswer.objects.filter(participant__in=participants):
         answers[answer.participant_id][answer.item_id] = answer
     keys = [a.key for a in session.lesson.audiences.all()]
-    categories = _categories(session)
+    categories = [(category, list(category.worksheet_items.all())) for category in _categories(session)]
+    blank = {item.pk: WorksheetAnswer(item=item) for _, items in categories for item in items}
     out = {}
     for participant in participants:
         mine = answers[participant.pk]
@@ -138,14 +141,9 @@ def sheets(session: LiveSession, participants) -> dict[int, Sheet]:
         rows = [
             CategorySheet(
                 category=category,
-                items=[
-                    ItemRow(
-                        item, mine.get(item.pk) or WorksheetAnswer(participant=participant, item=item), guided
-                    )
-                    for item in category.worksheet_items.all()
-                ],
+                items=[ItemRow(item, mine.get(item.pk) or blank[item.pk], guided) for item in items],
             )
-            for category in categories
+            for category, items in categories
         ]
         out[participant.pk] = Sheet(session=session, participant=participant, guided=guided, categories=rows)
     return out
@@ -183,10 +181,22 @@ def _phase_tools(session: LiveSession) -> list[str]:
 
 
 @dataclass
+class SheetCounts:
+    """How far a learner is, without their answers: what the link card shows when the sheet is not inline."""
+
+    answered: int
+    total: int
+
+    @property
+    def complete(self) -> bool:
+        return self.total > 0 and self.answered == self.total
+
+
+@dataclass
 class LearnerWorksheet:
     """The worksheet as the learner page shows it: inline while the phase opens it, else a link once reached."""
 
-    sheet: Sheet
+    sheet: Sheet | SheetCounts  # the whole sheet only when inline
     inline: bool
     show_link: bool
 
@@ -196,21 +206,33 @@ def learner_worksheet(session: LiveSession, participant: Participant) -> Learner
 
 
 def learner_worksheets(session: LiveSession, participants) -> dict[int, LearnerWorksheet]:
-    """Each learner's worksheet as their page shows it, the phase's reading shared by all of them."""
+    """Each learner's worksheet as their page shows it, the phase's reading shared by all of them. Only the
+    phase that opens the sheet inline reads everyone's answers; the others count them (two queries)."""
     tools = _phase_tools(session)
-    all_sheets = sheets(session, participants)
-    return {p.pk: _learner_worksheet(session, all_sheets[p.pk], tools) for p in participants}
-
-
-def _learner_worksheet(session: LiveSession, learner_sheet: Sheet, tools: list[str]) -> LearnerWorksheet:
     running = session.started_at is not None and session.is_open
     current = tools[session.current_index] if session.current_index < len(tools) else None
-    inline = running and current == PhaseTool.CASE_STUDY
-    reached = PhaseTool.CASE_STUDY in tools[: session.current_index + 1]
-    show_link = running and not inline and learner_sheet.total > 0 and (reached or learner_sheet.answered > 0)
-    return LearnerWorksheet(
-        sheet=learner_sheet, inline=inline and learner_sheet.total > 0, show_link=show_link
+    if running and current == PhaseTool.CASE_STUDY:
+        return {
+            pk: LearnerWorksheet(sheet=learner_sheet, inline=learner_sheet.total > 0, show_link=False)
+            for pk, learner_sheet in sheets(session, participants).items()
+        }
+    total = WorksheetItem.objects.filter(category__lesson_id=session.lesson_id).count()
+    answered = dict(
+        WorksheetAnswer.objects.filter(
+            participant__in=participants, item__category__lesson_id=session.lesson_id
+        )
+        .answered()
+        .values("participant_id")
+        .annotate(n=Count("pk"))
+        .values_list("participant_id", "n")
     )
+    reached = PhaseTool.CASE_STUDY in tools[: session.current_index + 1]
+    out = {}
+    for p in participants:
+        counts = SheetCounts(answered=answered.get(p.pk, 0), total=total)
+        show_link = running and total > 0 and (reached or counts.answered > 0)
+        out[p.pk] = LearnerWorksheet(sheet=counts, inline=False, show_link=show_link)
+    return out
 
 
 # --- Saving -------------------------------------------------------------------------------------------------

@@ -25,11 +25,14 @@ def learners(session: LiveSession, participants: Sequence[Participant]) -> dict[
     sheets = worksheets.learner_worksheets(session, participants)
 
     def key(p: Participant):
-        """Learners with no answer yet read alike (per guided or not): one render for them all."""
+        """Learners whose sheet reads alike share one render: outside the sheet's own phase the link card
+        (the same counts), in it no answer yet (guided or not)."""
         shown = sheets[p.pk]
+        if not isinstance(shown.sheet, worksheets.Sheet):
+            return ("counts", shown.sheet.answered, shown.sheet.total, shown.show_link)
         if any(row.answer.pk for c in shown.sheet.categories for row in c.items):
             return p.pk
-        return ("blank", shown.sheet.guided, shown.inline, shown.show_link)
+        return ("blank", shown.sheet.guided, shown.inline)
 
     def render(p: Participant) -> str:
         context = {"session": session, "worksheet": sheets[p.pk]}
