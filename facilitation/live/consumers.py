@@ -39,7 +39,8 @@ def _identify(code: str, user, django_session, view: str, query: dict[str, str])
     """Return (session, participant, groups) for an allowed socket, or None. Each screen joins the groups of
     what it shows: the dashboard the facilitators', the projector its own, a tool's own facilitator screen
     what the tool says (`tools.view_socket_groups`), a learner their session's, level's and own groups and
-    those the tools add (`tools.learner_socket_groups`)."""
+    those the tools add (`tools.learner_socket_groups`). A learner's socket is counted in the same call
+    (`_count_connection`): a room reconnecting at once makes one trip to the database per socket, not two."""
     session = LiveSession.objects.select_related("lesson").filter(code=code).order_by("-created_at").first()
     if session is None:
         return None
@@ -57,11 +58,12 @@ def _identify(code: str, user, django_session, view: str, query: dict[str, str])
         return None
     groups = [session.group_all, session.group_level(participant.experience), participant.group_name]
     groups += tools.learner_socket_groups(session, participant)
+    if not _counted(participant.pk, +1):
+        return None  # deleted meanwhile (retention)
     return session, participant, groups
 
 
-@database_sync_to_async
-def _count_connection(participant_id: int, delta: int) -> bool:
+def _counted(participant_id: int, delta: int) -> bool:
     """Count open sockets per participant; the data may have been deleted meanwhile (retention), then skip."""
     updated = Participant.objects.filter(pk=participant_id).update(
         connections=F("connections") + delta, last_seen_at=timezone.now()
@@ -69,6 +71,9 @@ def _count_connection(participant_id: int, delta: int) -> bool:
     if updated and delta < 0:
         Participant.objects.filter(pk=participant_id, connections__lt=0).update(connections=0)
     return bool(updated)
+
+
+_count_connection = database_sync_to_async(_counted)
 
 
 @database_sync_to_async
@@ -223,6 +228,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
         session, participant, groups = found
         self.view, self.query, self.session_id = view, first, session.pk
         if participant is not None:
+            self.participant_id = participant.pk
+            self.counted = True  # by _identify: undone at disconnect, whatever happens from here
             self.owner, limit = ("participant", participant.pk), settings.SOCKETS_PER_PARTICIPANT
         else:
             self.owner, limit = ("user", self.scope["user"].pk), settings.SOCKETS_PER_FACILITATOR
@@ -244,10 +251,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
             for old in open_sockets.add(self, limit):
                 await old.socket_evict({})
         if participant is not None:
-            self.participant_id = participant.pk
-            self.counted = True
-            if await _count_connection(participant.pk, +1):
-                _schedule_people_push(session.pk)
+            _schedule_people_push(session.pk)
         self.ready = True
 
     async def _uncount(self) -> None:
@@ -308,8 +312,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=html)
 
     async def html_fragment(self, event):
-        # A push that comes inline before the socket is open is dropped: the page fetches every live region
-        # once its socket opens, so it would only repeat what the page is about to show.
+        # A push that comes inline before the socket is open is dropped: the page's resync, its first message
+        # once the socket is open, answers whatever it missed.
         if self.accepted:
             await self.send(text_data=event["html"])
 

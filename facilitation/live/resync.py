@@ -82,6 +82,7 @@ class _Gathering:
 
 
 _gathering: dict[int, _Gathering] = {}
+_answering: dict[int, asyncio.Lock] = {}  # per session (a lock is a few bytes: kept for the process's life)
 
 
 async def learner(session_id: int, participant_id: int, held: Mapping[str, int], reply) -> None:
@@ -94,8 +95,17 @@ async def learner(session_id: int, participant_id: int, held: Mapping[str, int],
 
 
 async def _answer_later(session_id: int) -> None:
+    """Answer a session's gathered resyncs, one batch at a time: a batch closes when the one before it has
+    been answered, so a herd that arrives while a batch renders joins the next one instead of queueing a
+    batch per RESYNC_GATHER (each rendering every shared region again)."""
     await asyncio.sleep(RESYNC_GATHER)
-    gathering = _gathering.pop(session_id)
+    lock = _answering.setdefault(session_id, asyncio.Lock())
+    async with lock:
+        gathering = _gathering.pop(session_id)
+        await _answer(session_id, gathering)
+
+
+async def _answer(session_id: int, gathering: _Gathering) -> None:
     asks = [(pid, held) for pid, held, _ in gathering.asks]
     try:
         answers = await database_sync_to_async(answer_learners)(session_id, asks)
