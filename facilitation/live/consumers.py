@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from types import SimpleNamespace
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.contrib import auth
 from django.db.models import F
 from django.utils import timezone
 
@@ -35,23 +37,26 @@ CLOSE_NOT_ALLOWED = 4403  # not a facilitator of the session, or not joined: not
 
 
 @database_sync_to_async
-def _identify(code: str, user, django_session, view: str, query: dict[str, str]):
-    """Return (session, participant, groups) for an allowed socket, or None. Each screen joins the groups of
+def _identify(code: str, django_session, view: str, query: dict[str, str]):
+    """Return (session, participant, user, groups) for an allowed socket, or None. Each screen joins the groups of
     what it shows: the dashboard the facilitators', the projector its own, a tool's own facilitator screen
     what the tool says (`tools.view_socket_groups`), a learner their session's, level's and own groups and
     those the tools add (`tools.learner_socket_groups`). A learner's socket is counted in the same call
-    (`_count_connection`): a room reconnecting at once makes one trip to the database per socket, not two."""
+    (`_count_connection`): a room reconnecting at once makes one trip to the database per socket, not two.
+    The facilitator is read from the session here too, not by Channels' AuthMiddleware before the handshake
+    (see workshop.asgi): nothing that waits for the database comes before a socket is accepted."""
     session = LiveSession.objects.select_related("lesson").filter(code=code).order_by("-created_at").first()
     if session is None:
         return None
     if view != "learner":
-        if not session.is_facilitator(user):
+        user = auth.get_user(SimpleNamespace(session=django_session)) if django_session is not None else None
+        if user is None or not session.is_facilitator(user):
             return None
         if view in {"dashboard", "projector"}:
             group = session.group_projector if view == "projector" else session.group_facilitators
-            return session, None, [group]
+            return session, None, user, [group]
         groups = tools.view_socket_groups(session, view, query)
-        return (session, None, groups) if groups else None
+        return (session, None, user, groups) if groups else None
     pid = participant_id_for(django_session, code)
     participant = Participant.objects.filter(pk=pid, session=session).first() if pid else None
     if participant is None:
@@ -60,7 +65,7 @@ def _identify(code: str, user, django_session, view: str, query: dict[str, str])
     groups += tools.learner_socket_groups(session, participant)
     if not _counted(participant.pk, +1):
         return None  # deleted meanwhile (retention)
-    return session, participant, groups
+    return session, participant, None, groups
 
 
 def _counted(participant_id: int, delta: int) -> bool:
@@ -220,19 +225,19 @@ class SessionConsumer(AsyncWebsocketConsumer):
         query = parse_qs(self.scope.get("query_string", b"").decode())
         view = query.get("view", ["learner"])[0]
         first = {key: values[0] for key, values in query.items()}
-        found = await _identify(code, self.scope.get("user"), self.scope.get("session"), view, first)
+        found = await _identify(code, self.scope.get("session"), view, first)
         if found is None:
             self.closing = True
             await self.close(code=CLOSE_NOT_ALLOWED)
             return
-        session, participant, groups = found
+        session, participant, user, groups = found
         self.view, self.query, self.session_id = view, first, session.pk
         if participant is not None:
             self.participant_id = participant.pk
             self.counted = True  # by _identify: undone at disconnect, whatever happens from here
             self.owner, limit = ("participant", participant.pk), settings.SOCKETS_PER_PARTICIPANT
         else:
-            self.owner, limit = ("user", self.scope["user"].pk), settings.SOCKETS_PER_FACILITATOR
+            self.owner, limit = ("user", user.pk), settings.SOCKETS_PER_FACILITATOR
         # HTML pushes go straight to this socket when the layer can (both of workshop.upstream.channel_layer's
         # layers, in memory and on Redis). Other messages (group moves) still come through the queue.
         if hasattr(self.channel_layer, "deliver_inline"):

@@ -5,7 +5,9 @@ pytest-asyncio is not installed, so every test is a sync function that runs one 
 `async_to_sync`: the communicators, the consumer and the in-memory channel layer then share one event loop.
 Data is made before the scenario starts; ORM calls inside it go through `database_sync_to_async`."""
 
+import asyncio
 import re
+import threading
 from importlib import import_module
 
 import pytest
@@ -148,6 +150,35 @@ def test_it_refuses_a_learner_of_another_session(asgi_app, session, owner):
 def test_it_refuses_an_anonymous_visitor(asgi_app, session):
     make_participant(session=session, name="Ada")
     assert attempt(socket(asgi_app, session.code)) == (False, REFUSED_BY_CONSUMER)
+
+
+@pytest.mark.parametrize("who", ["learner", "facilitator"])
+def test_it_accepts_the_handshake_while_the_database_is_busy(asgi_app, session, owner, who):
+    """A room reconnecting at once: the database work of other sockets (resyncs, counts) runs in one thread,
+    and nothing that waits for it may come before the handshake is accepted, or daphne refuses the socket at
+    its connect timeout. Channels' AuthMiddleware read the user there, before the consumer ran."""
+    ada = make_participant(session=session, name="Ada")
+    cookie, view = (
+        (learner_cookie(ada), None) if who == "learner" else (facilitator_cookie(owner), "dashboard")
+    )
+    release = threading.Event()
+
+    async def scenario():
+        busy = asyncio.ensure_future(database_sync_to_async(release.wait)(10))
+        communicator = socket(asgi_app, session.code, cookie=cookie, view=view)
+        try:
+            # The handshake alone (the consumer identifies the socket after it, in the busy thread).
+            connected, _ = await WebsocketCommunicator.connect(communicator, timeout=2)
+        finally:
+            release.set()
+            await busy
+        accepted_then = connected
+        await communicator.send_to(text_data="ping")
+        answer = await communicator.receive_from(timeout=3)
+        await communicator.disconnect()
+        return accepted_then, answer
+
+    assert async_to_sync(scenario)() == (True, "pong")
 
 
 def test_it_refuses_an_unknown_code(asgi_app, session):
