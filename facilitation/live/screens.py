@@ -106,7 +106,16 @@ def learners(
             for pid, html in module.learners(session, participants).items():
                 if pid in out:
                     out[pid].append(html)
-    return {pid: "".join(parts) for pid, parts in out.items()}
+    # Learners whose parts are the same strings (shared renders: broadcast.per_learner) share one message too:
+    # joined once, not once per learner (a thousand copies of a 100 KB wall otherwise).
+    joined: dict[tuple[int, ...], str] = {}
+    messages = {}
+    for pid, parts in out.items():
+        key = tuple(map(id, parts))
+        if key not in joined:
+            joined[key] = "".join(parts)
+        messages[pid] = joined[key]
+    return messages
 
 
 def every_topic(screen: str) -> list[str]:
