@@ -89,28 +89,41 @@ def _push_people(session_id: int) -> None:
 
 # When a room connects at once (300 phones after the code goes up), one "who is here" push per socket would
 # render the whole list 300 times. Pushes are coalesced per session and process: the first change schedules
-# one push a moment later, which shows every change made until then.
+# one push a moment later, which shows every change made until then; a change made while a push runs gets one
+# more push after it. Between two pushes the gap is PEOPLE_PUSH_DELAY, or twice as long as the last push took
+# if longer: a room of 1,000 reconnecting at once made each push of its whole list slower than the delay, and
+# pushing back to back left no time for the reconnects themselves.
 PEOPLE_PUSH_DELAY = 0.5
 _people_push_pending: dict[int, asyncio.Task] = {}
+_people_changed_since: set[int] = set()  # sessions with a change the running push may not show
 
 
 def _schedule_people_push(session_id: int) -> None:
     if session_id in _people_push_pending:
+        _people_changed_since.add(session_id)
         return
+    loop = asyncio.get_running_loop()
 
     async def push_later():
         try:
             await asyncio.sleep(PEOPLE_PUSH_DELAY)
+            while True:
+                _people_changed_since.discard(session_id)
+                started = loop.time()
+                try:
+                    await _push_people(session_id)
+                except SERVICE_DOWN as error:
+                    # The database or the layer is down (a socket closed or opened meanwhile): the list is not
+                    # lost, every screen resyncs it when its socket reopens. Not a task that dies with a traceback.
+                    log.warning("The people list of session %s was not pushed: %s", session_id, error)
+                if session_id not in _people_changed_since:
+                    return
+                await asyncio.sleep(max(PEOPLE_PUSH_DELAY, 2 * (loop.time() - started)))
         finally:
             _people_push_pending.pop(session_id, None)
-        try:
-            await _push_people(session_id)
-        except SERVICE_DOWN as error:
-            # The database or the layer is down (a socket closed or opened meanwhile): the list is not lost,
-            # every screen resyncs it when its socket reopens. Not a task that dies with a traceback.
-            log.warning("The people list of session %s was not pushed: %s", session_id, error)
+            _people_changed_since.discard(session_id)
 
-    _people_push_pending[session_id] = asyncio.get_running_loop().create_task(push_later())
+    _people_push_pending[session_id] = loop.create_task(push_later())
 
 
 class OpenSockets:

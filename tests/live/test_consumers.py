@@ -586,3 +586,33 @@ def test_a_people_push_with_the_database_down_is_a_warning_not_a_task_dying_with
     asyncio.run(schedule_and_wait())
     assert "The people list of session 4242 was not pushed: connection refused" in caplog.text
     assert 4242 not in consumers._people_push_pending
+
+
+def test_people_pushes_of_a_big_room_leave_twice_their_time_between_them(monkeypatch):
+    """Changes made while the list is being pushed go out in one more push, after a gap of twice the push's
+    own time: a slow push (a list of 1,000) never runs back to back with the next."""
+    from facilitation.live import consumers
+
+    starts: list[float] = []
+    push_seconds = 0.2
+
+    async def slow_push(session_id):
+        starts.append(asyncio.get_running_loop().time())
+        await asyncio.sleep(push_seconds)
+
+    monkeypatch.setattr(consumers, "_push_people", slow_push)
+    monkeypatch.setattr(consumers, "PEOPLE_PUSH_DELAY", 0.05)
+
+    async def scenario():
+        consumers._schedule_people_push(4343)
+        task = consumers._people_push_pending[4343]
+        while not starts:
+            await asyncio.sleep(0.01)
+        for _ in range(3):  # three sockets open while the first push runs
+            consumers._schedule_people_push(4343)
+        await task
+
+    asyncio.run(scenario())
+    assert len(starts) == 2
+    assert starts[1] - starts[0] >= push_seconds + 2 * push_seconds - 0.02
+    assert 4343 not in consumers._people_push_pending
