@@ -179,9 +179,41 @@ def sqlite_database(path: str) -> dict:
     }
 
 
+# PostgreSQL connections are pooled per process (Django's pool, on psycopg_pool), each checked as it is taken
+# (a restarted PostgreSQL costs no request): without it every request and every websocket's database call
+# opened a connection, a PostgreSQL backend process, and closed it; a room of 1,000 reconnecting at once spent
+# much of its time there (bench_live). 0: no pool (a connection per request, or DB_CONN_MAX_AGE's).
+DB_POOL_SIZE = envint("DB_POOL_SIZE", 10)
+DB_POOL_TIMEOUT = envfloat("DB_POOL_TIMEOUT", 3.0)
+DB_CONN_MAX_AGE = envint("DB_CONN_MAX_AGE", 0)
+
+
+def postgresql_pool(database: dict) -> dict:
+    """`database` with the pool in its OPTIONS, for PostgreSQL when DB_POOL_SIZE is not 0."""
+    if database["ENGINE"] != "django.db.backends.postgresql" or DB_POOL_SIZE <= 0:
+        return database
+    if DB_CONN_MAX_AGE:
+        raise ImproperlyConfigured(
+            "DB_CONN_MAX_AGE keeps each connection open itself, and Django's pool (DB_POOL_SIZE) cannot be "
+            "combined with it: leave DB_CONN_MAX_AGE at 0, or set DB_POOL_SIZE=0 to go without the pool."
+        )
+    pool = {
+        "min_size": 1,
+        "max_size": DB_POOL_SIZE,
+        # A request waits this long for a connection, then gets the 503 page ("back in a moment"): with
+        # PostgreSQL down no connection ever comes, and the pool's default (30 s) left the page hanging.
+        "timeout": DB_POOL_TIMEOUT,
+        # The pool retries a failed connection with a growing delay (1, 2, 4 s…): giving up after 2 s, it tries
+        # afresh on the next request, so a PostgreSQL that is back serves requests at once, not after the delay.
+        "reconnect_timeout": 2,
+    }
+    # CONN_HEALTH_CHECKS: Django has the pool check each connection as it is taken.
+    return {**database, "CONN_HEALTH_CHECKS": True, "OPTIONS": {**database.get("OPTIONS", {}), "pool": pool}}
+
+
 if DATABASE_URL:
     DATABASES: dict[str, Any] = {
-        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 0))
+        "default": postgresql_pool(dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE))
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"] = {

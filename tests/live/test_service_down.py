@@ -184,3 +184,35 @@ def test_while_redis_is_down_a_save_is_kept_and_a_rate_limited_request_gets_the_
         "print(json.dumps(list(PlanAnswer.objects.values_list('text', flat=True))))",
     )
     assert stored == [form[data["key"]]]
+
+
+def _backends(url: str) -> set[int]:
+    name = urlparse(url).path.lstrip("/")
+    with psycopg.connect(
+        url.replace("postgres://", "postgresql://", 1).rsplit("/", 1)[0] + "/postgres"
+    ) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [name]).fetchall()
+    return {pid for (pid,) in rows}
+
+
+def test_a_server_on_postgresql_takes_its_connections_from_a_pool(postgres_url, tmp_path):  # noqa: F811
+    """Requests one after the other are served by the connection the pool keeps open (DB_POOL_SIZE), not by a
+    PostgreSQL backend started and ended for each; with the pool off, none stays open between requests."""
+    env = server_env(tmp_path / "unused.sqlite3", DATABASE_URL=postgres_url)
+    manage(env, "migrate", "--noinput")
+    data = run_script(env, SETUP)
+    page = f"/s/{data['code']}/"
+    found = {}
+    for pool_size in ("10", "0"):
+        server = DaphneSubprocess({**env, "DB_POOL_SIZE": pool_size}).start()
+        try:
+            assert _request(server, data, "GET", page)[0] == 200
+            first = _backends(postgres_url)
+            for _ in range(10):
+                assert _request(server, data, "GET", page)[0] == 200
+            found[pool_size] = (first, _backends(postgres_url))
+        finally:
+            server.stop()
+    first, after = found["10"]
+    assert first and after == first
+    assert found["0"] == (set(), set())

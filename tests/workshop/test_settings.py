@@ -29,6 +29,9 @@ SETTINGS_VARIABLES = (
     "SECURE_HSTS_PRELOAD",
     "TRUST_PROXY_HEADERS",
     "REDIS_URL",
+    "DB_POOL_SIZE",
+    "DB_POOL_TIMEOUT",
+    "DB_CONN_MAX_AGE",
 )
 
 # Exactly what README's "Deploying for a conference" sets besides the database and Redis.
@@ -119,6 +122,37 @@ def test_an_in_memory_sqlite_url_is_refused_with_the_setting_to_use():
     done = run(["manage.py", "check"], DATABASE_URL="sqlite://:memory:")
     assert done.returncode != 0
     assert "name a file with SQLITE_PATH" in done.stderr
+
+
+POOL = """
+import json
+from django.db import connection
+found = connection.settings_dict
+print(json.dumps({"options": found["OPTIONS"], "checks": found["CONN_HEALTH_CHECKS"]}))
+"""
+
+
+def test_postgresql_connections_come_from_a_pool_that_gives_up_quickly_when_the_database_is_down():
+    url = "postgres://postgres@127.0.0.1:5432/phasewise"
+    done = run(["-c", POOL], DATABASE_URL=url, DB_POOL_SIZE="6", DB_POOL_TIMEOUT="2.5")
+    found = json.loads(done.stdout or "{}")
+    assert found.get("options", {}).get("pool") == {
+        "min_size": 1,
+        "max_size": 6,
+        "timeout": 2.5,
+        "reconnect_timeout": 2,
+    }, done.stderr
+    assert found["checks"] is True
+    without = json.loads(run(["-c", POOL], DATABASE_URL=url, DB_POOL_SIZE="0").stdout)
+    assert "pool" not in without["options"]
+
+
+def test_a_pool_with_persistent_connections_is_refused_with_the_settings_to_change():
+    done = run(
+        ["manage.py", "check"], DATABASE_URL="postgres://postgres@127.0.0.1:5432/x", DB_CONN_MAX_AGE="60"
+    )
+    assert done.returncode != 0
+    assert "leave DB_CONN_MAX_AGE at 0, or set DB_POOL_SIZE=0" in done.stderr
 
 
 @pytest.mark.django_db
