@@ -15,6 +15,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -38,19 +39,64 @@ render_count = 0
 send_count = 0
 
 
+_together = threading.local()
+SEND_CONCURRENCY = 32  # pushes of one batch handed to the layer at a time (on Redis: round trips in flight)
+
+
+@contextmanager
+def sending_together():
+    """Pushes sent inside go out together at the end, in one trip to the event loop: a phase change sends one
+    message per learner, and a trip each (async_to_sync) was most of the time it took to send them (on Redis
+    a round trip each, one after the other)."""
+    if getattr(_together, "messages", None) is not None:
+        yield  # already inside: the outer one sends
+        return
+    _together.messages = []
+    try:
+        yield
+    finally:
+        messages, _together.messages = _together.messages, None
+        _deliver(messages)
+
+
 def send(group: str, html: str) -> None:
     global send_count
     layer = get_channel_layer()
     if layer is None or not html:
         return
     send_count += 1
+    batch = getattr(_together, "messages", None)
+    if batch is not None:
+        batch.append((group, html))
+    else:
+        _deliver([(group, html)])
+
+
+def _deliver(messages: list[tuple[str, str]]) -> None:
+    layer = get_channel_layer()
+    if layer is None or not messages:
+        return
+
+    # Two messages for one group keep their order: then one at a time.
+    at_once = SEND_CONCURRENCY if len({group for group, _ in messages}) == len(messages) else 1
+
+    async def deliver_all():
+        for start in range(0, len(messages), at_once):
+            await asyncio.gather(
+                *(
+                    layer.group_send(group, {"type": "html.fragment", "html": html})
+                    for group, html in messages[start : start + at_once]
+                )
+            )
+
     try:
-        async_to_sync(layer.group_send)(group, {"type": "html.fragment", "html": html})
+        async_to_sync(deliver_all)()
     except LAYER_DOWN as error:
         # The change is stored (pushes run after commit): answering the request with an error would have the
         # person send it again. The layer's failure closes every socket as a service restart
         # (facilitation.consumers), and each page resyncs over its socket when it reopens.
-        log.warning("A push to %s was lost: the channel layer is down (%s)", group, error)
+        where = messages[0][0] if len(messages) == 1 else f"{len(messages)} groups"
+        log.warning("A push to %s was lost: the channel layer is down (%s)", where, error)
 
 
 def render(template: str, regions: tuple[str, ...], context: dict, *, oob: bool = False) -> str:
@@ -109,8 +155,9 @@ def phase_changed(session_id: int) -> None:
     for participant in room:
         participant.session = session  # the tools read it: not once per learner from the database
     messages = screens.learners(session, room, screens.every_topic(screens.LEARNER))
-    for participant in room:
-        send(participant.group_name, messages.get(participant.pk, ""))
+    with sending_together():
+        for participant in room:
+            send(participant.group_name, messages.get(participant.pk, ""))
 
 
 def people_changed(session_id: int) -> None:

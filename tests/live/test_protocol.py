@@ -160,6 +160,34 @@ def test_a_phase_change_renders_for_the_room_with_the_same_queries_at_any_size(s
     assert big_renders < small_renders + 16
 
 
+def test_a_phase_change_hands_every_learners_message_to_the_layer_in_one_trip(session, monkeypatch):
+    """One async_to_sync for the whole room, not one per learner; each learner's message to their own group."""
+    room = [make_participant(session=session, name=f"L{i}") for i in range(5)]
+    Participant.objects.filter(session=session).update(connections=1)
+    trips: list[list[tuple[str, str]]] = []
+    monkeypatch.setattr(broadcast, "_deliver", trips.append)
+    broadcast.phase_changed(session.pk)
+    learner_trips = [trip for trip in trips if any(group == room[0].group_name for group, _ in trip)]
+    assert len(learner_trips) == 1
+    assert sorted(group for group, _ in learner_trips[0]) == sorted(p.group_name for p in room)
+    assert all('id="learner-phase"' in html for _, html in learner_trips[0])
+
+
+def test_pushes_sent_together_to_a_layer_that_is_down_are_one_warning(session, monkeypatch, caplog):
+    from workshop.upstream.channel_layer import LAYER_DOWN
+
+    class DownLayer:
+        async def group_send(self, group, message):
+            raise LAYER_DOWN[0]("connection refused")
+
+    monkeypatch.setattr(broadcast, "get_channel_layer", lambda: DownLayer())
+    with broadcast.sending_together():
+        broadcast.send("a", "<p>1</p>")
+        broadcast.send("b", "<p>2</p>")
+    assert caplog.text.count("was lost: the channel layer is down") == 1
+    assert "A push to 2 groups was lost" in caplog.text
+
+
 # --- Resync over the socket ---------------------------------------------------------------------------------
 
 
