@@ -188,7 +188,7 @@ DB_POOL_TIMEOUT = envfloat("DB_POOL_TIMEOUT", 3.0)
 DB_CONN_MAX_AGE = envint("DB_CONN_MAX_AGE", 0)
 
 
-def postgresql_pool(database: dict) -> dict:
+def postgresql_pool(database: Any) -> dict:
     """`database` with the pool in its OPTIONS, for PostgreSQL when DB_POOL_SIZE is not 0."""
     if database["ENGINE"] != "django.db.backends.postgresql" or DB_POOL_SIZE <= 0:
         return database

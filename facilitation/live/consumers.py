@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from types import SimpleNamespace
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
@@ -16,6 +15,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib import auth
 from django.db.models import F
+from django.http import HttpRequest
 from django.utils import timezone
 
 from facilitation import tools
@@ -49,8 +49,10 @@ def _identify(code: str, django_session, view: str, query: dict[str, str]):
     if session is None:
         return None
     if view != "learner":
-        user = auth.get_user(SimpleNamespace(session=django_session)) if django_session is not None else None
-        if user is None or not session.is_facilitator(user):
+        request = HttpRequest()
+        request.session = django_session if django_session is not None else {}  # type: ignore[assignment]
+        user = auth.get_user(request)  # what Channels' AuthMiddleware does, from the same session
+        if not session.is_facilitator(user):
             return None
         if view in {"dashboard", "projector"}:
             group = session.group_projector if view == "projector" else session.group_facilitators

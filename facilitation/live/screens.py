@@ -111,10 +111,10 @@ def learners(
     joined: dict[tuple[int, ...], str] = {}
     messages = {}
     for pid, parts in out.items():
-        key = tuple(map(id, parts))
-        if key not in joined:
-            joined[key] = "".join(parts)
-        messages[pid] = joined[key]
+        same = tuple(map(id, parts))
+        if same not in joined:
+            joined[same] = "".join(parts)
+        messages[pid] = joined[same]
     return messages
 
 

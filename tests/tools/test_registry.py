@@ -113,23 +113,29 @@ def test_two_tools_with_one_key_are_refused():
 def test_a_tool_from_another_package_names_the_channel_groups_of_its_sockets(owner, sample_tool):
     """The one websocket consumer asks the registry which groups a learner's socket joins besides the core's,
     and which a tool's own facilitator screen (`?view=`) joins; it refuses a view no tool has."""
-    from django.contrib.auth.models import AnonymousUser
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.test import Client
 
     from facilitation.joining import SESSION_KEY
     from facilitation.live import consumers
 
     session = make_session(owner=owner, started=True)
     ada = make_participant(session=session, name="Ada")
+    signed_in = Client()
+    signed_in.force_login(owner)
+    owners = import_module(settings.SESSION_ENGINE).SessionStore(signed_in.session.session_key)
     identify = async_to_sync(consumers._identify)
-    learner = identify(session.code, AnonymousUser(), {SESSION_KEY: {session.code: ada.pk}}, "learner", {})
-    assert learner[2] == [
+    learner = identify(session.code, {SESSION_KEY: {session.code: ada.pk}}, "learner", {})
+    assert learner[3] == [
         session.group_all,
         session.group_level(ada.experience),
         ada.group_name,
         f"registry-sample-learner-{ada.pk}",
     ]
-    view = identify(session.code, owner, {}, "registry-sample", {"part": "board"})
-    assert view == (session, None, [f"registry-sample-{session.pk}-board"])
-    assert identify(session.code, owner, {}, "registry-sample", {}) is None  # the tool refused it
-    assert identify(session.code, owner, {}, "no-such-view", {"part": "board"}) is None
-    assert identify(session.code, AnonymousUser(), {}, "registry-sample", {"part": "board"}) is None
+    view = identify(session.code, owners, "registry-sample", {"part": "board"})
+    assert view == (session, None, owner, [f"registry-sample-{session.pk}-board"])
+    assert identify(session.code, owners, "registry-sample", {}) is None  # the tool refused it
+    assert identify(session.code, owners, "no-such-view", {"part": "board"}) is None
+    assert identify(session.code, {}, "registry-sample", {"part": "board"}) is None  # not signed in
