@@ -139,18 +139,20 @@ def clock_changed(session_id: int) -> None:
 
 def phase_changed(session_id: int) -> None:
     """The session started, moved to another phase or ended: what every tool shows may have changed with it.
-    Every screen gets every region, pushed (no page fetches anything): the facilitators' and the projector's
+    Every screen gets every region, pushed (no page fetches anything): the projector's and the facilitators'
     rendered once each; each learner gets one message with their level's phase header and their regions of
     every tool, rendered for the whole room in one batch (live.screens). Learners without an open socket get
     nothing: their page resyncs when it connects."""
     from facilitation.live import screens
 
     session = LiveSession.objects.select_related("lesson").get(pk=session_id)
-    for screen, group in (
-        (screens.DASHBOARD, session.group_facilitators),
-        (screens.PROJECTOR, session.group_projector),
-    ):
-        send(group, screens.shared(session, screen, screens.every_topic(screen)))
+    # The room first: the projector, then every phone; the dashboards last (the facilitator who pressed the
+    # button has the new phase's clock in the answer to that request; the rest of the dashboard, with its
+    # list of everyone, is the biggest render of all and comes a moment later).
+    send(
+        session.group_projector,
+        screens.shared(session, screens.PROJECTOR, screens.every_topic(screens.PROJECTOR)),
+    )
     room = list(session.participants.filter(connections__gt=0))
     for participant in room:
         participant.session = session  # the tools read it: not once per learner from the database
@@ -158,6 +160,8 @@ def phase_changed(session_id: int) -> None:
     with sending_together():
         for participant in room:
             send(participant.group_name, messages.get(participant.pk, ""))
+    dashboard = screens.shared(session, screens.DASHBOARD, screens.every_topic(screens.DASHBOARD))
+    send(session.group_facilitators, dashboard)
 
 
 def people_changed(session_id: int) -> None:

@@ -173,6 +173,16 @@ def test_a_phase_change_hands_every_learners_message_to_the_layer_in_one_trip(se
     assert all('id="learner-phase"' in html for _, html in learner_trips[0])
 
 
+def test_a_phase_change_reaches_the_room_before_the_dashboards(session, pushes):
+    """The projector and the phones first; the dashboards (the biggest render, the list of everyone) last."""
+    room = [make_participant(session=session, name=f"R{i}") for i in range(3)]
+    Participant.objects.filter(session=session).update(connections=1)
+    broadcast.phase_changed(session.pk)
+    order = [group for group, _ in pushes]
+    assert order[0] == session.group_projector and order[-1] == session.group_facilitators
+    assert sorted(order[1:-1]) == sorted(p.group_name for p in room)
+
+
 def test_pushes_sent_together_to_a_layer_that_is_down_are_one_warning(session, monkeypatch, caplog):
     from workshop.upstream.channel_layer import LAYER_DOWN
 
