@@ -50,7 +50,7 @@ class PhaseRow:
 
 
 def _phases(session: LiveSession) -> list[Phase]:
-    return [sp.phase for sp in session.phases.select_related("phase").order_by("order")]
+    return [row.phase for row in session.phase_plan()]
 
 
 def clock_context(session: LiveSession, now=None) -> dict:

@@ -92,6 +92,21 @@ class LiveSession(models.Model):
     def is_open(self) -> bool:
         return self.ended_at is None
 
+    def phase_plan(self) -> list:
+        """The session's phases (SessionPhase, with their lesson Phase), in order, read once per instance: every
+        tool asks which phase is current and what tool it opens, and a learner page asked six times. Their
+        timings (budgets, segments) are read afresh where the clock needs them (joining.clock_data)."""
+        cached = self.__dict__.get("_phase_plan")
+        if cached is None:
+            cached = self.__dict__["_phase_plan"] = list(
+                self.phases.select_related("phase").order_by("order")
+            )
+        return cached
+
+    def current_phase_row(self):
+        """The current SessionPhase (with its lesson Phase), or None (from `phase_plan`)."""
+        return next((row for row in self.phase_plan() if row.order == self.current_index), None)
+
     @property
     def pdf_scope(self) -> str:
         """What cached PDFs showing this session's learner data are filed under (`lessons.pdf.forget_pdfs`)."""

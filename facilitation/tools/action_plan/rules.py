@@ -90,7 +90,7 @@ def is_novice(session: LiveSession, participant: Participant) -> bool:
 
 
 def tool_phase(session: LiveSession) -> bool:
-    current = session.phases.select_related("phase").filter(order=session.current_index).first()
+    current = session.current_phase_row()
     return session.is_open and current is not None and current.phase.tool == PhaseTool.ACTION_PLAN
 
 

@@ -185,7 +185,7 @@ def clean_choice_value(session: LiveSession, spec: FieldSpec, values: list[str])
 
 
 def current_phase(session: LiveSession) -> SessionPhase | None:
-    return session.phases.select_related("phase").filter(order=session.current_index).first()
+    return session.current_phase_row()
 
 
 def _tool(phase: SessionPhase | None) -> str:

@@ -265,7 +265,8 @@ def _answers_by_poll(polls: list[Poll]) -> dict[int, list[PollAnswer]]:
 
 
 def _current_phase_id(session: LiveSession) -> int | None:
-    return session.phases.filter(order=session.current_index).values_list("phase_id", flat=True).first()
+    current = session.current_phase_row()
+    return current.phase_id if current is not None else None
 
 
 def panel_context(session: LiveSession, view: str) -> dict:

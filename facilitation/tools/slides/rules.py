@@ -175,7 +175,7 @@ class Show:
 
 def _visibility(session: LiveSession, presentation: Presentation) -> tuple[bool, bool]:
     """(does the current phase open the slides, do learners and the projector see them)."""
-    current = session.phases.select_related("phase").filter(order=session.current_index).first()
+    current = session.current_phase_row()
     tool_phase = current is not None and current.phase.tool == PhaseTool.SLIDES
     return tool_phase, session.is_open and (tool_phase or presentation.started)
 

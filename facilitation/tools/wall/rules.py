@@ -112,7 +112,7 @@ class Board:
 
 def _visibility(session: LiveSession, state: WallState) -> tuple[SessionPhase | None, bool, bool]:
     """(current phase, does it open the wall, do learners see the wall)."""
-    current = session.phases.select_related("phase").filter(order=session.current_index).first()
+    current = session.current_phase_row()
     tool_phase = current is not None and current.phase.tool == PhaseTool.WALL
     return current, tool_phase, session.is_open and (tool_phase or state.opened)
 

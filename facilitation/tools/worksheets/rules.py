@@ -177,7 +177,7 @@ def lesson_item(session: LiveSession, item_id: int) -> WorksheetItem | None:
 
 
 def _phase_tools(session: LiveSession) -> list[str]:
-    return list(session.phases.order_by("order").values_list("phase__tool", flat=True))
+    return [row.phase.tool for row in session.phase_plan()]
 
 
 @dataclass

@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from facilitation.joining import SESSION_KEY
 from facilitation.live import broadcast
-from facilitation.models import Poll, PollAnswer, PollKind, PollStatus, PreparedPoll
+from facilitation.models import LiveSession, Poll, PollAnswer, PollKind, PollStatus, PreparedPoll
 from facilitation.tools.polls import rules as polls
 from tests.factories import make_lesson, make_participant, make_session, make_user, screen
 
@@ -756,7 +756,9 @@ def context_queries(build) -> int:
 def poll_view_queries(client, session, owner, person, poll) -> dict[str, int]:
     """Our views, our screens (what a resync or a phase change sends), and our contexts as the dashboard,
     projector and learner page merge them (those pages also hold other tools, whose queries are theirs to
-    count)."""
+    count). Each from a fresh copy of the session, as a request has: a copy keeps what it has read once (its
+    phase plan)."""
+    session = LiveSession.objects.select_related("lesson").get(pk=session.pk)
     client.force_login(owner)
     counts = {"poll_csv": queries(client, "get", reverse("facilitation:poll_csv", args=[session.code]))}
     client.logout()
