@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -82,7 +83,11 @@ class _Gathering:
 
 
 _gathering: dict[int, _Gathering] = {}
-_answering: dict[int, asyncio.Lock] = {}  # per session (a lock is a few bytes: kept for the process's life)
+# One lock per session and event loop (an asyncio lock belongs to the loop it first waited in; a server has one
+# loop, tests start several). A lock is a few bytes: kept for the loop's life.
+_answering: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 async def learner(session_id: int, participant_id: int, held: Mapping[str, int], reply) -> None:
@@ -99,7 +104,8 @@ async def _answer_later(session_id: int) -> None:
     been answered, so a herd that arrives while a batch renders joins the next one instead of queueing a
     batch per RESYNC_GATHER (each rendering every shared region again)."""
     await asyncio.sleep(RESYNC_GATHER)
-    lock = _answering.setdefault(session_id, asyncio.Lock())
+    locks = _answering.setdefault(asyncio.get_running_loop(), {})
+    lock = locks.setdefault(session_id, asyncio.Lock())
     async with lock:
         gathering = _gathering.pop(session_id)
         await _answer(session_id, gathering)

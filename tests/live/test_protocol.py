@@ -201,14 +201,29 @@ def test_pushes_sent_together_to_a_layer_that_is_down_are_one_warning(session, m
 # --- Resync over the socket ---------------------------------------------------------------------------------
 
 
+def _answering(session) -> bool:
+    lock = resync._answering.get(asyncio.get_running_loop(), {}).get(session.pk)
+    return lock is not None and lock.locked()
+
+
 def _resync_over_socket(asgi_app, session, cookie, held, view=None) -> list[str]:
+    """The frames a resync brings, however long the answer takes (no "nothing for a while" timeout, which a
+    busy machine outlasts): a screen's resync is answered before the consumer reads its next message, so a
+    "ping" after it is answered after it; a learner's is queued for its batch, so a second ping goes once the
+    batches of this session have been answered."""
+
     async def scenario():
         communicator = socket(asgi_app, session.code, cookie=cookie, view=view)
         await communicator.connect()
         await communicator.send_to(text_data=json.dumps({"resync": held}))
         frames = []
-        while not await communicator.receive_nothing(timeout=0.4):
-            frames.append(await communicator.receive_from())
+        for _ in (1, 2) if view is None else (1,):
+            await communicator.send_to(text_data="ping")
+            while (frame := await communicator.receive_from(timeout=10)) != "pong":
+                frames.append(frame)
+            # The first pong: the learner's resync has been read and queued. Its batch answered, the second.
+            while session.pk in resync._gathering or _answering(session):
+                await asyncio.sleep(0.01)
         await communicator.disconnect()
         return frames
 
