@@ -101,6 +101,22 @@ OVERLAPS = """() => {
 }"""
 
 
+NOTE_BADGE_STATES = """() => {
+    window.badgeStates = [];
+    const text = document.querySelector('.learner-header .connection-text');
+    const note = () => {
+        const box = document.querySelector('.learner-header .connection').getBoundingClientRect();
+        window.badgeStates.push({
+            text: text.textContent, offline: document.body.classList.contains('ws-offline'),
+            height: document.querySelector('.learner-header').getBoundingClientRect().height,
+            badge: [box.x, box.y, box.width, box.height],
+        });
+    };
+    new MutationObserver(note).observe(text, { childList: true, characterData: true, subtree: true });
+    new MutationObserver(note).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+}"""
+
+
 def test_the_connection_badge_stops_saying_live_when_the_server_goes_silent_or_the_phone_offline(
     live, person
 ):
@@ -116,15 +132,22 @@ def test_the_connection_badge_stops_saying_live_when_the_server_goes_silent_or_t
     badge_box = ada.locator(".learner-header .connection").bounding_box()
 
     # The socket goes silent (it still looks open): once the heartbeat has gone unanswered for long enough, the
-    # badge says so, and the page opens a new socket, which is live again.
+    # badge says so, and the page opens a new socket, which is live again. "Reconnecting…" lasts only until the
+    # new socket opens (on a busy machine it can be over before a second look): each state the badge takes is
+    # noted as it happens, with the body's class and the header's layout at that moment.
+    ada.evaluate(NOTE_BADGE_STATES)
     sockets.silence()
     ada.clock.fast_forward(HEARTBEAT_SILENCE + 2000)
-    expect(badge).to_have_text("Reconnecting…")
-    expect(ada.locator("body")).to_have_class("learner-page ws-offline")
-    # The header keeps its one line and the badge its place: no layout shift.
-    assert header.bounding_box()["height"] == height
-    assert ada.locator(".learner-header .connection").bounding_box() == badge_box
     expect(badge).to_have_text("Live", timeout=PUSH)
+    seen = ada.evaluate("() => window.badgeStates")
+    reconnecting = [state for state in seen if state["text"] == "Reconnecting…"]
+    assert reconnecting, seen
+    assert all(state["offline"] for state in reconnecting), seen
+    # The header keeps its one line and the badge its place: no layout shift.
+    assert {state["height"] for state in reconnecting} == {height}
+    assert all(
+        state["badge"] == [badge_box[k] for k in ("x", "y", "width", "height")] for state in reconnecting
+    )
     assert len(sockets.sockets) == 2
 
     # The browser says it is offline: at once, without waiting for the heartbeat; back online, live again.
