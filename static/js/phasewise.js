@@ -301,7 +301,13 @@
     var newer = Array.prototype.filter.call(target.querySelectorAll("[data-version][id]"), function (el) {
       return versionOf(el) > now;
     });
-    if (newer.length) keptNewer = { region: target.id, parts: newer };
+    // When a push or a resync replaces the region, an element whose request is on its way (htmx marks it
+    // .htmx-request) keeps its place too: its answer is swapped into it, and a copy put in its stead would
+    // leave that answer nowhere on the page. (The answer itself, and what it brings out of band, replaces it.)
+    var inFlight = !fromSocket ? [] : Array.prototype.filter.call(target.querySelectorAll(".htmx-request[id]"), function (el) {
+      return newer.indexOf(el) === -1;
+    });
+    if (newer.length || inFlight.length) keptNewer = { region: target.id, parts: newer, inFlight: inFlight };
   });
   document.addEventListener("htmx:oobAfterSwap", function () {
     var addition = added, kept = keptNewer;
@@ -314,6 +320,10 @@
     kept.parts.forEach(function (old) {
       var copy = region.querySelector("#" + CSS.escape(old.id));
       if (copy && versionOf(copy) < versionOf(old)) copy.replaceWith(old);
+    });
+    kept.inFlight.forEach(function (old) {
+      var copy = region.querySelector("#" + CSS.escape(old.id));
+      if (copy && copy !== old) copy.replaceWith(old);
     });
   });
   var FIRST_TAG = /^\s*<[a-zA-Z][^>]*>/;

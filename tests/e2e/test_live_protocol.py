@@ -146,3 +146,42 @@ def test_two_tabs_each_keep_the_newer_state_and_their_own_typing(live, person):
     for page in (first, second):
         expect(page.locator("#wall-board .cluster-name", has_text="Hand-offs")).to_have_count(1, timeout=PUSH)
         expect(page.locator("#wall-board .cluster-name", has_text="Ownership")).to_have_count(1)
+
+
+def _open_poll(code: str) -> None:
+    from facilitation.models import LiveSession, Poll, PollKind
+    from facilitation.tools.polls import rules as polls
+
+    session = LiveSession.objects.get(code=code)
+    spec = Poll(kind=PollKind.SINGLE, question="Where does it hurt most?")
+    spec.options_text = "Handoffs\nCosts\nTools"
+    polls.open_poll(polls.create_poll(session, spec))
+
+
+def test_a_form_whose_request_is_on_its_way_keeps_its_place_when_its_region_is_replaced(live, person):
+    """Ada sends her poll answer; before it reaches the server, a resync brings the polls region again (her
+    socket reopening), rendered without her answer. The form her request came from stays in place, so the
+    answer lands on the page: "Answer saved" and "Change my answer", not a blank form with her choice ticked
+    and nothing said (the answer swapped into a form no longer on the page)."""
+    code, _ = in_thread(_started)
+    in_thread(_open_poll, code)
+    ada = join_in(person(**PHONE), live, code, "Ada")
+    expect(ada.locator("body[data-connection=live]")).to_have_count(1, timeout=PUSH)
+    pattern = re.compile(r"/polls/\d+/answer/$")
+    held: list = []
+    ada.route(pattern, lambda route: held.append(route))
+    ada.get_by_label("Costs").check()
+    ada.get_by_role("button", name="Send answer").click()
+    assert _wait(ada, lambda: held), "the answer is on its way"
+    ada.evaluate(
+        """() => new Promise((resolve) => {
+            document.addEventListener("htmx:wsAfterMessage", () => resolve(), { once: true });
+            window.phasewise.resync(true);
+        })"""
+    )
+    for route in held:
+        route.continue_()
+    ada.unroute(pattern)
+    expect(ada.locator(".poll-saved")).to_contain_text("Answer saved", timeout=PUSH)
+    expect(ada.get_by_role("button", name="Change my answer")).to_be_visible()
+    expect(ada.get_by_label("Costs")).to_be_checked()
