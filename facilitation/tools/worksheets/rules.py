@@ -160,11 +160,24 @@ def item_row(session: LiveSession, participant: Participant, item_id: int) -> It
 
 def progress(session: LiveSession, participant: Participant) -> tuple[int, int]:
     """(answered, total) for the learner's progress line, in two queries."""
+    total, answered = answer_counts(session, [participant])
+    return answered.get(participant.pk, 0), total
+
+
+def answer_counts(session: LiveSession, participants) -> tuple[int, dict[int, int]]:
+    """The sheet's number of items, and how many of them each learner has answered: two queries for any
+    number of learners."""
     total = WorksheetItem.objects.filter(category__lesson_id=session.lesson_id).count()
-    answered = WorksheetAnswer.objects.filter(
-        participant=participant, item__category__lesson_id=session.lesson_id
-    ).answered()
-    return answered.count(), total
+    answered = dict(
+        WorksheetAnswer.objects.filter(
+            participant__in=participants, item__category__lesson_id=session.lesson_id
+        )
+        .answered()
+        .values("participant_id")
+        .annotate(n=Count("pk"))
+        .values_list("participant_id", "n")
+    )
+    return total, answered
 
 
 def lesson_item(session: LiveSession, item_id: int) -> WorksheetItem | None:
@@ -216,16 +229,7 @@ def learner_worksheets(session: LiveSession, participants) -> dict[int, LearnerW
             pk: LearnerWorksheet(sheet=learner_sheet, inline=learner_sheet.total > 0, show_link=False)
             for pk, learner_sheet in sheets(session, participants).items()
         }
-    total = WorksheetItem.objects.filter(category__lesson_id=session.lesson_id).count()
-    answered = dict(
-        WorksheetAnswer.objects.filter(
-            participant__in=participants, item__category__lesson_id=session.lesson_id
-        )
-        .answered()
-        .values("participant_id")
-        .annotate(n=Count("pk"))
-        .values_list("participant_id", "n")
-    )
+    total, answered = answer_counts(session, participants)
     reached = PhaseTool.CASE_STUDY in tools[: session.current_index + 1]
     out = {}
     for p in participants:
