@@ -185,3 +185,36 @@ def test_a_form_whose_request_is_on_its_way_keeps_its_place_when_its_region_is_r
     expect(ada.locator(".poll-saved")).to_contain_text("Answer saved", timeout=PUSH)
     expect(ada.get_by_role("button", name="Change my answer")).to_be_visible()
     expect(ada.get_by_label("Costs")).to_be_checked()
+
+
+def test_a_control_brought_by_an_answer_works_at_once(live, person):
+    """The facilitator pauses; the answer brings the clock with its Resume button. A press on that button
+    straight away (here: as soon as the answer's swap is done) must resume the clock: htmx wires a swapped
+    element only when the swap settles, and with its default settle delay the press fell in a gap of 20 ms
+    (longer on a busy laptop) and went nowhere — seen in CI as a keyboard press that did nothing."""
+    code, user = in_thread(_started)
+    dashboard = sign_in(person, live, user)
+    dashboard.goto(f"{live.url}/facilitate/{code}/")
+    expect(dashboard.locator("body[data-connection=live]")).to_have_count(1, timeout=PUSH)
+    dashboard.evaluate(
+        """() => {
+            let socket = false;
+            document.addEventListener("htmx:wsBeforeMessage", () => { socket = true; });
+            document.addEventListener("htmx:wsAfterMessage", () => { socket = false; });
+            document.addEventListener("htmx:oobAfterSwap", (event) => {
+                if (socket || event.detail.target.id !== "clock" || !window.pressAfterAnswer) return;
+                window.pressAfterAnswer = false;
+                queueMicrotask(() => {
+                    const button = document.getElementById("clock-toggle");
+                    window.pressedOn = button.textContent.trim();
+                    button.click();
+                });
+            });
+        }"""
+    )
+    dashboard.evaluate("window.pressAfterAnswer = true")
+    dashboard.get_by_role("button", name="Pause").click()
+    dashboard.wait_for_function("() => window.pressedOn !== undefined", timeout=PUSH)
+    assert dashboard.evaluate("window.pressedOn") == "Resume"
+    expect(dashboard.locator("#clock-toggle")).to_have_text("Pause", timeout=PUSH)
+    expect(dashboard.locator("#clock .countdown-state")).not_to_have_text("Paused")
