@@ -231,7 +231,12 @@ class Participant(models.Model):
     @property
     def display_name(self) -> str:
         """Two people called Sam stay tell-apart-able for the facilitator: 'Sam' and 'Sam (2)'."""
-        return self.name if self.name_number == 1 else f"{self.name} ({self.name_number})"
+        return self.display_name_of(self.name, self.name_number)
+
+    @staticmethod
+    def display_name_of(name: str, name_number: int) -> str:
+        """display_name from the two columns, for code that reads rows rather than participants."""
+        return name if name_number == 1 else f"{name} ({name_number})"
 
     @property
     def is_connected(self) -> bool:

@@ -56,6 +56,7 @@ PANEL_REGIONS = ("wall_settings", "wall_clusters", "wall_board")
 LEARNER_SECTION = ("learner_wall",)
 LEARNER_BOARD = ("learner_wall_board",)
 PROJECTOR_REGIONS = ("projector_wall",)
+LEFT = "Someone who left"  # the author of a note whose learner has left the session
 
 
 class WallError(Exception):
@@ -122,29 +123,37 @@ def board(session: LiveSession, *, for_facilitators: bool) -> Board:
     state = WallState.for_session(session)
     current, tool_phase, visible = _visibility(session, state)
     show_names = not session.anonymous_wall
+    named = for_facilitators or show_names
     notes = Note.objects.filter(session=session).room_wall().with_votes()
-    if for_facilitators or show_names:
-        notes = notes.select_related("participant")
-    else:
-        notes = notes.shown()
+    if not for_facilitators:
+        notes = notes.shown()  # a hidden note is the facilitators' alone
     clusters = list(Cluster.objects.filter(session=session))
     sections = {cluster.pk: Section(cluster) for cluster in clusters}
     loose = Section(None)
     hidden: list[WallNote] = []
-    for note in notes:
+    # Rows, not model instances: a phase change renders the board of a wall of hundreds of notes for every
+    # screen, and building a Note for each row cost more than the query and the template together.
+    fields = ("pk", "text", "colour", "cluster_id", "hidden", "vote_count", "participant_id")
+    rows = (
+        notes.values_list(*fields, "participant__name", "participant__name_number")
+        if named
+        else notes.values_list(*fields)
+    )
+    for row in rows:
+        pk, text, colour, cluster_id, is_hidden, votes, participant_id = row[:7]
         shown = WallNote(
-            id=note.pk,
-            text=note.text,
-            colour=note.colour,
-            cluster_id=note.cluster_id,
-            hidden=note.hidden,
-            votes=note.vote_count,
-            author=_author(note) if (for_facilitators or show_names) else "",
+            id=pk,
+            text=text,
+            colour=colour,
+            cluster_id=cluster_id,
+            hidden=is_hidden,
+            votes=votes,
+            author=(Participant.display_name_of(*row[7:]) if participant_id else LEFT) if named else "",
         )
-        if note.hidden:
+        if is_hidden:
             hidden.append(shown)
         else:
-            sections.get(note.cluster_id, loose).notes.append(shown)
+            sections.get(cluster_id, loose).notes.append(shown)
     ordered = [sections[cluster.pk] for cluster in clusters]
     if state.sort_by_votes:
         ordered.sort(key=lambda section: -section.votes)
@@ -165,7 +174,7 @@ def board(session: LiveSession, *, for_facilitators: bool) -> Board:
 
 
 def _author(note: Note) -> str:
-    return note.participant.display_name if note.participant else "Someone who left"
+    return note.participant.display_name if note.participant else LEFT
 
 
 def my_votes(participant: Participant) -> list[int]:

@@ -672,3 +672,39 @@ def test_new_notes_are_pushed_in_the_same_number_of_queries_and_bytes_for_any_wa
     assert large_queries == small_queries
     # 58 more notes would add kilobytes; only counts, ids and the clusters' menu (one more cluster) may grow.
     assert large_bytes < small_bytes + 200
+
+
+def test_the_board_names_authors_as_each_audience_may_see_them(session):
+    """Facilitators see who wrote each note (two people called Sam apart, and a note whose author left); the
+    room sees names only when the wall is not anonymous, and never a hidden note."""
+    sam = make_participant(session=session, name="Sam")
+    other_sam = make_participant(session=session, name="Sam")
+    gone = make_participant(session=session, name="Gone")
+    Note.objects.create(session=session, participant=sam, text="First")
+    Note.objects.create(session=session, participant=other_sam, text="Second")
+    Note.objects.create(session=session, participant=gone, text="Third")
+    Note.objects.create(session=session, participant=sam, text="Hidden", hidden=True)
+    Vote.objects.create(note=Note.objects.get(text="First"), participant=gone)
+    gone.delete()
+
+    def authors(board):
+        return {n.text: (n.author, n.votes) for section in board.sections for n in section.notes} | {
+            n.text: (n.author, "hidden") for n in board.hidden_notes
+        }
+
+    staff = authors(wall.board(session, for_facilitators=True))
+    assert staff == {
+        "First": ("Sam", 0),  # the vote went with the learner who left
+        "Second": ("Sam (2)", 0),
+        "Third": (wall.LEFT, 0),
+        "Hidden": ("Sam", "hidden"),
+    }
+    session.anonymous_wall = True
+    assert authors(wall.board(session, for_facilitators=False)) == {
+        "First": ("", 0),
+        "Second": ("", 0),
+        "Third": ("", 0),
+    }
+    session.anonymous_wall = False
+    assert authors(wall.board(session, for_facilitators=False))["Second"] == ("Sam (2)", 0)
+    assert "Hidden" not in authors(wall.board(session, for_facilitators=False))
