@@ -46,8 +46,18 @@ def _done(session: LiveSession, *, phase: bool = False) -> LiveSession:
     """Number the change (live.versions) and push it after commit. A change of phase (start, go to, end)
     changes what every tool shows: every screen gets every region (`broadcast.phase_changed`)."""
     versions.bump(session.pk, (versions.EVERY,) if phase else (versions.CLOCK,))
-    push = broadcast.phase_changed if phase else broadcast.clock_changed
-    transaction.on_commit(lambda: push(session.pk))
+    if phase:
+        # Rendering every region for the whole room takes a while (a second and more for a room of 1,000): the
+        # facilitator's request is answered at once (with the new clock), the push follows on the server's
+        # loop. Two phase changes in a row go out one after the other, or as one push of the last.
+        key = ("phase", session.pk)
+        transaction.on_commit(
+            lambda: broadcast.coalesce(
+                key, session.pk, lambda _, last: last, broadcast.phase_changed, defer=True
+            )
+        )
+    else:
+        transaction.on_commit(lambda: broadcast.clock_changed(session.pk))
     return session
 
 

@@ -227,9 +227,12 @@ class _Pending:
     busy: bool = False
     done_at: float = -math.inf
     took: float = 0.0
+    deferred: bool = False  # see `coalesce`'s `defer`
 
     def gap(self) -> float:
         """Seconds to leave between the end of one push and the start of the next (see above)."""
+        if self.deferred:
+            return 0.0
         return max(settings.PUSH_INTERVAL, 2 * self.took)
 
     drain_loop: asyncio.AbstractEventLoop | None = None
@@ -251,20 +254,35 @@ def _server_loop() -> asyncio.AbstractEventLoop | None:
 
 
 def coalesce(
-    key: Hashable, payload: Any, merge: Callable[[Any, Any], Any], push: Callable[[Any], None]
+    key: Hashable,
+    payload: Any,
+    merge: Callable[[Any, Any], Any],
+    push: Callable[[Any], None],
+    *,
+    defer: bool = False,
 ) -> None:
     """Push `payload` for `key` now, or merged with the changes of the next moments (see above).
 
-    Called after commit from sync code. `push(payload)` must render and send what the payload says changed."""
+    Called after commit from sync code. `push(payload)` must render and send what the payload says changed.
+    With `defer`, the push never runs in the caller's thread but at once on the server's loop (in a worker
+    thread), with no gap after the previous one: for a change whose push is long (a phase change renders every
+    region for the whole room) and whose request should be answered without waiting for it. Pushes of one key
+    still run one at a time, and changes that come while one runs go out merged in the next."""
     loop = _server_loop()
     interval = settings.PUSH_INTERVAL
-    if loop is None or interval <= 0:
+    if loop is None or (interval <= 0 and not defer):
         push(payload)
         return
     with _pending_lock:
         pending = _pending.setdefault(key, _Pending())
+        pending.deferred = defer
         now = time.monotonic()
-        if not pending.busy and pending.payload is None and now - pending.done_at >= pending.gap():
+        if (
+            not defer
+            and not pending.busy
+            and pending.payload is None
+            and now - pending.done_at >= pending.gap()
+        ):
             pending.busy = True
         else:
             pending.payload = payload if pending.payload is None else merge(pending.payload, payload)
@@ -309,7 +327,9 @@ async def _drain(key: Hashable, push: Callable) -> None:
                 await asyncio.sleep(max(wait, 0.01))
                 continue
             try:
-                await database_sync_to_async(_run)(pending, push, payload)
+                # In a thread of its own, not the one the sockets' database work shares (their handshakes
+                # and resyncs): a long push must not hold those up.
+                await database_sync_to_async(_run, thread_sensitive=False)(pending, push, payload)
             except Exception:
                 # Pages resync on reconnect, and the next change pushes whole regions again: log, go on.
                 log.exception("A push for %s failed", key)

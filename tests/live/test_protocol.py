@@ -8,9 +8,11 @@ import asyncio
 import json
 import re
 import threading
+import time
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.db import database_sync_to_async
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -339,3 +341,72 @@ def test_each_tool_renders_the_room_with_the_same_queries_at_any_size(session, p
 def test_screens_know_every_tool_with_a_screens_module():
     assert set(screens.every_topic(screens.LEARNER)) >= {"clock", "wall", "polls", "groups", "slides"}
     assert "people" in screens.every_topic(screens.DASHBOARD)
+
+
+def test_under_a_server_a_phase_change_is_answered_before_its_push_runs(session, monkeypatch):
+    """The facilitator's request does not wait for the room's push (a second and more at 1,000 learners): the
+    push runs after the request, on the server's loop, in a thread that is neither the request's nor the one
+    the sockets' database work shares."""
+    ran: list[tuple[int, int]] = []
+    gate = threading.Event()
+
+    def push(session_id):
+        gate.wait(5)
+        ran.append((session_id, threading.get_ident()))
+
+    monkeypatch.setattr(broadcast, "phase_changed", push)
+
+    async def facilitator():
+        caller = await sync_to_async(threading.get_ident)()
+        shared = await database_sync_to_async(threading.get_ident)()
+        await sync_to_async(lambda: control.next_phase(fresh(session)))()
+        answered_before_push = not ran
+        gate.set()
+        for _ in range(100):
+            if ran:
+                break
+            await asyncio.sleep(0.02)
+        return caller, shared, answered_before_push
+
+    caller, shared, answered_before_push = async_to_sync(facilitator)()
+    assert answered_before_push
+    assert [pid for pid, _ in ran] == [session.pk]
+    assert ran[0][1] not in (caller, shared)
+
+
+def test_phase_changes_in_quick_succession_are_pushed_one_at_a_time_the_last_state_last(session, monkeypatch):
+    """Next, next, next while the first push runs: the pushes never overlap, and the changes that came during
+    one go out as one more push, of the session as it is then."""
+    runs: list[tuple[float, float, int]] = []
+    first_started = threading.Event()
+
+    def push(session_id):
+        started = time.monotonic()
+        first_started.set()
+        time.sleep(0.3)
+        runs.append((started, time.monotonic(), LiveSession.objects.get(pk=session_id).current_index))
+
+    monkeypatch.setattr(broadcast, "phase_changed", push)
+
+    async def facilitator():
+        await sync_to_async(lambda: control.next_phase(fresh(session)))()
+        await sync_to_async(first_started.wait)(5)
+        for _ in range(2):  # while the first push runs
+            await sync_to_async(lambda: control.next_phase(fresh(session)))()
+        for _ in range(100):
+            if len(runs) == 2:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # and no third
+
+    async_to_sync(facilitator)()
+    assert len(runs) == 2
+    assert runs[0][1] <= runs[1][0]  # one at a time
+    assert runs[-1][2] == 3  # the last push shows the last phase
+
+
+def test_outside_a_server_a_phase_change_is_pushed_in_the_request(session, monkeypatch):
+    ran = []
+    monkeypatch.setattr(broadcast, "phase_changed", ran.append)
+    control.next_phase(fresh(session))
+    assert ran == [session.pk]
