@@ -10,7 +10,6 @@ import logging
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.contrib import auth
@@ -21,6 +20,7 @@ from django.utils import timezone
 from facilitation import tools
 from facilitation.joining import participant_id_for
 from facilitation.live import broadcast, resync
+from facilitation.live.socket_db import socket_db
 from facilitation.models import LiveSession, Participant, normalize_code
 from workshop.unavailable import SERVICE_DOWN
 from workshop.upstream.channel_layer import LAYER_DOWN
@@ -36,7 +36,7 @@ CLOSE_TOO_MANY_SOCKETS = 4429  # this person opened another socket past their ca
 CLOSE_NOT_ALLOWED = 4403  # not a facilitator of the session, or not joined: not reconnected
 
 
-@database_sync_to_async
+@socket_db
 def _identify(code: str, django_session, view: str, query: dict[str, str]):
     """Return (session, participant, user, groups) for an allowed socket, or None. Each screen joins the groups of
     what it shows: the dashboard the facilitators', the projector its own, a tool's own facilitator screen
@@ -80,10 +80,10 @@ def _counted(participant_id: int, delta: int) -> bool:
     return bool(updated)
 
 
-_count_connection = database_sync_to_async(_counted)
+_count_connection = socket_db(_counted)
 
 
-@database_sync_to_async
+@socket_db
 def _push_people(session_id: int) -> None:
     if LiveSession.objects.filter(pk=session_id).exists():
         broadcast.people_changed(session_id)
@@ -220,7 +220,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
     async def dispatch(self, message):
         """Channels' dispatch closes stale database connections before every handler, through a worker thread:
         one thread hop per socket per push, which made a push to 300 learners queue 300 hops behind each other
-        (most of its time). No handler here touches the database except through `database_sync_to_async`,
+        (most of its time). No handler here touches the database except through `socket_db` (live.socket_db),
         which closes stale connections itself, so messages go straight to their handler."""
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
@@ -318,9 +318,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
             await resync.learner(self.session_id, self.participant_id, held, self._reply)
             return
         try:
-            html = await database_sync_to_async(resync.answer_shared)(
-                self.session_id, self.view, held, self.query
-            )
+            html = await socket_db(resync.answer_shared)(self.session_id, self.view, held, self.query)
         except SERVICE_DOWN as error:
             log.warning("A resync was not answered: %s", error)
             return

@@ -16,9 +16,8 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from channels.db import database_sync_to_async
-
 from facilitation.live import screens, versions
+from facilitation.live.socket_db import socket_db
 from facilitation.models import LiveSession, Participant
 from workshop.unavailable import SERVICE_DOWN
 
@@ -114,7 +113,7 @@ async def _answer_later(session_id: int) -> None:
 async def _answer(session_id: int, gathering: _Gathering) -> None:
     asks = [(pid, held) for pid, held, _ in gathering.asks]
     try:
-        answers = await database_sync_to_async(answer_learners)(session_id, asks)
+        answers = await socket_db(answer_learners)(session_id, asks)
     except SERVICE_DOWN as error:
         # The database is down: the pages keep what they show, and resync when their socket reopens.
         log.warning("Resyncs of session %s were not answered: %s", session_id, error)
