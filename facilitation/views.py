@@ -110,11 +110,17 @@ def _dashboard_context(request: HttpRequest, session: LiveSession) -> dict:
     # Several panels list the participants: load them once for all (`session.participants.all()` then reads
     # this list), not once per panel — 300 learners made it a quarter of the render.
     prefetch_related_objects([session], "participants")
+    clock = live_regions.clock_context(session)
+    current = clock["current_phase"]
+    shown = tools.for_phase_tool(current.tool) if current else None
     return {
-        **live_regions.clock_context(session),
+        **clock,
         **live_regions.people_context(session),
         **tools.panel_context(session, "dashboard"),
         **_join_context(request, session),
+        # The tab open when the page loads: the current phase's tool, else the first (static/js/dashboard.js
+        # opens the next phase's as it starts).
+        "open_tool": (shown or tools.on_screens()[0]).key,
     }
 
 

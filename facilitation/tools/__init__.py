@@ -60,6 +60,15 @@ class Tool:
     # Facilitator screens of the tool's own with a live socket (`?view=` of /ws/<code>/), e.g. a look-in page;
     # its rules.view_socket_groups(session, view, query) names the channel groups such a socket joins.
     socket_views: tuple[str, ...] = ()
+    # The name of the tool's tab on the dashboard (its key, capitalised, when empty).
+    label: str = ""
+    # The phase tools (lessons.models.PhaseTool values) for which this tool's panel is the dashboard's current
+    # tab: a phase opening one of them opens this tool's tab (the first such tool in screen order).
+    phase_tools: tuple[str, ...] = ()
+    # A partial of the tool's regions.html that says, in a few words, what needs the facilitator now (e.g.
+    # help requests waiting): shown in the dashboard's cockpit next to the clock, and pushed with the tool's
+    # dashboard regions. Empty when nothing of the tool ever needs them at once.
+    attention: str = ""
 
     def module(self, name: str) -> ModuleType | None:
         """The tool's module `name` (rules, urls, report), or None when the tool has none (remembered: the
@@ -72,6 +81,14 @@ class Tool:
     @property
     def panel_template(self) -> str:
         return self.template("panel")
+
+    @property
+    def tab_label(self) -> str:
+        return self.label or self.key.replace("_", " ").capitalize()
+
+    @property
+    def attention_template(self) -> str:
+        return f"{self.template('regions')}#{self.attention}" if self.attention else ""
 
     @property
     def learner_template(self) -> str:
@@ -123,6 +140,11 @@ def all_tools() -> tuple[Tool, ...]:
 def on_screens() -> list[Tool]:
     """The tools in the order the screens show them."""
     return sorted(all_tools(), key=lambda t: t.screen_rank)
+
+
+def for_phase_tool(phase_tool: str) -> Tool | None:
+    """The tool whose tab the dashboard opens while a phase with `phase_tool` runs (None: no tool claims it)."""
+    return next((tool for tool in on_screens() if phase_tool in tool.phase_tools), None)
 
 
 def get(key: str) -> Tool:

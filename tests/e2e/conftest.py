@@ -107,3 +107,10 @@ def force_resync(page) -> None:
         })"""
     )
     page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-settling')")
+
+
+def open_tab(dashboard: Page, label: str) -> None:
+    """Open a tool's tab on the dashboard (one tool's panel shows at a time: static/js/dashboard.js)."""
+    tab = dashboard.get_by_role("tab", name=label)
+    tab.click()
+    expect(tab).to_have_attribute("aria-selected", "true")

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from facilitation.models import PreparedPoll
-from tests.e2e.conftest import join, sign_in
+from tests.e2e.conftest import join, open_tab, sign_in
 from tests.factories import make_lesson, make_session, make_user
 
 pytestmark = pytest.mark.browser
@@ -66,6 +66,7 @@ def test_the_dashboard_and_projector_log_no_htmx_errors_through_a_lively_session
     ).to_have_text("2 votes", timeout=PUSH)
 
     # A poll, answered, its results live.
+    open_tab(dashboard, "Polls")
     dashboard.locator(".poll-prepared li", has_text="Which obstacle").get_by_role(
         "button", name="Open now"
     ).click()

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from lessons.models import PhaseTool
 from tests.conftest import ARTIFACTS
-from tests.e2e.conftest import PHONE, join_in, same_document
+from tests.e2e.conftest import PHONE, join_in, open_tab, same_document
 from tests.factories import make_lesson, make_session, make_user
 from tests.servers import DaphneSubprocess, migrated_database, run_script, server_env
 
@@ -145,6 +145,8 @@ def test_a_server_crash_mid_session_loses_no_saved_text_and_pages_recover_on_the
 
     dashboard.get_by_role("button", name="Next: Write your plan →").click()
     # The facilitator keeps the wall open beside the plans.
+    expect(dashboard.locator("#clock-title")).to_have_text("Write your plan", timeout=PUSH)
+    open_tab(dashboard, "Wall")
     dashboard.get_by_role("button", name="Open wall for learners").click()
     for learner in (ada, grace):
         expect(phase_of(learner)).to_have_text("Write your plan", timeout=PUSH)
@@ -275,6 +277,7 @@ def test_a_learner_back_from_a_network_drop_sees_the_new_phase_and_every_note(li
     post_note(grace, "Cost reports come a month late")
     dashboard.get_by_role("button", name="Next: Write your plan →").click()
     expect(dashboard.locator("#clock-title")).to_have_text("Write your plan")
+    open_tab(dashboard, "Wall")
     dashboard.get_by_role("button", name="Open wall for learners").click()
     expect(grace.locator("#plan-goal")).to_be_visible(timeout=PUSH)
     expect(grace.locator("#learner-wall .note")).to_have_count(2, timeout=PUSH)

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from facilitation import control
 from facilitation.models import LiveSession, Note, WallState
 from tests.conftest import ARTIFACTS
-from tests.e2e.conftest import force_resync, in_thread, join_in, same_document, sign_in
+from tests.e2e.conftest import force_resync, in_thread, join_in, open_tab, same_document, sign_in
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
 pytestmark = pytest.mark.browser
@@ -281,6 +281,7 @@ def test_a_quiz_taker_sees_their_answer_then_whether_it_was_right_and_their_scor
     expect(ada.locator(".poll-learner")).not_to_contain_text("correct")
 
     # The facilitator closes the quiz and reveals the results: each phone says it, pushed, without a reload.
+    open_tab(dashboard, "Polls")
     card = dashboard.locator(".poll-card", has_text="Which obstacle")
     card.get_by_role("button", name="Close poll").click()
     expect(ada.locator(".poll-closed")).to_contain_text("This poll is closed.", timeout=PUSH)

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from facilitation.models import Poll, PollAnswer, PreparedPoll
-from tests.e2e.conftest import in_thread, same_document, sign_in
+from tests.e2e.conftest import in_thread, open_tab, same_document, sign_in
 from tests.e2e.conftest import join as join_session
 from tests.factories import make_lesson, make_participant, make_session, make_user
 
@@ -48,6 +48,7 @@ def room(live, person):
     ada = join(person, live, session.code, name="Ada", experience="novice", **PHONE)
     grace = join(person, live, session.code, name="Grace", experience="experienced")
     expect(dashboard.locator("#participants .count")).to_have_text("2 online · 2 joined", timeout=PUSH)
+    open_tab(dashboard, "Polls")
     return session, dashboard, projector, ada, grace
 
 

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import ARTIFACTS
-from tests.e2e.conftest import join, same_document, sign_in
+from tests.e2e.conftest import join, open_tab, same_document, sign_in
 from tests.factories import make_lesson, make_session, make_user
 
 pytestmark = pytest.mark.browser
@@ -49,6 +49,7 @@ def test_help_queue_self_assessment_and_reflections_run_live(live, person, scree
 
     dashboard.get_by_role("button", name="Start session").click()
     expect(dashboard.locator("#clock-title")).to_have_text("Engage")
+    open_tab(dashboard, "Coaching")
 
     # Ada asks for help; the queue shows it live; she sees each state without a reload.
     ask = ada.get_by_role("button", name="Ask for help")
@@ -139,7 +140,8 @@ def test_help_queue_self_assessment_and_reflections_run_live(live, person, scree
     screenshot(ada, "phone-after-the-session")
     assert same_document(ada)
 
-    # The facilitator writes theirs on its own page.
+    # The facilitator writes theirs on its own page (the last phase opened the action plans' tab).
+    open_tab(dashboard, "Coaching")
     element_shot(panel, "dashboard-panel-ended")
     screenshot(dashboard, "dashboard-ended")
     panel.get_by_role("link", name="Your reflection").click()

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import force_resync, sign_in
+from tests.e2e.conftest import force_resync, open_tab, sign_in
 from tests.e2e.conftest import join as join_session
 from tests.factories import make_lesson, make_session, make_user
 
@@ -198,6 +198,7 @@ def test_the_wall_follows_the_phase_and_the_facilitators_open_button(live, perso
     expect(ada.locator("#learner-wall")).to_be_hidden(timeout=PUSH)
     expect(dashboard.locator("#wall-settings")).to_contain_text("Hidden from learners", timeout=PUSH)
 
+    open_tab(dashboard, "Wall")  # the Explore phase opened the groups' tab
     dashboard.get_by_role("button", name="Open wall for learners").click()
     expect(ada.locator("#wall-note-text")).to_be_visible(timeout=PUSH)
     post_ok(ada, "Posted while exploring")

@@ -28,6 +28,7 @@ from pypdf import PdfReader
 from facilitation.addresses import is_loopback_host, machine_interfaces, reachable
 from facilitation.models import LiveSession
 from lessons.models import ActionPlanField, Lesson, ObstacleCategory, WorksheetItem
+from tests.e2e.conftest import open_tab
 
 pytestmark = pytest.mark.browser
 
@@ -462,6 +463,7 @@ def test_the_seed_workshop_runs_end_to_end_with_a_facilitator_and_five_learners(
     ws_item(chen, silos_item).locator("textarea").press("End")
     expect(ws_item(chen, silos_item).locator(".ws-status")).to_have_text(SAVED, timeout=PUSH)
     expect(chen.locator("#ws-progress")).to_contain_text(f"2 of {items_total} answered", timeout=PUSH)
+    open_tab(dashboard, "Worksheet")
     panel = dashboard.locator("#worksheet-panel")
     expect(panel.locator(".ws-respondents")).to_have_text("5 respondents", timeout=PUSH)
     room = panel.locator(".ws-view[data-view=room] tbody tr")
@@ -484,6 +486,7 @@ def test_the_seed_workshop_runs_end_to_end_with_a_facilitator_and_five_learners(
     expect(projector.locator("#projector-worksheet")).to_be_hidden(timeout=PUSH)
 
     # ---- Breakout groups with case studies: mixed experience, two groups.
+    open_tab(dashboard, "Groups now")
     groups = dashboard.locator("#groups-panel")
     groups.locator("#groups-strategy").select_option("mixed")
     groups.locator("input[name=by][value=count]").check()
@@ -528,6 +531,7 @@ def test_the_seed_workshop_runs_end_to_end_with_a_facilitator_and_five_learners(
         )
     slide_title = ada.locator("#explain-learner-slide .explain-title").inner_text()
     ask_and_upvote(learners, dashboard)
+    open_tab(dashboard, "Polls")
     dashboard.locator(".poll-prepared li", has_text=POLL).get_by_role("button", name="Open now").click()
     card = dashboard.locator(".poll-card", has_text=POLL)
     expect(card.locator(".poll-status")).to_have_text("Open", timeout=PUSH)

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from facilitation.models import Participant, WorksheetAnswer
 from lessons.models import Lesson, WorksheetItem
 from tests.conftest import ARTIFACTS
-from tests.e2e.conftest import join, sign_in
+from tests.e2e.conftest import join, open_tab, sign_in
 from tests.factories import make_session, make_user
 
 pytestmark = pytest.mark.browser
@@ -95,7 +95,8 @@ def test_a_room_fills_in_worksheets_and_the_heatmap_follows_live(live, person, s
     expect(item_form(grace, first).locator(".ws-deeper")).to_be_visible()
     expect(item_form(grace, first).locator(".ws-example")).to_have_count(0)
 
-    # Answers autosave, and the facilitator's heatmap follows live.
+    # Answers autosave, and the facilitator's heatmap follows live (in the worksheet's tab).
+    open_tab(dashboard, "Worksheet")
     panel = dashboard.locator("#worksheet-panel")
     expect(panel.locator(".ws-respondents")).to_have_text("0 respondents")
     rate(ada, first, 4)
@@ -263,6 +264,7 @@ def test_two_quick_view_changes_end_on_the_last_one_whatever_order_the_answers_c
     code = make_session(lesson=lesson, owner=facilitator).code
     dashboard = sign_in(person, live, facilitator)
     dashboard.goto(f"{live.url}/facilitate/{code}/")
+    open_tab(dashboard, "Worksheet")
     panel = dashboard.locator("#worksheet-panel")
     expect(panel.locator(".ws-view[data-view=room]")).to_be_visible()
 

@@ -1,6 +1,7 @@
 """The registry is the only way the core knows tools: a tool from a package outside the project, named in
 PHASEWISE_EXTRA_TOOLS, reaches every screen, the URLs, the report and the CSV datasets with no other edit."""
 
+import re
 from importlib import reload
 
 import pytest
@@ -57,6 +58,14 @@ def test_a_tool_from_another_package_is_on_every_screen(client, owner, session, 
     assert "js/registry-sample.js" in dashboard  # its assets load with the live screens'
     # screen_rank 5 puts it before the polls (10), which come before every other tool
     assert dashboard.index('id="registry-sample-panel"') < dashboard.index('id="polls-title"')
+    # Its tab, open: the first phase opens the wall, which it claims before the wall tool does (screen order);
+    # its attention region is in the cockpit.
+    assert 'id="tool-tab-registry_sample"' in dashboard and ">Sample<" in dashboard
+    assert re.search(r'id="tool-tab-registry_sample"[^>]*aria-selected="true"', dashboard)
+    assert re.search(r'id="tool-tab-wall"[^>]*aria-selected="false"', dashboard)
+    assert re.search(r'id="tool-tabpanel-wall"[^>]*hidden', dashboard)
+    cockpit = dashboard[dashboard.index('class="cockpit"') : dashboard.index('role="tablist"')]
+    assert f"Sample needs you in {session.code}" in cockpit
     projector = client.get(reverse("facilitation:projector", args=[session.code])).content.decode()
     assert f"Sample tool on the projector of {session.code}" in projector
 
@@ -139,3 +148,19 @@ def test_a_tool_from_another_package_names_the_channel_groups_of_its_sockets(own
     assert identify(session.code, owners, "registry-sample", {}) is None  # the tool refused it
     assert identify(session.code, owners, "no-such-view", {"part": "board"}) is None
     assert identify(session.code, {}, "registry-sample", {"part": "board"}) is None  # not signed in
+
+
+def test_every_phase_tool_but_none_opens_a_tab_of_a_built_in_tool():
+    """Each kind of phase opens the dashboard tab of the tool that runs it (a phase that opens no tool keeps
+    the facilitator's tab)."""
+    from lessons.models import PhaseTool
+
+    opened = {kind: tools.for_phase_tool(kind) for kind in PhaseTool.values}
+    assert opened.pop(PhaseTool.NONE) is None
+    assert {kind: tool.key for kind, tool in opened.items()} == {
+        "wall": "wall",
+        "case_study": "groups",
+        "slides": "slides",
+        "strategy": "groups",
+        "action_plan": "action_plan",
+    }

@@ -2,4 +2,10 @@
 
 from facilitation.tools import Tool
 
-TOOL = Tool(key="action_plan", styles=("css/action_plan.css",), scripts=("js/action_plan.js",))
+TOOL = Tool(
+    key="action_plan",
+    label="Action plans",
+    phase_tools=("action_plan",),
+    styles=("css/action_plan.css",),
+    scripts=("js/action_plan.js",),
+)

@@ -4,6 +4,8 @@ from facilitation.tools import Tool
 
 TOOL = Tool(
     key="groups",
+    label="Groups",
+    phase_tools=("case_study", "strategy"),
     styles=("css/groups.css",),
     scripts=("js/groups.js",),
     on_join="rules.place_late_joiner",

@@ -2,4 +2,4 @@
 
 from facilitation.tools import Tool
 
-TOOL = Tool(key="polls", screen_rank=10, styles=("css/polls.css",))
+TOOL = Tool(key="polls", label="Polls", screen_rank=10, styles=("css/polls.css",))

@@ -2,4 +2,10 @@
 
 from facilitation.tools import Tool
 
-TOOL = Tool(key="slides", styles=("css/slides.css",), scripts=("js/slides.js",))
+TOOL = Tool(
+    key="slides",
+    label="Slides and Q&A",
+    phase_tools=("slides",),
+    styles=("css/slides.css",),
+    scripts=("js/slides.js",),
+)

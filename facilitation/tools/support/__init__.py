@@ -2,4 +2,10 @@
 
 from facilitation.tools import Tool
 
-TOOL = Tool(key="support", styles=("css/support.css",), learner_header=True)
+TOOL = Tool(
+    key="support",
+    label="Coaching",
+    styles=("css/support.css",),
+    learner_header=True,
+    attention="support_attention",
+)

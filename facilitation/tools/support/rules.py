@@ -56,7 +56,7 @@ if TYPE_CHECKING:
 
 REGIONS = "facilitation/tools/support/regions.html"
 LEARNER_REGIONS = ("support_help", "support_help_link", "support_confidence", "support_reflection")
-PANEL_REGIONS = ("support_queue", "support_shift", "support_reflections")
+PANEL_REGIONS = ("support_attention", "support_queue", "support_shift", "support_reflections")
 
 LEARNER_QUESTION_KINDS = (ItemKind.REFLECTION_LEARNER, ItemKind.METACOGNITION)
 
@@ -584,7 +584,8 @@ def push_help(session_id: int, participant_id: int, *, to_learner: bool = True) 
     session = _fresh(session_id)
     context = {"session": session, "support": PanelSupport(session, queue(session), [], None)}
     broadcast.send(
-        session.group_facilitators, broadcast.render(REGIONS, ("support_queue",), context, oob=True)
+        session.group_facilitators,
+        broadcast.render(REGIONS, ("support_attention", "support_queue"), context, oob=True),
     )
     if not to_learner:
         return

@@ -2,4 +2,10 @@
 
 from facilitation.tools import Tool
 
-TOOL = Tool(key="wall", styles=("css/wall.css",), scripts=("js/wall.js",))
+TOOL = Tool(
+    key="wall",
+    label="Wall",
+    phase_tools=("wall",),
+    styles=("css/wall.css",),
+    scripts=("js/wall.js",),
+)

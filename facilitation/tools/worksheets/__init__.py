@@ -2,4 +2,9 @@
 
 from facilitation.tools import Tool
 
-TOOL = Tool(key="worksheets", styles=("css/worksheets.css",), scripts=("js/worksheets.js",))
+TOOL = Tool(
+    key="worksheets",
+    label="Worksheet",
+    styles=("css/worksheets.css",),
+    scripts=("js/worksheets.js",),
+)

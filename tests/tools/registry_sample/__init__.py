@@ -11,4 +11,7 @@ TOOL = Tool(
     on_join="rules.joined",
     template_dir="registry_sample",
     socket_views=("registry-sample",),
+    label="Sample",
+    phase_tools=("wall",),
+    attention="sample_attention",
 )
