@@ -25,12 +25,18 @@ def in_view(page: Page, selector: str) -> bool:
     )
 
 
-def test_the_clock_stays_in_view_and_each_tab_shows_one_panel(live, person, screenshot):
+def _dashboard(live, person) -> tuple[Page, str]:
+    """A started session's dashboard on the laptop, its socket live."""
     facilitator = make_user()
     code = in_thread(lambda: make_session(lesson=make_lesson(), owner=facilitator, started=True).code)
     dashboard = sign_in(person, live, facilitator, device=LAPTOP_1366)
     dashboard.goto(f"{live.url}/facilitate/{code}/")
     expect(dashboard.locator("body[data-connection=live]")).to_have_count(1, timeout=PUSH)
+    return dashboard, code
+
+
+def test_the_clock_stays_in_view_and_each_tab_shows_one_panel(live, person, screenshot):
+    dashboard, _ = _dashboard(live, person)
     tabs = dashboard.get_by_role("tab")
     expect(tabs).to_have_text([f"{label} now" if label == "Wall" else label for label in TABS])
     # Engage opens the wall: its tab is open, its panel alone is shown.
@@ -52,11 +58,7 @@ def test_the_clock_stays_in_view_and_each_tab_shows_one_panel(live, person, scre
 
 
 def test_tabs_follow_the_keyboard_and_the_phase(live, person):
-    facilitator = make_user()
-    code = in_thread(lambda: make_session(lesson=make_lesson(), owner=facilitator, started=True).code)
-    dashboard = sign_in(person, live, facilitator, device=LAPTOP_1366)
-    dashboard.goto(f"{live.url}/facilitate/{code}/")
-    expect(dashboard.locator("body[data-connection=live]")).to_have_count(1, timeout=PUSH)
+    dashboard, _ = _dashboard(live, person)
     wall = dashboard.get_by_role("tab", name="Wall now")
     wall.focus()
     dashboard.keyboard.press("ArrowRight")
@@ -87,11 +89,7 @@ def test_tabs_follow_the_keyboard_and_the_phase(live, person):
 
 
 def test_a_help_request_raises_the_badge_next_to_the_clock(live, person, screenshot):
-    facilitator = make_user()
-    code = in_thread(lambda: make_session(lesson=make_lesson(), owner=facilitator, started=True).code)
-    dashboard = sign_in(person, live, facilitator, device=LAPTOP_1366)
-    dashboard.goto(f"{live.url}/facilitate/{code}/")
-    expect(dashboard.locator("body[data-connection=live]")).to_have_count(1, timeout=PUSH)
+    dashboard, code = _dashboard(live, person)
     badge = dashboard.locator("#support-attention")
     expect(badge).to_be_hidden()
 
