@@ -19,7 +19,9 @@ from django.test.utils import CaptureQueriesContext
 from facilitation import control
 from facilitation.live import broadcast, resync, screens, versions
 from facilitation.models import LiveSession, Participant
+from facilitation.tools.action_plan import rules as action_plan_rules
 from facilitation.tools.wall import rules as wall
+from facilitation.tools.worksheets import rules as worksheet_rules
 from tests.factories import make_lesson, make_participant, make_session, make_user, signed_in_client
 from tests.live.test_consumers import facilitator_cookie, learner_cookie, socket
 
@@ -410,3 +412,31 @@ def test_outside_a_server_a_phase_change_is_pushed_in_the_request(session, monke
     monkeypatch.setattr(broadcast, "phase_changed", ran.append)
     control.next_phase(fresh(session))
     assert ran == [session.pk]
+
+
+@pytest.mark.parametrize(
+    ("topic", "full"),
+    [
+        ("wall", lambda s: {"wall": wall.board(s, for_facilitators=False)}),
+        ("worksheets", lambda s: {"worksheet_room": worksheet_rules.room(s)}),
+        ("action_plan", lambda s: {"evaluate": action_plan_rules.progress(s)}),
+    ],
+)
+def test_a_tool_not_on_the_projector_sends_its_placeholder_without_reading_its_data(session, topic, full):
+    """Outside what puts it on screen, a tool's projector region is an empty placeholder: the same HTML as the
+    full render gives, from fewer queries (a phase change renders the projector before the phones)."""
+    from facilitation import tools
+
+    session = fresh(control.go_to(session, 2))  # Explain: no wall, no heatmap shown, no plans
+    for i in range(3):
+        make_participant(session=session, name=f"P{i}")
+    module = tools.get(topic).module("screens")
+    rules = tools.get(topic).module("rules")
+    with CaptureQueriesContext(connection) as quick:
+        placeholder = module.projector(session)
+    with CaptureQueriesContext(connection) as slow:
+        context = {"session": session, **full(session)}
+        whole = broadcast.render(rules.REGIONS, rules.PROJECTOR_REGIONS, context, oob=True)
+    assert placeholder == whole
+    assert "hidden" in placeholder
+    assert len(quick) < len(slow)

@@ -5,12 +5,14 @@ push in one batch, never fetched by the page."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 
 from facilitation.live import broadcast
 from facilitation.models import LiveSession, Participant
 from facilitation.tools.action_plan import rules as action_plan
 
 STATUS_REGIONS = ("my_reviews", "my_feedback")
+NOT_SHOWN = SimpleNamespace(visible=False)  # what the projector's placeholder reads outside the phase
 
 
 def dashboard(session: LiveSession) -> str:
@@ -19,7 +21,9 @@ def dashboard(session: LiveSession) -> str:
 
 
 def projector(session: LiveSession) -> str:
-    context = {"session": session, "evaluate": action_plan.progress(session)}
+    # Outside its phase the projector shows an empty placeholder: every plan and review need not be read for it.
+    shown = action_plan.progress(session) if action_plan.tool_phase(session) else NOT_SHOWN
+    context = {"session": session, "evaluate": shown}
     return broadcast.render(action_plan.REGIONS, action_plan.PROJECTOR_REGIONS, context, oob=True)
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 
 from facilitation.live import broadcast
 from facilitation.models import LiveSession, Participant, Vote
 from facilitation.tools.wall import rules as wall
+
+NOT_SHOWN = SimpleNamespace(visible=False)  # what the projector's placeholder reads of a hidden board
 
 
 def dashboard(session: LiveSession) -> str:
@@ -15,7 +18,10 @@ def dashboard(session: LiveSession) -> str:
 
 
 def projector(session: LiveSession) -> str:
-    context = {"session": session, "wall": wall.board(session, for_facilitators=False)}
+    # Hidden from the room, the projector shows an empty placeholder: no need to read every note for it (a
+    # phase change renders the projector before the room's phones).
+    board = wall.board(session, for_facilitators=False) if wall.board_visible(session) else NOT_SHOWN
+    context = {"session": session, "wall": board}
     return broadcast.render(wall.REGIONS, wall.PROJECTOR_REGIONS, context, oob=True)
 
 

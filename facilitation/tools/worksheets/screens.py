@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import SimpleNamespace
 
 from facilitation.live import broadcast
-from facilitation.models import LiveSession, Participant
+from facilitation.models import LiveSession, Participant, WorksheetState
 from facilitation.tools.worksheets import rules as worksheets
 
 
@@ -16,7 +17,10 @@ def dashboard(session: LiveSession) -> str:
 
 
 def projector(session: LiveSession) -> str:
-    context = {"session": session, "worksheet_room": worksheets.room(session)}
+    # Off the projector, an empty placeholder: the room's answers need not be read for it.
+    state = WorksheetState.for_session(session)
+    shown = worksheets.room(session) if state.on_projector else SimpleNamespace(state=state)
+    context = {"session": session, "worksheet_room": shown}
     return broadcast.render(worksheets.REGIONS, worksheets.PROJECTOR_REGIONS, context, oob=True)
 
 
