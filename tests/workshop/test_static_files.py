@@ -34,6 +34,7 @@ def test_a_server_started_without_collectstatic_serves_every_css_and_js_file(tmp
         _, _, page = fetch(server.url + "/")
         urls = static_urls(page.decode())
         assert any(url.endswith(".css") for url in urls) and any(url.endswith(".js") for url in urls), urls
+        assert "/static/favicon.svg" in urls  # every page names its icon: no /favicon.ico 404
         for url in urls:
             status, headers, body = fetch(server.url + url)
             assert status == 200, url
