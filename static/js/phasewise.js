@@ -456,6 +456,29 @@
     });
   });
 
+  // The target of a request on its way (its hx-target, resolved when the request left) may be replaced
+  // meanwhile by a push or a resync of its region: its answer would then be swapped into the old copy, off the
+  // page, and lost (seen under load: a learner's vote taken back, the answer with her votes gone nowhere).
+  // htmx reads the target from the request's details when the answer comes, so the details are pointed at the
+  // copy now on the page, and the one rule decides between them: the answer replaces it unless it is older.
+  var pendingTargets = [];
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var details = event.detail;
+    if (!details || !details.target || !details.target.id || !details.xhr) return;
+    pendingTargets.push(details);
+    details.xhr.addEventListener("loadend", function () {
+      var at = pendingTargets.indexOf(details);
+      if (at !== -1) pendingTargets.splice(at, 1);
+    });
+  });
+  document.addEventListener("htmx:oobAfterSwap", function () {
+    pendingTargets.forEach(function (details) {
+      if (details.target.isConnected) return;
+      var now = document.getElementById(details.target.id);
+      if (now) details.target = now;
+    });
+  });
+
   // A control disabled while its request runs (hx-disabled-elt) loses focus by the browser's rules. Give it
   // back when the request is done: to the control, or to the same control in a region pushed meanwhile.
   var focusDuringRequest = new WeakMap();

@@ -218,3 +218,40 @@ def test_a_control_brought_by_an_answer_works_at_once(live, person):
     assert dashboard.evaluate("window.pressedOn") == "Resume"
     expect(dashboard.locator("#clock-toggle")).to_have_text("Pause", timeout=PUSH)
     expect(dashboard.locator("#clock .countdown-state")).not_to_have_text("Paused")
+
+
+def test_an_answer_whose_target_was_replaced_meanwhile_lands_on_the_page(live, person):
+    """Ada votes; before the answer comes, a resync replaces the region it is aimed at (her own votes, with
+    the count of votes left). The answer must land in the copy on the page: her vote shows as hers and the
+    count goes down, not swapped into the old copy, off the page."""
+    code, _ = in_thread(_started)
+    ada = join_in(person(**PHONE), live, code, "Ada")
+    ada.fill("#wall-note-text", "One owner per model")
+    ada.get_by_role("button", name="Post note").click()
+    expect(ada.locator("#learner-wall .note", has_text="One owner per model")).to_have_count(1, timeout=PUSH)
+    in_thread(_open_voting, code)
+    ada.reload()  # opened from the test's thread: its push reaches nobody
+    expect(ada.locator("body[data-connection=live]")).to_have_count(1, timeout=PUSH)
+    vote = ada.locator(".note", has_text="One owner per model").locator("[data-vote-button]")
+    expect(vote).to_be_visible(timeout=PUSH)
+    expect(ada.locator("[data-votes-left]")).to_have_text("3 of 3 votes left", timeout=PUSH)
+    pattern = re.compile(r"/wall/notes/\d+/vote/$")
+    held: list = []
+    ada.route(pattern, lambda route: held.append(route))
+    vote.click()
+    assert _wait(ada, lambda: held), "the vote is on its way"
+    force_resync(ada)  # replaces #wall-my-votes, the vote's target, rendered before the vote
+    for route in held:
+        route.continue_()
+    ada.unroute(pattern)
+    expect(ada.locator("[data-votes-left]")).to_have_text("2 of 3 votes left", timeout=PUSH)
+    expect(
+        ada.locator(".note", has_text="One owner per model").locator("[data-vote-button]")
+    ).to_have_attribute("aria-pressed", "true")
+
+
+def _open_voting(code: str) -> None:
+    from facilitation.models import LiveSession
+    from facilitation.tools.wall import rules as wall
+
+    wall.open_voting(LiveSession.objects.get(code=code), 3)
