@@ -327,9 +327,12 @@ async def _drain(key: Hashable, push: Callable) -> None:
                 await asyncio.sleep(max(wait, 0.01))
                 continue
             try:
-                # In a thread of its own, not the one the sockets' database work shares (their handshakes
-                # and resyncs): a long push must not hold those up.
-                await database_sync_to_async(_run, thread_sensitive=False)(pending, push, payload)
+                # A deferred push (a phase change's, long) runs in a thread of its own, not the one the sockets'
+                # database work shares, so their handshakes and resyncs do not wait a second behind it. The
+                # coalesced ones stay in that thread: run beside the requests of a burst they made its posts
+                # slower (1,000 learners: burst p95 1.9 -> 4.6 s).
+                run = database_sync_to_async(_run, thread_sensitive=not pending.deferred)
+                await run(pending, push, payload)
             except Exception:
                 # Pages resync on reconnect, and the next change pushes whole regions again: log, go on.
                 log.exception("A push for %s failed", key)
